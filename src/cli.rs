@@ -1,0 +1,141 @@
+//! The whole command surface. Doc comments are the help text.
+
+use std::ffi::OsString;
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Give every Git worktree its own ports, env files, Docker Compose project and database.
+///
+/// git-atlas allocates ports per worktree (a deterministic offset, or the lowest free port of a
+/// range), writes `.env.local` and the files rendered from your templates, and releases it all
+/// when the worktree goes. Run it as `git atlas <command>`.
+#[derive(Debug, Parser)]
+#[command(
+    name = "git-atlas",
+    bin_name = "git atlas",
+    version,
+    propagate_version = true,
+    max_term_width = 100
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Create a worktree (`git worktree add`), allocate its ports and write its env files.
+    Add(AddArgs),
+    /// Remove worktrees (`git worktree remove`) and release their ports.
+    Remove(RemoveArgs),
+    /// List every worktree with its branch, ports and state.
+    List(ListArgs),
+    /// Print the current worktree's ports on one line (fast enough for a shell prompt), or manage ports.
+    Ports(PortsArgs),
+    /// Regenerate a worktree's env files (.env.local, .env.worktree) and docker-compose.yml.
+    Env(EnvArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct AddArgs {
+    /// Where to create the worktree; its directory name becomes the worktree's name.
+    pub path: PathBuf,
+    /// The commit, branch or tag to check out (as for `git worktree add`).
+    pub commit_ish: Option<OsString>,
+    /// Create a new branch named BRANCH starting at <commit-ish>.
+    #[arg(short = 'b', value_name = "BRANCH", conflicts_with_all = ["force_branch", "detach"])]
+    pub branch: Option<OsString>,
+    /// Like -b, but reset BRANCH to <commit-ish> if it exists.
+    #[arg(short = 'B', value_name = "BRANCH", conflicts_with = "detach")]
+    pub force_branch: Option<OsString>,
+    /// Check out a detached HEAD.
+    #[arg(long)]
+    pub detach: bool,
+    /// Create the worktree without checking out files.
+    #[arg(long)]
+    pub no_checkout: bool,
+    /// Lock the worktree after creating it.
+    #[arg(long)]
+    pub lock: bool,
+    /// Allocate ports but do not write env files or docker-compose.yml.
+    #[arg(long)]
+    pub no_env: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// Worktrees to remove, by name, path or branch.
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub worktrees: Vec<String>,
+    /// Remove every linked worktree (never the main one).
+    #[arg(long)]
+    pub all: bool,
+    /// Remove even with uncommitted changes or untracked files, which are lost.
+    #[arg(long, short)]
+    pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON: an array of worktrees (see the README for the fields).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+#[command(args_conflicts_with_subcommands = true)]
+pub struct PortsArgs {
+    #[command(subcommand)]
+    pub command: Option<PortsCommand>,
+    /// Print JSON: {"worktree", "offset", "ports": {service: port}}.
+    #[arg(long, conflicts_with = "format")]
+    pub json: bool,
+    /// Print this template instead: {name}, {offset}, {ports} and {<service>} are replaced.
+    #[arg(long, value_name = "TEMPLATE")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum PortsCommand {
+    /// Show one worktree's ports with their labels.
+    Show(PortsShowArgs),
+    /// List the ports of every worktree.
+    List(PortsListArgs),
+    /// Back the registry up, then rebuild it from the worktrees that exist.
+    Reset,
+}
+
+#[derive(Debug, Args)]
+pub struct PortsShowArgs {
+    /// The worktree, by name, path or branch.
+    pub worktree: String,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PortsListArgs {
+    /// Only this service (e.g. web, db, vite).
+    #[arg(long, value_name = "NAME")]
+    pub service: Option<String>,
+    /// Print JSON: an array of {worktree, service, label, port}.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct EnvArgs {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn verify_app() {
+        use clap::CommandFactory;
+        super::Cli::command().debug_assert();
+    }
+}

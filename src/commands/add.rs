@@ -1,0 +1,111 @@
+//! `git atlas add`: `git worktree add`, then allocate and write the env files.
+
+use std::ffi::OsString;
+use std::io::Write;
+
+use super::{cwd, print_notes, short};
+use crate::cli::AddArgs;
+use crate::error::{Error, Result};
+use crate::git;
+use crate::output;
+use crate::repo::MAIN;
+use crate::workspace::Workspace;
+
+pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
+    let cwd = cwd()?;
+    let ws = Workspace::discover(&cwd)?;
+    let target = cwd.join(&args.path);
+    if target.file_name().is_some_and(|n| n == MAIN) {
+        return Err(Error::usage(format!(
+            "a worktree directory named '{MAIN}' would share its name with the main worktree"
+        ))
+        .hint("choose another directory name"));
+    }
+
+    let mut git_args: Vec<OsString> = vec!["worktree".into(), "add".into()];
+    for (flag, value) in [("-b", &args.branch), ("-B", &args.force_branch)] {
+        if let Some(v) = value {
+            git_args.push(flag.into());
+            git_args.push(v.clone());
+        }
+    }
+    for (flag, on) in [
+        ("--detach", args.detach),
+        ("--no-checkout", args.no_checkout),
+        ("--lock", args.lock),
+    ] {
+        if on {
+            git_args.push(flag.into());
+        }
+    }
+    git_args.push("--".into());
+    git_args.push(target.clone().into());
+    git_args.extend(args.commit_ish.clone());
+    git::run_visible(&cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
+
+    let worktrees = ws.repo.worktrees()?;
+    let canon = target.canonicalize().unwrap_or(target.clone());
+    let wt = worktrees
+        .iter()
+        .find(|w| !w.is_main && w.path.canonicalize().unwrap_or(w.path.clone()) == canon)
+        .ok_or_else(|| {
+            Error::failed(format!(
+                "git created {} but does not list it as a worktree",
+                target.display()
+            ))
+        })?;
+    let report = ws.ensure(&worktrees, wt)?;
+    print_notes(&report);
+    describe(&ws, &wt.name, out)?;
+    if args.no_env {
+        writeln!(
+            out,
+            "Skipped env files (--no-env); write them later with `git atlas env {}`",
+            wt.name
+        )?;
+    } else {
+        let written = ws.generate(wt)?;
+        write_written(out, &written, &wt.path)?;
+    }
+    Ok(())
+}
+
+/// `Worktree feature-auth (offset 828)` and a table of its ports.
+pub(super) fn describe(ws: &Workspace, name: &str, out: &mut dyn Write) -> Result<()> {
+    let reg = ws.registry.read()?;
+    let ports = reg.allocated_ports.get(name).cloned().unwrap_or_default();
+    let record = reg.worktrees.get(name);
+    let offset = record
+        .and_then(|r| r.offset)
+        .map(|o| format!(" (offset {o})"))
+        .unwrap_or_default();
+    if ports.is_empty() {
+        writeln!(out, "Worktree {name}{offset}: no services found (no *PORT* variables in .env and no [services] in .atlas.toml)")?;
+        return Ok(());
+    }
+    writeln!(out, "Worktree {name}{offset}:")?;
+    let mut rows = vec![vec!["  SERVICE".to_string(), "LABEL".into(), "PORT".into()]];
+    for (service, port) in &ports {
+        let label = record
+            .and_then(|r| r.labels.get(service))
+            .cloned()
+            .unwrap_or_default();
+        rows.push(vec![format!("  {service}"), label, port.to_string()]);
+    }
+    output::table(out, &rows)?;
+    Ok(())
+}
+
+pub(super) fn write_written(
+    out: &mut dyn Write,
+    written: &[std::path::PathBuf],
+    root: &std::path::Path,
+) -> Result<()> {
+    if written.is_empty() {
+        writeln!(out, "No env files to write (no .env and no templates)")?;
+    } else {
+        let names: Vec<String> = written.iter().map(|p| short(p, root)).collect();
+        writeln!(out, "Wrote {} in {}", names.join(", "), root.display())?;
+    }
+    Ok(())
+}

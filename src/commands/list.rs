@@ -1,0 +1,86 @@
+//! `git atlas list`: every worktree with its branch, ports and state.
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{cwd, print_notes};
+use crate::cli::ListArgs;
+use crate::error::Result;
+use crate::output;
+use crate::workspace::Workspace;
+
+#[derive(Serialize)]
+struct Entry<'a> {
+    name: &'a str,
+    path: &'a std::path::Path,
+    branch: Option<&'a str>,
+    main: bool,
+    exists: bool,
+    locked: Option<&'a str>,
+    prunable: bool,
+    offset: Option<u16>,
+    ports: indexmap::IndexMap<String, u16>,
+}
+
+pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
+    let ws = Workspace::discover(&cwd()?)?;
+    let worktrees = ws.repo.worktrees()?;
+    print_notes(&ws.reconcile(&worktrees)?);
+    let reg = ws.registry.read()?;
+    let entries: Vec<Entry> = worktrees
+        .iter()
+        .map(|w| Entry {
+            name: &w.name,
+            path: &w.path,
+            branch: w.branch.as_deref(),
+            main: w.is_main,
+            exists: w.exists(),
+            locked: w.locked.as_deref(),
+            prunable: w.prunable,
+            offset: reg.worktrees.get(&w.name).and_then(|r| r.offset),
+            ports: reg
+                .allocated_ports
+                .get(&w.name)
+                .cloned()
+                .unwrap_or_default(),
+        })
+        .collect();
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &entries).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    let mut rows = vec![vec![
+        "NAME".to_string(),
+        "BRANCH".into(),
+        "STATE".into(),
+        "PORTS".into(),
+        "PATH".into(),
+    ]];
+    for e in &entries {
+        let state = if e.prunable {
+            "missing"
+        } else if e.locked.is_some() {
+            "locked"
+        } else if e.exists {
+            "ok"
+        } else {
+            "missing"
+        };
+        let ports = match (e.offset, e.ports.is_empty()) {
+            (_, true) => "-".to_string(),
+            (Some(o), false) => format!("+{o} {}", output::ports_line(&e.ports)),
+            (None, false) => output::ports_line(&e.ports),
+        };
+        rows.push(vec![
+            e.name.to_string(),
+            e.branch.unwrap_or("(detached)").to_string(),
+            state.into(),
+            ports,
+            e.path.display().to_string(),
+        ]);
+    }
+    output::table(out, &rows)?;
+    Ok(())
+}

@@ -1,0 +1,47 @@
+//! One module per verb: gather context, call the core, render human or JSON output.
+#![allow(clippy::print_stderr)]
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::cli::Command;
+use crate::error::{IoContext, Result};
+use crate::workspace::Report;
+
+mod add;
+mod env;
+mod list;
+mod ports;
+mod remove;
+
+pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
+    match command {
+        Command::Add(args) => add::run(args, out),
+        Command::Remove(args) => remove::run(args, out),
+        Command::List(args) => list::run(args, out),
+        Command::Ports(args) => ports::run(args, out),
+        Command::Env(args) => env::run(args, out),
+    }
+}
+
+fn cwd() -> Result<PathBuf> {
+    std::env::current_dir().at("read", Path::new("the current directory"))
+}
+
+/// Tell the user, on stderr, what a reconcile did on the side.
+fn print_notes(report: &Report) {
+    for note in report.notes() {
+        eprintln!("git-atlas: {note}");
+    }
+    for (name, err) in &report.failed {
+        eprintln!("git-atlas: warning: {name}: {err}");
+    }
+}
+
+/// `path` relative to `base` when it is inside it, for short messages.
+fn short(path: &Path, base: &Path) -> String {
+    path.strip_prefix(base)
+        .unwrap_or(path)
+        .display()
+        .to_string()
+}

@@ -1,0 +1,267 @@
+//! `git atlas ports` and its verbs. The bare command is on the shell prompt's hot path: it finds
+//! the repository without opening it, reads the registry and prints, spawning nothing.
+
+use std::io::Write;
+
+use indexmap::IndexMap;
+use serde::Serialize;
+
+use super::{cwd, print_notes};
+use crate::cli::{PortsArgs, PortsCommand, PortsListArgs, PortsShowArgs};
+use crate::error::{Error, Result};
+use crate::output;
+use crate::registry::{Registry, RegistryFile};
+use crate::repo::Location;
+use crate::workspace::Workspace;
+
+#[derive(Serialize)]
+struct WorktreePorts<'a> {
+    worktree: &'a str,
+    offset: Option<u16>,
+    ports: &'a IndexMap<String, u16>,
+}
+
+pub fn run(args: PortsArgs, out: &mut dyn Write) -> Result<()> {
+    match args.command {
+        None => current(args.json, args.format.as_deref(), out),
+        Some(PortsCommand::Show(a)) => show(a, out),
+        Some(PortsCommand::List(a)) => list(a, out),
+        Some(PortsCommand::Reset) => reset(out),
+    }
+}
+
+fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    let location = Location::discover(&cwd()?)?;
+    let registry = RegistryFile::new(&location.common_dir).read()?;
+    let name = location.worktree.as_str();
+    let Some(ports) = registry.allocated_ports.get(name) else {
+        if json {
+            writeln!(out, "null")?;
+        }
+        return Ok(());
+    };
+    let offset = registry.worktrees.get(name).and_then(|r| r.offset);
+    if json {
+        serde_json::to_writer(
+            &mut *out,
+            &WorktreePorts {
+                worktree: name,
+                offset,
+                ports,
+            },
+        )
+        .map_err(std::io::Error::from)?;
+        writeln!(out)?;
+    } else if let Some(format) = format {
+        writeln!(out, "{}", render_format(format, name, offset, ports)?)?;
+    } else if !ports.is_empty() {
+        writeln!(out, "{}", output::ports_line(ports))?;
+    }
+    Ok(())
+}
+
+/// `{name}`, `{offset}`, `{ports}` and `{<service>}`; `{{` and `}}` for literal braces.
+fn render_format(
+    format: &str,
+    name: &str,
+    offset: Option<u16>,
+    ports: &IndexMap<String, u16>,
+) -> Result<String> {
+    let mut out = String::new();
+    let mut rest = format;
+    while let Some(i) = rest.find(['{', '}']) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        if let Some(t) = tail.strip_prefix("{{").or_else(|| tail.strip_prefix("}}")) {
+            out.push_str(&tail[..1]);
+            rest = t;
+            continue;
+        }
+        let end = tail
+            .find('}')
+            .filter(|_| tail.starts_with('{'))
+            .ok_or_else(|| {
+                Error::usage(format!("--format: unbalanced brace in '{format}'"))
+                    .hint("write {{ or }} for a literal brace")
+            })?;
+        let key = &tail[1..end];
+        let value = match key {
+            "name" => name.to_string(),
+            "offset" => offset.map(|o| o.to_string()).unwrap_or_default(),
+            "ports" => output::ports_line(ports),
+            service => match ports.get(service) {
+                Some(p) => p.to_string(),
+                None => {
+                    let known: Vec<String> = ["name", "offset", "ports"]
+                        .iter()
+                        .map(|s| s.to_string())
+                        .chain(ports.keys().cloned())
+                        .collect();
+                    return Err(
+                        Error::usage(format!("--format: unknown field {{{service}}}"))
+                            .hint(format!("fields: {}", known.join(", "))),
+                    );
+                }
+            },
+        };
+        out.push_str(&value);
+        rest = &tail[end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
+    let cwd = cwd()?;
+    let ws = Workspace::discover(&cwd)?;
+    let worktrees = ws.repo.worktrees()?;
+    print_notes(&ws.reconcile(&worktrees)?);
+    let reg = ws.registry.read()?;
+    // A name the registry knows is enough (its worktree may be gone); else resolve path or branch.
+    let name = if reg.allocated_ports.contains_key(&args.worktree) {
+        args.worktree.clone()
+    } else {
+        ws.resolve(&worktrees, &args.worktree, &cwd)?.name.clone()
+    };
+    let empty = IndexMap::new();
+    let ports = reg.allocated_ports.get(&name).unwrap_or(&empty);
+    let record = reg.worktrees.get(&name);
+    if args.json {
+        serde_json::to_writer_pretty(
+            &mut *out,
+            &WorktreePorts {
+                worktree: &name,
+                offset: record.and_then(|r| r.offset),
+                ports,
+            },
+        )
+        .map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    super::add::describe(&ws, &name, out)
+}
+
+#[derive(Serialize)]
+struct Row<'a> {
+    worktree: &'a str,
+    service: &'a str,
+    label: &'a str,
+    port: u16,
+}
+
+fn rows<'a>(reg: &'a Registry, service: Option<&str>) -> Vec<Row<'a>> {
+    let mut rows = Vec::new();
+    for (worktree, ports) in &reg.allocated_ports {
+        for (s, port) in ports {
+            if service.is_some_and(|want| want != s) {
+                continue;
+            }
+            let label = reg
+                .worktrees
+                .get(worktree)
+                .and_then(|r| r.labels.get(s))
+                .map_or("", String::as_str);
+            rows.push(Row {
+                worktree,
+                service: s,
+                label,
+                port: *port,
+            });
+        }
+    }
+    rows
+}
+
+fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
+    let ws = Workspace::discover(&cwd()?)?;
+    print_notes(&ws.reconcile(&ws.repo.worktrees()?)?);
+    let reg = ws.registry.read()?;
+    let rows = rows(&reg, args.service.as_deref());
+    if let Some(service) = &args.service {
+        let known = reg
+            .allocated_ports
+            .values()
+            .any(|p| p.contains_key(service));
+        if !known && !args.json {
+            let mut all: Vec<&String> = reg
+                .allocated_ports
+                .values()
+                .flat_map(|p| p.keys())
+                .collect();
+            all.sort();
+            all.dedup();
+            let all: Vec<&str> = all.into_iter().map(String::as_str).collect();
+            return Err(
+                Error::failed(format!("no worktree has a port for service '{service}'"))
+                    .hint(format!("services: {}", all.join(", "))),
+            );
+        }
+    }
+    if args.json {
+        serde_json::to_writer_pretty(&mut *out, &rows).map_err(std::io::Error::from)?;
+        writeln!(out)?;
+        return Ok(());
+    }
+    if rows.is_empty() {
+        writeln!(out, "No ports allocated")?;
+        return Ok(());
+    }
+    let mut table = vec![vec![
+        "WORKTREE".to_string(),
+        "SERVICE".into(),
+        "LABEL".into(),
+        "PORT".into(),
+    ]];
+    table.extend(rows.iter().map(|r| {
+        vec![
+            r.worktree.to_string(),
+            r.service.to_string(),
+            r.label.to_string(),
+            r.port.to_string(),
+        ]
+    }));
+    output::table(out, &table)?;
+    Ok(())
+}
+
+fn reset(out: &mut dyn Write) -> Result<()> {
+    let ws = Workspace::discover(&cwd()?)?;
+    let worktrees = ws.repo.worktrees()?;
+    let (backup, old) = {
+        let _lock = ws.registry.lock()?;
+        let backup = ws.registry.backup()?;
+        let old = ws.registry.read().ok();
+        let mut fresh = Registry::default();
+        if let Some(old) = &old {
+            fresh.unavailable_ports = old.unavailable_ports.clone();
+        }
+        ws.registry.write_locked(&fresh)?;
+        (backup, old)
+    };
+    if let Some(path) = &backup {
+        writeln!(out, "Backed up the registry to {}", path.display())?;
+    }
+    let report = ws.reconcile(&worktrees)?;
+    for (name, err) in &report.failed {
+        eprintln!("git-atlas: warning: {name}: {err}");
+    }
+    let reg = ws.registry.read()?;
+    for wt in worktrees.iter().filter(|w| w.exists() && !w.prunable) {
+        let now = reg.allocated_ports.get(&wt.name);
+        let before = old.as_ref().and_then(|o| o.allocated_ports.get(&wt.name));
+        if now.is_some() && before.is_some() && now != before && !wt.is_main {
+            match ws.generate(wt) {
+                Ok(_) => writeln!(out, "{}: ports changed; regenerated its env files", wt.name)?,
+                Err(e) => eprintln!("git-atlas: warning: {}: ports changed but its env files could not be regenerated: {e}", wt.name),
+            }
+        }
+    }
+    let ports: usize = reg.allocated_ports.values().map(IndexMap::len).sum();
+    writeln!(
+        out,
+        "Rebuilt the registry: {} worktree(s), {ports} port(s)",
+        reg.allocated_ports.len()
+    )?;
+    Ok(())
+}

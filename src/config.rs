@@ -1,0 +1,362 @@
+//! `.atlas.toml` (the team's, committed) merged with `worktree-registry/config.toml` (this
+//! machine's overrides, written by `git atlas ports config`).
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::alloc;
+use crate::error::{Error, Result};
+
+pub const TEAM_FILE: &str = ".atlas.toml";
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, rename_all = "snake_case")]
+pub struct Config {
+    /// `offset` (default) or `range`.
+    pub strategy: Option<StrategyName>,
+    #[serde(default)]
+    pub offset: OffsetConfig,
+    /// Services by name; with none, services are detected from `.env`.
+    #[serde(default)]
+    pub services: IndexMap<String, ServiceConfig>,
+    #[serde(default)]
+    pub env: EnvConfig,
+    #[serde(default)]
+    pub templates: TemplatesConfig,
+    #[serde(default)]
+    pub port_conflict_resolution: ResolutionConfig,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StrategyName {
+    Offset,
+    Range,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct OffsetConfig {
+    #[serde(default = "default_offset_min")]
+    pub min: u16,
+    #[serde(default = "default_offset_max")]
+    pub max: u16,
+}
+
+fn default_offset_min() -> u16 {
+    100
+}
+fn default_offset_max() -> u16 {
+    999
+}
+
+impl Default for OffsetConfig {
+    fn default() -> Self {
+        OffsetConfig {
+            min: default_offset_min(),
+            max: default_offset_max(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceConfig {
+    /// The base port: what the main worktree uses.
+    pub port: Option<u32>,
+    /// `LO-HI`, searched by the range strategy.
+    pub range: Option<String>,
+    pub label: Option<String>,
+    /// `.env` variables that carry this service's port (default: `<NAME>_PORT`).
+    #[serde(default)]
+    pub env: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct EnvConfig {
+    #[serde(default = "default_env_source")]
+    pub source: String,
+    #[serde(default = "default_env_output")]
+    pub output: String,
+    /// Detect services from `*PORT*` variables of `source` (on by default).
+    #[serde(default = "yes")]
+    pub auto_detect: bool,
+    /// Variables never treated as ports.
+    #[serde(default)]
+    pub ignore: Vec<String>,
+}
+
+fn default_env_source() -> String {
+    ".env".into()
+}
+fn default_env_output() -> String {
+    ".env.local".into()
+}
+fn yes() -> bool {
+    true
+}
+
+impl Default for EnvConfig {
+    fn default() -> Self {
+        EnvConfig {
+            source: default_env_source(),
+            output: default_env_output(),
+            auto_detect: true,
+            ignore: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TemplatesConfig {
+    #[serde(default = "default_env_template")]
+    pub env: String,
+    #[serde(default = "default_env_worktree")]
+    pub env_output: String,
+    #[serde(default = "default_compose_template")]
+    pub compose: String,
+    #[serde(default = "default_compose_output")]
+    pub compose_output: String,
+}
+
+fn default_env_template() -> String {
+    ".env.worktree.template".into()
+}
+fn default_env_worktree() -> String {
+    ".env.worktree".into()
+}
+fn default_compose_template() -> String {
+    "docker-compose.worktree.template.yml".into()
+}
+fn default_compose_output() -> String {
+    "docker-compose.yml".into()
+}
+
+impl Default for TemplatesConfig {
+    fn default() -> Self {
+        TemplatesConfig {
+            env: default_env_template(),
+            env_output: default_env_worktree(),
+            compose: default_compose_template(),
+            compose_output: default_compose_output(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ResolutionStrategy {
+    SkipToNext,
+    ExpandRange,
+    ForceRelease,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResolutionConfig {
+    #[serde(default = "yes")]
+    pub auto_resolve: bool,
+    #[serde(default = "default_strategies")]
+    pub strategies: Vec<ResolutionStrategy>,
+}
+
+fn default_strategies() -> Vec<ResolutionStrategy> {
+    vec![
+        ResolutionStrategy::SkipToNext,
+        ResolutionStrategy::ForceRelease,
+    ]
+}
+
+impl Default for ResolutionConfig {
+    fn default() -> Self {
+        ResolutionConfig {
+            auto_resolve: true,
+            strategies: default_strategies(),
+        }
+    }
+}
+
+impl ResolutionConfig {
+    pub fn enabled(&self, s: ResolutionStrategy) -> bool {
+        self.auto_resolve && self.strategies.contains(&s)
+    }
+
+    pub fn for_allocator(&self) -> alloc::Resolution {
+        alloc::Resolution {
+            skip_to_next: self.enabled(ResolutionStrategy::SkipToNext),
+            expand_range: self.enabled(ResolutionStrategy::ExpandRange),
+        }
+    }
+}
+
+impl Config {
+    /// Read the team file in `root` (if any) and overlay the machine-local file (if any).
+    pub fn load(root: &Path, local: &Path) -> Result<Config> {
+        let mut table = read_table(&root.join(TEAM_FILE))?.unwrap_or_default();
+        if let Some(overrides) = read_table(local)? {
+            merge(&mut table, overrides);
+        }
+        let config: Config = table.try_into().map_err(|e: toml::de::Error| {
+            Error::failed(format!(
+                "invalid configuration in {} or {}: {}",
+                root.join(TEAM_FILE).display(),
+                local.display(),
+                e.message()
+            ))
+        })?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    pub fn strategy(&self) -> alloc::Strategy {
+        match self.strategy.unwrap_or(StrategyName::Offset) {
+            StrategyName::Offset => alloc::Strategy::Offset {
+                min: self.offset.min,
+                max: self.offset.max,
+            },
+            StrategyName::Range => alloc::Strategy::Range,
+        }
+    }
+
+    fn validate(&self) -> Result<()> {
+        if self.offset.min == 0 || self.offset.min > self.offset.max {
+            return Err(Error::failed(format!(
+                "invalid [offset] in {TEAM_FILE}: min ({}) must be at least 1 and at most max ({})",
+                self.offset.min, self.offset.max
+            )));
+        }
+        for (name, service) in &self.services {
+            if let Some(port) = service.port {
+                check_port(port).map_err(|m| {
+                    Error::failed(format!(
+                        "invalid port for service '{name}' in {TEAM_FILE}: {m}"
+                    ))
+                })?;
+            }
+            if let Some(range) = &service.range {
+                parse_range(range).map_err(|m| {
+                    Error::failed(format!("invalid range for service '{name}': {m}"))
+                })?;
+            }
+            if service.port.is_none() && service.range.is_none() {
+                return Err(Error::failed(format!(
+                    "service '{name}' in {TEAM_FILE} needs a `port` or a `range`"
+                )));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A port number as the user wrote it: 1..=65535.
+pub fn check_port(port: u32) -> std::result::Result<u16, String> {
+    match u16::try_from(port) {
+        Ok(p) if p >= 1 => Ok(p),
+        _ => Err(format!("{port} is not a valid port (1-65535)")),
+    }
+}
+
+/// `LO-HI`, both valid ports, `LO <= HI`.
+pub fn parse_range(text: &str) -> std::result::Result<(u16, u16), String> {
+    let (lo, hi) = text
+        .split_once('-')
+        .ok_or_else(|| format!("'{text}' is not a range; write LO-HI, e.g. 8080-8099"))?;
+    let parse = |s: &str| {
+        s.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("'{}' in '{text}' is not a port number", s.trim()))
+            .and_then(check_port)
+    };
+    let (lo, hi) = (parse(lo)?, parse(hi)?);
+    if lo > hi {
+        return Err(format!("'{text}' starts above where it ends"));
+    }
+    Ok((lo, hi))
+}
+
+fn read_table(path: &Path) -> Result<Option<toml::Table>> {
+    let text = match fs::read_to_string(path) {
+        Ok(t) => t,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(Error::io("read", path, e)),
+    };
+    text.parse::<toml::Table>().map(Some).map_err(|e| {
+        Error::failed(format!(
+            "invalid TOML in {}: {}",
+            path.display(),
+            e.message().trim()
+        ))
+    })
+}
+
+fn merge(base: &mut toml::Table, overrides: toml::Table) {
+    for (key, value) in overrides {
+        match (base.get_mut(&key), value) {
+            (Some(toml::Value::Table(b)), toml::Value::Table(o)) => merge(b, o),
+            (_, value) => {
+                base.insert(key, value);
+            }
+        }
+    }
+}
+
+/// The machine-local overrides file, as a table that `ports config` edits.
+pub fn read_local(path: &Path) -> Result<toml::Table> {
+    Ok(read_table(path)?.unwrap_or_default())
+}
+
+pub fn local_path(registry_dir: &Path) -> PathBuf {
+    registry_dir.join("config.toml")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ranges_are_checked() {
+        assert_eq!(parse_range("8080-8099"), Ok((8080, 8099)));
+        assert!(parse_range("8099-8080")
+            .unwrap_err()
+            .contains("starts above"));
+        assert!(parse_range("8080-70000")
+            .unwrap_err()
+            .contains("70000 is not a valid port"));
+        assert!(parse_range("8080").is_err());
+        assert!(parse_range("a-b").is_err());
+        assert!(parse_range("0-10").is_err());
+    }
+
+    #[test]
+    fn local_overrides_win() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(
+            dir.path().join(TEAM_FILE),
+            "strategy = \"offset\"\n[services.web]\nport = 8080\nrange = \"8080-8099\"\n",
+        )
+        .unwrap();
+        let local = dir.path().join("local.toml");
+        fs::write(
+            &local,
+            "strategy = \"range\"\n[services.web]\nrange = \"8100-8199\"\n",
+        )
+        .unwrap();
+        let c = Config::load(dir.path(), &local).unwrap();
+        assert_eq!(c.strategy, Some(StrategyName::Range));
+        assert_eq!(c.services["web"].range.as_deref(), Some("8100-8199"));
+        assert_eq!(c.services["web"].port, Some(8080));
+    }
+
+    #[test]
+    fn typos_are_errors() {
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join(TEAM_FILE), "stratgy = \"range\"\n").unwrap();
+        let e = Config::load(dir.path(), &dir.path().join("none")).unwrap_err();
+        assert!(e.message.contains("stratgy"), "{}", e.message);
+    }
+}

@@ -1,0 +1,60 @@
+//! File primitives every writer shares: an advisory lock on a sidecar file and atomic replacement.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use crate::error::{IoContext, Result};
+
+/// An exclusive OS advisory lock, released when dropped or when the process dies (even by `kill -9`).
+#[derive(Debug)]
+pub struct Lock {
+    _file: File,
+}
+
+impl Lock {
+    /// Block until the lock on `path` (created if missing) is ours.
+    pub fn exclusive(path: &Path) -> Result<Lock> {
+        if let Some(dir) = path.parent() {
+            fs::create_dir_all(dir).at("create", dir)?;
+        }
+        let file = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+            .at("open lock file", path)?;
+        file.lock().at("lock", path)?;
+        Ok(Lock { _file: file })
+    }
+}
+
+/// Replace `path` with `contents` so that readers see either the old or the new file, never a part:
+/// write a temporary file in the same directory, fsync it, rename it over `path`, fsync the directory.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
+    let dir = parent_dir(path);
+    fs::create_dir_all(&dir).at("create", &dir)?;
+    let mut tmp = tempfile::Builder::new()
+        .prefix(".git-atlas-")
+        .suffix(".tmp")
+        .tempfile_in(&dir)
+        .at("create a temporary file in", &dir)?;
+    // Keep the mode of the file being replaced (a user may have made .env.local private).
+    if let Ok(meta) = fs::metadata(path) {
+        let _ = fs::set_permissions(tmp.path(), meta.permissions());
+    }
+    tmp.write_all(contents).at("write", tmp.path())?;
+    tmp.as_file().sync_all().at("sync", tmp.path())?;
+    tmp.persist(path).map_err(|e| e.error).at("replace", path)?;
+    if let Ok(d) = File::open(&dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+fn parent_dir(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}

@@ -1,0 +1,81 @@
+//! Running `git` for what changes worktrees: argument vectors through duct, never a shell, with
+//! the hook environment (`GIT_DIR`, …) cleared so the child finds the repository itself.
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::repo::GIT_ENV;
+
+/// An environment variable set while `git atlas add` runs `git worktree add`, so the hooks
+/// it triggers leave the work to us instead of doing it twice.
+pub const IN_ADD_ENV: &str = "GIT_ATLAS_IN_ADD";
+
+fn git(cwd: &Path, args: Vec<OsString>) -> duct::Expression {
+    let mut expr = duct::cmd("git", args).dir(cwd);
+    for var in GIT_ENV {
+        expr = expr.env_remove(var);
+    }
+    expr
+}
+
+/// Run `git <args>` with inherited output, so the user sees Git's own messages.
+pub fn run_visible(cwd: &Path, args: Vec<OsString>, extra_env: &[(&str, &str)]) -> Result<()> {
+    let what = describe(&args);
+    let mut expr = git(cwd, args).stdout_to_stderr().unchecked();
+    for (k, v) in extra_env {
+        expr = expr.env(k, v);
+    }
+    let status = expr.run().map_err(spawn_error)?.status;
+    if status.success() {
+        Ok(())
+    } else {
+        Err(Error::failed(format!("`{what}` failed ({status})")))
+    }
+}
+
+/// Run `git <args>` and return its stdout.
+pub fn read(cwd: &Path, args: Vec<OsString>) -> Result<String> {
+    let what = describe(&args);
+    let out = git(cwd, args)
+        .stdout_capture()
+        .stderr_capture()
+        .unchecked()
+        .run()
+        .map_err(spawn_error)?;
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(Error::failed(format!(
+            "`{what}` failed: {}",
+            String::from_utf8_lossy(&out.stderr).trim()
+        )))
+    }
+}
+
+/// Uncommitted changes or untracked files (ignored ones do not count, as for `git worktree remove`).
+pub fn is_dirty(worktree: &Path) -> Result<bool> {
+    let out = read(
+        worktree,
+        crate::repo::args([
+            "status",
+            "--porcelain",
+            "--untracked-files=normal",
+            "--ignore-submodules=none",
+        ]),
+    )?;
+    Ok(!out.trim().is_empty())
+}
+
+fn describe(args: &[OsString]) -> String {
+    let words: Vec<_> = args
+        .iter()
+        .take_while(|a| !a.to_string_lossy().starts_with('-'))
+        .map(|a| a.to_string_lossy())
+        .collect();
+    format!("git {}", words.join(" "))
+}
+
+fn spawn_error(e: std::io::Error) -> Error {
+    Error::failed(format!("could not run git: {e}")).hint("is git installed and on PATH?")
+}

@@ -1,0 +1,96 @@
+//! Identifiers derived from worktree names: database names and Compose project names. Every
+//! result is made of `[a-z0-9_-]`, so it is safe in SQL (still quoted there), URLs and file names.
+
+use md5::{Digest, Md5};
+
+/// PostgreSQL's identifier limit in bytes (MySQL allows 64).
+const MAX_DB_NAME: usize = 63;
+
+/// `myapp` + `feature-auth` → `myapp_feature_auth`. A name that loses characters in sanitising
+/// (`feat-ü-x`) gets a short hash so two worktrees never share a database.
+pub fn database_name(base: &str, worktree: &str) -> String {
+    let suffix = sanitize(worktree, '_');
+    let lossless = worktree
+        .chars()
+        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    let mut name = format!("{base}_{suffix}");
+    if !lossless || name.len() > MAX_DB_NAME {
+        let hash = short_hash(worktree);
+        let keep = MAX_DB_NAME.saturating_sub(hash.len() + 1);
+        let mut cut = name.len().min(keep);
+        while !name.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        name.truncate(cut);
+        name = format!("{}_{hash}", name.trim_end_matches('_'));
+    }
+    name
+}
+
+/// `myapp` + `feature-auth` → `myapp-feature-auth`: lower case, `[a-z0-9_-]`, starting with a
+/// letter or digit, as Docker Compose requires of project names.
+pub fn compose_project(repo: &str, worktree: &str) -> String {
+    let name = format!("{}-{}", sanitize(repo, '-'), sanitize(worktree, '-'));
+    let name = name.trim_start_matches(['-', '_']).to_string();
+    if name.is_empty() {
+        format!("atlas-{}", short_hash(worktree))
+    } else {
+        name
+    }
+}
+
+fn sanitize(text: &str, sep: char) -> String {
+    let mut out = String::new();
+    for c in text.chars() {
+        let c = c.to_ascii_lowercase();
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with(sep) {
+            out.push(sep);
+        }
+    }
+    out.trim_matches(sep).to_string()
+}
+
+fn short_hash(text: &str) -> String {
+    let digest = Md5::digest(text.as_bytes());
+    digest[..3].iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_names() {
+        assert_eq!(database_name("myapp", "feature-auth"), "myapp_feature_auth");
+        let odd = database_name("myapp", "feat-ü-x");
+        assert!(
+            odd.starts_with("myapp_feat_x_") && odd.len() == "myapp_feat_x_".len() + 6,
+            "{odd}"
+        );
+        assert_ne!(odd, database_name("myapp", "feat-x"));
+        let hostile = database_name("myapp", "x\"; DROP TABLE users; --$(rm -rf ~)");
+        assert!(
+            hostile
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '_'),
+            "{hostile}"
+        );
+        let long = database_name("myapp", &"a".repeat(100));
+        assert!(long.len() <= 63, "{long}");
+    }
+
+    #[test]
+    fn compose_projects() {
+        assert_eq!(
+            compose_project("MyApp", "feature-auth"),
+            "myapp-feature-auth"
+        );
+        assert_eq!(compose_project("my app", "feat ü x"), "my-app-feat-x");
+        assert_eq!(
+            compose_project("_", "-"),
+            format!("atlas-{}", short_hash("-"))
+        );
+    }
+}

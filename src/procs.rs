@@ -1,0 +1,1 @@
+//! Stopping the processes that listen on a worktree's ports.

@@ -1,0 +1,239 @@
+//! `worktree-registry/ports.json` in the Git common dir: its schema, its lock, atomic updates,
+//! validation, and the recovery message when it does not parse.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+use serde::{Deserialize, Serialize};
+
+use crate::error::{Error, IoContext, Result};
+use crate::files::{self, Lock};
+
+pub const VERSION: u32 = 1;
+pub const DIR: &str = "worktree-registry";
+
+/// The registry. `allocated_ports` keeps the seed's shape: worktree → service → port.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Registry {
+    pub version: u32,
+    #[serde(default)]
+    pub allocated_ports: IndexMap<String, IndexMap<String, u16>>,
+    /// What we know of each allocated worktree beyond its ports.
+    #[serde(default)]
+    pub worktrees: IndexMap<String, WorktreeRecord>,
+    /// Ports never to hand out, with the reason given.
+    #[serde(default)]
+    pub unavailable_ports: BTreeMap<u16, String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorktreeRecord {
+    pub path: PathBuf,
+    /// The offset under the offset strategy; absent under the range strategy.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub offset: Option<u16>,
+    /// Labels of the services, for display.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub labels: IndexMap<String, String>,
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry {
+            version: VERSION,
+            allocated_ports: IndexMap::new(),
+            worktrees: IndexMap::new(),
+            unavailable_ports: BTreeMap::new(),
+        }
+    }
+}
+
+impl Registry {
+    /// Who holds `port`, other than worktree `except`: `"feature-auth (web)"`.
+    pub fn holder(&self, port: u16, except: &str) -> Option<String> {
+        self.allocated_ports
+            .iter()
+            .filter(|(name, _)| name.as_str() != except)
+            .find_map(|(name, ports)| {
+                ports
+                    .iter()
+                    .find(|(_, p)| **p == port)
+                    .map(|(service, _)| format!("allocated to {name} ({service})"))
+            })
+    }
+
+    pub fn release(&mut self, name: &str) -> Option<IndexMap<String, u16>> {
+        self.worktrees.shift_remove(name);
+        self.allocated_ports.shift_remove(name)
+    }
+
+    fn validate(&self) -> std::result::Result<(), String> {
+        if self.version != VERSION {
+            return Err(format!(
+                "version {} is not supported (this git-atlas reads version {VERSION}; a newer git-atlas may have written it)",
+                self.version
+            ));
+        }
+        for (name, ports) in &self.allocated_ports {
+            if let Some((service, _)) = ports.iter().find(|(_, p)| **p == 0) {
+                return Err(format!("port 0 for {name} ({service}) is not a valid port"));
+            }
+        }
+        if let Some(&port) = self.unavailable_ports.keys().find(|p| **p == 0) {
+            return Err(format!("unavailable port {port} is not a valid port"));
+        }
+        Ok(())
+    }
+}
+
+/// The registry's files on disk.
+#[derive(Debug, Clone)]
+pub struct RegistryFile {
+    dir: PathBuf,
+}
+
+impl RegistryFile {
+    pub fn new(common_dir: &Path) -> Self {
+        RegistryFile {
+            dir: common_dir.join(DIR),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn path(&self) -> PathBuf {
+        self.dir.join("ports.json")
+    }
+
+    pub fn backup_path(&self) -> PathBuf {
+        self.dir.join("ports.json.backup")
+    }
+
+    fn lock_path(&self) -> PathBuf {
+        self.dir.join("ports.lock")
+    }
+
+    /// Read without locking: writers replace the file atomically, so a reader sees a whole version.
+    /// A missing file is an empty registry.
+    pub fn read(&self) -> Result<Registry> {
+        let path = self.path();
+        match fs::read(&path) {
+            Ok(bytes) => parse(&bytes, &path),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Registry::default()),
+            Err(e) => Err(Error::io("read", &path, e)),
+        }
+    }
+
+    /// Read, change and write the registry while holding its exclusive lock. The file is only
+    /// rewritten if `change` changed something.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
+        let _lock = self.lock()?;
+        let before = self.read()?;
+        let mut registry = before.clone();
+        let out = change(&mut registry)?;
+        if registry != before {
+            self.write_locked(&registry)?;
+        }
+        Ok(out)
+    }
+
+    /// Take the registry lock. Hold it only for milliseconds.
+    pub fn lock(&self) -> Result<Lock> {
+        Lock::exclusive(&self.lock_path())
+    }
+
+    /// Write while the caller holds [`Self::lock`].
+    pub fn write_locked(&self, registry: &Registry) -> Result<()> {
+        let mut json = serde_json::to_vec_pretty(registry).expect("the registry always serialises");
+        json.push(b'\n');
+        files::write_atomic(&self.path(), &json)
+    }
+
+    /// Copy the current file, whatever its state, to the backup path. Returns the backup's path.
+    pub fn backup(&self) -> Result<Option<PathBuf>> {
+        let (from, to) = (self.path(), self.backup_path());
+        match fs::read(&from) {
+            Ok(bytes) => {
+                files::write_atomic(&to, &bytes)?;
+                Ok(Some(to))
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(e).at("read", &from),
+        }
+    }
+}
+
+fn parse(bytes: &[u8], path: &Path) -> Result<Registry> {
+    let invalid = |why: String| {
+        Error::failed(format!("Invalid registry format in {}: {why}", path.display()))
+            .hint("the file was left as it is; git-atlas will not overwrite it")
+            .hint(format!(
+                "to recover, restore a good copy (e.g. {}.backup if you have one) or run `git atlas ports reset`, which backs the file up and rebuilds it from the existing worktrees",
+                path.display()
+            ))
+    };
+    let registry: Registry = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    registry.validate().map_err(invalid)?;
+    Ok(registry)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn corrupt_file_is_reported_and_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = RegistryFile::new(dir.path());
+        fs::create_dir_all(file.dir()).unwrap();
+        fs::write(file.path(), b"{\"version\": 1, \"allocated_ports\": {").unwrap();
+        let e = file.update(|_| Ok(())).unwrap_err();
+        assert!(
+            e.message.starts_with("Invalid registry format in "),
+            "{}",
+            e.message
+        );
+        assert_eq!(
+            fs::read(file.path()).unwrap(),
+            b"{\"version\": 1, \"allocated_ports\": {"
+        );
+    }
+
+    #[test]
+    fn seed_shaped_registry_reads() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = RegistryFile::new(dir.path());
+        fs::create_dir_all(file.dir()).unwrap();
+        fs::write(
+            file.path(),
+            r#"{"version":1,"allocated_ports":{"feature-payment":{"web":8082,"db":5434}}}"#,
+        )
+        .unwrap();
+        let r = file.read().unwrap();
+        assert_eq!(r.allocated_ports["feature-payment"]["db"], 5434);
+        assert_eq!(
+            r.holder(8082, "x").as_deref(),
+            Some("allocated to feature-payment (web)")
+        );
+        assert_eq!(r.holder(8082, "feature-payment"), None);
+    }
+
+    #[test]
+    fn unknown_version_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = RegistryFile::new(dir.path());
+        fs::create_dir_all(file.dir()).unwrap();
+        fs::write(file.path(), r#"{"version":2}"#).unwrap();
+        assert!(file
+            .read()
+            .unwrap_err()
+            .message
+            .contains("version 2 is not supported"));
+    }
+}

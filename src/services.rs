@@ -1,0 +1,361 @@
+//! What a project's services are: from `.atlas.toml`, and from every `*PORT*` variable and local
+//! connection URL of `.env`, with the labels people know them by.
+
+use crate::alloc::Need;
+use crate::config::{self, Config};
+use crate::dburl::{self, ConnUrl};
+use crate::dotenv::DotEnv;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    /// Registry key and template name: `vite` → `${ALLOCATED_VITE_PORT}`.
+    pub key: String,
+    pub label: String,
+    pub base: u16,
+    pub range: (u16, u16),
+    /// `.env` variables holding this port.
+    pub vars: Vec<String>,
+    /// `.env` variables holding a local connection URL on this port.
+    pub urls: Vec<String>,
+}
+
+impl Service {
+    pub fn need(&self) -> Need {
+        Need {
+            key: self.key.clone(),
+            base: self.base,
+            range: self.range,
+        }
+    }
+
+    /// The template placeholder for this service's port.
+    pub fn placeholder(&self) -> String {
+        format!("ALLOCATED_{}_PORT", self.key.to_ascii_uppercase())
+    }
+}
+
+/// The seed's default ranges for the range strategy, by service name.
+const DEFAULT_RANGES: &[(&str, u16, u16)] = &[
+    ("web", 8080, 8099),
+    ("db", 5432, 5439),
+    ("test", 9000, 9099),
+    ("debug", 5555, 5564),
+    ("api", 3000, 3099),
+];
+
+/// English words that contain PORT without being about ports.
+const PORT_WORDS: &[&str] = &[
+    "SUPPORT",
+    "REPORT",
+    "TRANSPORT",
+    "IMPORT",
+    "EXPORT",
+    "PASSPORT",
+    "AIRPORT",
+    "SPORT",
+    "VIEWPORT",
+    "DEPORT",
+    "PORTAL",
+    "PORTFOLIO",
+    "PORTRAIT",
+    "PORTION",
+    "PORTABLE",
+    "OPPORTUN",
+    "PROPORTION",
+];
+
+/// Does this variable name speak of a port (`VITE_PORT`, `PGPORT`, `PORT`), rather than merely
+/// contain the letters (`SUPPORT_EMAIL`, `TRANSPORT`)?
+pub fn names_a_port(name: &str) -> bool {
+    let upper = name.to_ascii_uppercase();
+    upper.match_indices("PORT").any(|(at, _)| {
+        !PORT_WORDS.iter().any(|word| {
+            let offset = word.find("PORT").expect("every word contains PORT");
+            at >= offset && upper[at - offset..].starts_with(word)
+        })
+    })
+}
+
+/// Determine the services of a project from its configuration and its `.env` (if any).
+pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<Vec<Service>> {
+    let mut services = Vec::new();
+    for (name, sc) in &config.services {
+        let key = service_key(name);
+        let range = match &sc.range {
+            Some(r) => config::parse_range(r).map_err(Error::failed)?,
+            None => default_range(&key, sc.port.map(|p| p as u16).unwrap_or(1)),
+        };
+        let base = sc.port.map_or(range.0, |p| p as u16);
+        let mut vars = sc.env.clone();
+        if vars.is_empty() {
+            vars.push(format!(
+                "{}_PORT",
+                name.to_ascii_uppercase().replace('-', "_")
+            ));
+        }
+        let label = sc
+            .label
+            .clone()
+            .unwrap_or_else(|| label_for_stem(&name.to_ascii_uppercase()));
+        services.push(Service {
+            key,
+            label,
+            base,
+            range,
+            vars,
+            urls: Vec::new(),
+        });
+    }
+    let Some(env) = env else { return Ok(services) };
+
+    for var in env.vars() {
+        if config.env.ignore.iter().any(|i| i == &var.key) {
+            continue;
+        }
+        let claimed = services.iter().position(|s| s.vars.contains(&var.key));
+        if names_a_port(&var.key) {
+            let Ok(number) = var.value.trim().parse::<u64>() else {
+                continue;
+            };
+            let base = config::check_port(u32::try_from(number).unwrap_or(u32::MAX))
+                .map_err(|m| Error::failed(format!("{env_name}:{}: {}: {m}", var.line, var.key)))?;
+            if claimed.is_some() {
+                continue;
+            }
+            if let Some(s) = services.iter_mut().find(|s| s.base == base) {
+                s.vars.push(var.key.clone());
+            } else if config.env.auto_detect {
+                let stem = port_stem(&var.key);
+                let key = unique_key(&services, &key_for_stem(&stem), &var.key);
+                services.push(Service {
+                    range: default_range(&key, base),
+                    key,
+                    label: label_for_stem(&stem),
+                    base,
+                    vars: vec![var.key.clone()],
+                    urls: Vec::new(),
+                });
+            }
+        } else if let Some(url) = ConnUrl::parse_local(&var.value) {
+            if let Some(s) = services.iter_mut().find(|s| s.base == url.port) {
+                s.urls.push(var.key.clone());
+            } else if config.env.auto_detect {
+                let stem = url_stem(&var.key);
+                let key = unique_key(&services, &key_for_stem(&stem), &var.key);
+                let label = dburl::scheme_label(&url.scheme)
+                    .map_or_else(|| label_for_stem(&stem), str::to_string);
+                services.push(Service {
+                    range: default_range(&key, url.port),
+                    key,
+                    label,
+                    base: url.port,
+                    vars: Vec::new(),
+                    urls: vec![var.key.clone()],
+                });
+            }
+        }
+    }
+    // Configured services that no variable mentions keep their defaults; drop the default
+    // `<NAME>_PORT` binding when that variable does not exist so it is not reported as written.
+    for s in &mut services {
+        s.vars.retain(|v| env.get(v).is_some());
+    }
+    Ok(services)
+}
+
+fn default_range(key: &str, base: u16) -> (u16, u16) {
+    DEFAULT_RANGES
+        .iter()
+        .find(|(name, lo, hi)| *name == key && (*lo..=*hi).contains(&base))
+        .map_or((base, base.saturating_add(99)), |&(_, lo, hi)| (lo, hi))
+}
+
+/// `VITE_PORT` → `VITE`, `PORT_API` → `API`, `PGPORT` → `PG`, `PORT` → ``.
+fn port_stem(var: &str) -> String {
+    let upper = var.to_ascii_uppercase();
+    let stem = if let Some(s) = upper.strip_suffix("_PORT") {
+        s.to_string()
+    } else if let Some(s) = upper.strip_prefix("PORT_") {
+        s.to_string()
+    } else if let Some(s) = upper.strip_suffix("PORT") {
+        s.to_string()
+    } else {
+        upper.replacen("PORT", "", 1)
+    };
+    stem.trim_matches('_').to_string()
+}
+
+/// `DATABASE_URL` → `DATABASE`, `REDIS_URI` → `REDIS`.
+fn url_stem(var: &str) -> String {
+    let upper = var.to_ascii_uppercase();
+    ["_URL", "_URI", "_DSN", "URL"]
+        .iter()
+        .find_map(|s| upper.strip_suffix(s))
+        .unwrap_or(&upper)
+        .trim_matches('_')
+        .to_string()
+}
+
+fn key_for_stem(stem: &str) -> String {
+    if stem.is_empty() {
+        "app".into()
+    } else {
+        service_key(stem)
+    }
+}
+
+fn service_key(name: &str) -> String {
+    let key: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() {
+                c.to_ascii_lowercase()
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if key.is_empty() {
+        "service".into()
+    } else {
+        key
+    }
+}
+
+fn unique_key(services: &[Service], key: &str, var: &str) -> String {
+    if services.iter().any(|s| s.key == key) {
+        service_key(var)
+    } else {
+        key.to_string()
+    }
+}
+
+/// Known names get the labels people use; others are derived: `MY_CUSTOM_SERVICE` → "My Custom Service".
+pub fn label_for_stem(stem: &str) -> String {
+    let known = match stem {
+        "" | "APP" => "App",
+        "VITE" => "Vite",
+        "WEBPACK" | "WEBPACK_DEV" => "Webpack",
+        "NEXT" | "NEXTJS" => "Next.js",
+        "EXPRESS" => "Express",
+        "API" => "API",
+        "WEB" => "Web",
+        "DB" | "DATABASE" => "Database",
+        "PG" | "POSTGRES" | "POSTGRESQL" => "PostgreSQL",
+        "REDIS" => "Redis",
+        "MYSQL" => "MySQL",
+        "MARIADB" => "MariaDB",
+        "MONGO" | "MONGODB" => "MongoDB",
+        "RABBITMQ" | "AMQP" => "RabbitMQ",
+        "ELASTICSEARCH" | "ES" => "Elasticsearch",
+        "STORYBOOK" => "Storybook",
+        "HMR" => "HMR",
+        "WS" | "WEBSOCKET" => "WebSocket",
+        "FASTAPI" => "FastAPI",
+        "DJANGO" => "Django",
+        "RAILS" => "Rails",
+        "FLASK" => "Flask",
+        "SMTP" | "MAIL" | "MAILHOG" => "Mail",
+        _ => "",
+    };
+    if !known.is_empty() {
+        return known.to_string();
+    }
+    stem.split(['_', '-'])
+        .filter(|w| !w.is_empty())
+        .map(|w| {
+            let lower = w.to_ascii_lowercase();
+            let mut chars = lower.chars();
+            chars
+                .next()
+                .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+                .unwrap_or_default()
+        })
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn detect_env(text: &str) -> Vec<Service> {
+        detect(
+            &Config::default(),
+            Some(&DotEnv::parse(text).unwrap()),
+            ".env",
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn port_words() {
+        for yes in [
+            "PORT",
+            "VITE_PORT",
+            "PGPORT",
+            "port_api",
+            "MY_CUSTOM_SERVICE_PORT",
+            "SUPPORT_PORT",
+        ] {
+            assert!(names_a_port(yes), "{yes}");
+        }
+        for no in [
+            "SUPPORT_EMAIL",
+            "TRANSPORT",
+            "REPORT_COUNT",
+            "EXPORT_DIR",
+            "VIEWPORT_WIDTH",
+        ] {
+            assert!(!names_a_port(no), "{no}");
+        }
+    }
+
+    #[test]
+    fn detects_ports_labels_and_urls() {
+        let s = detect_env(
+            "PORT=3000\nVITE_PORT=5173\nMY_CUSTOM_SERVICE_PORT=9000\nTRANSPORT=udp\nSUPPORT_EMAIL=a@b\n\
+             DB_PORT=5432\nDATABASE_URL=postgresql://u:p@localhost:5432/myapp\nREDIS_URL=redis://localhost:6379/0\n\
+             REMOTE_URL=postgresql://db.example.com:5432/x\n",
+        );
+        let summary: Vec<_> = s
+            .iter()
+            .map(|s| (s.key.as_str(), s.label.as_str(), s.base))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("app", "App", 3000),
+                ("vite", "Vite", 5173),
+                ("my_custom_service", "My Custom Service", 9000),
+                ("db", "Database", 5432),
+                ("redis", "Redis", 6379)
+            ]
+        );
+        assert_eq!(s[3].urls, ["DATABASE_URL"]);
+    }
+
+    #[test]
+    fn out_of_range_port_is_an_error_naming_the_line() {
+        let e = detect(
+            &Config::default(),
+            Some(&DotEnv::parse("A=1\nAPI_PORT=70000\n").unwrap()),
+            ".env",
+        )
+        .unwrap_err();
+        assert!(
+            e.message
+                .contains(".env:2: API_PORT: 70000 is not a valid port"),
+            "{}",
+            e.message
+        );
+    }
+
+    #[test]
+    fn same_base_port_is_one_service() {
+        let s = detect_env("PORT=3000\nVITE_PORT=3000\n");
+        assert_eq!(s.len(), 1);
+        assert_eq!(s[0].vars, ["PORT", "VITE_PORT"]);
+    }
+}

@@ -1,0 +1,337 @@
+//! The repository with its registry: the one place that allocates, generates and releases, and
+//! the idempotent reconcile that every command and hook runs (allocate what is missing, release
+//! what is gone or prunable, follow moved worktrees).
+
+use std::path::{Path, PathBuf};
+
+use indexmap::IndexMap;
+
+use crate::alloc::{self, Allocation, Strategy};
+use crate::config::{self, Config};
+use crate::dotenv::DotEnv;
+use crate::error::{Error, Result};
+use crate::generate::{self, WorktreeVars};
+use crate::names;
+use crate::net;
+use crate::registry::{Registry, RegistryFile, WorktreeRecord};
+use crate::repo::{Location, Repo, Worktree, MAIN};
+use crate::services::{self, Service};
+
+pub struct Workspace {
+    pub repo: Repo,
+    pub registry: RegistryFile,
+}
+
+/// A worktree's configuration and services, read from its checkout (or the main worktree's).
+pub struct Inputs {
+    pub config: Config,
+    pub env_path: Option<PathBuf>,
+    pub env: Option<DotEnv>,
+    pub services: Vec<Service>,
+}
+
+/// What a reconcile did.
+#[derive(Debug, Default)]
+pub struct Report {
+    pub allocated: Vec<String>,
+    /// Worktree name and the ports it held.
+    pub released: Vec<(String, IndexMap<String, u16>)>,
+    pub moved: Vec<String>,
+    pub warnings: Vec<String>,
+    pub failed: Vec<(String, Error)>,
+}
+
+impl Workspace {
+    pub fn discover(cwd: &Path) -> Result<Workspace> {
+        let location = Location::discover(cwd)?;
+        let registry = RegistryFile::new(&location.common_dir);
+        Ok(Workspace {
+            repo: Repo::open(location)?,
+            registry,
+        })
+    }
+
+    pub fn location(&self) -> &Location {
+        &self.repo.location
+    }
+
+    pub fn local_config_path(&self) -> PathBuf {
+        config::local_path(self.registry.dir())
+    }
+
+    pub fn inputs(&self, worktree: &Path) -> Result<Inputs> {
+        let main = self.repo.main_dir();
+        let root = generate::find_input(worktree, main.as_deref(), config::TEAM_FILE)
+            .and_then(|p| p.parent().map(Path::to_path_buf))
+            .unwrap_or_else(|| worktree.to_path_buf());
+        let config = Config::load(&root, &self.local_config_path())?;
+        let env_path = generate::find_input(worktree, main.as_deref(), &config.env.source);
+        let env = env_path.as_deref().map(generate::read_dotenv).transpose()?;
+        let env_name = env_path
+            .as_deref()
+            .map_or_else(|| config.env.source.clone(), |p| p.display().to_string());
+        let services = services::detect(&config, env.as_ref(), &env_name)?;
+        Ok(Inputs {
+            config,
+            env_path,
+            env,
+            services,
+        })
+    }
+
+    /// Bring the registry in line with the worktrees Git knows.
+    pub fn reconcile(&self, worktrees: &[Worktree]) -> Result<Report> {
+        self.registry.update(|reg| {
+            let mut report = Report::default();
+            let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable).collect();
+            let stale: Vec<String> = reg
+                .allocated_ports
+                .keys()
+                .chain(reg.worktrees.keys())
+                .filter(|name| !live.iter().any(|w| &w.name == *name))
+                .cloned()
+                .collect();
+            for name in stale {
+                if let Some(ports) = reg.release(&name) {
+                    report.released.push((name, ports));
+                }
+            }
+            for wt in &live {
+                if let Some(rec) = reg.worktrees.get_mut(&wt.name) {
+                    if rec.path != wt.path {
+                        rec.path = wt.path.clone();
+                        report.moved.push(wt.name.clone());
+                    }
+                }
+            }
+            let unallocated: Vec<&Worktree> = live
+                .into_iter()
+                .filter(|w| !reg.allocated_ports.contains_key(&w.name))
+                .collect();
+            for wt in unallocated {
+                match self.allocate_in(reg, wt) {
+                    Ok((true, warnings)) => {
+                        report.allocated.push(wt.name.clone());
+                        report.warnings.extend(warnings);
+                    }
+                    Ok((false, warnings)) => report.warnings.extend(warnings),
+                    Err(e) => report.failed.push((wt.name.clone(), e)),
+                }
+            }
+            Ok(report)
+        })
+    }
+
+    /// Allocate `wt` (after a reconcile, so released ports are free again), or add ports for
+    /// services that appeared in its `.env` since. Idempotent.
+    pub fn ensure(&self, worktrees: &[Worktree], wt: &Worktree) -> Result<Report> {
+        let mut report = self.reconcile(worktrees)?;
+        if let Some(pos) = report.failed.iter().position(|(name, _)| name == &wt.name) {
+            return Err(report.failed.remove(pos).1);
+        }
+        let (_, warnings) = self.registry.update(|reg| self.allocate_in(reg, wt))?;
+        report.warnings.extend(warnings);
+        Ok(report)
+    }
+
+    /// Allocate `wt` if it has no ports yet, or add ports for services that appeared since.
+    /// Returns whether anything was allocated, and warnings. Idempotent.
+    fn allocate_in(&self, reg: &mut Registry, wt: &Worktree) -> Result<(bool, Vec<String>)> {
+        let inputs = self.inputs(&wt.path)?;
+        let existing = reg.allocated_ports.get(&wt.name).cloned();
+        let recorded = reg.worktrees.get(&wt.name).cloned();
+        let missing: Vec<&Service> = inputs
+            .services
+            .iter()
+            .filter(|s| {
+                existing
+                    .as_ref()
+                    .is_none_or(|ports| !ports.contains_key(&s.key))
+            })
+            .collect();
+        if existing.is_some() && recorded.is_some() && missing.is_empty() {
+            return Ok((false, Vec::new()));
+        }
+        let needs: Vec<alloc::Need> = missing.iter().map(|s| s.need()).collect();
+        let mut strategy = inputs.config.strategy();
+        let mut resolution = inputs.config.port_conflict_resolution.for_allocator();
+        if let (Some(_), Some(offset)) = (&existing, recorded.as_ref().and_then(|r| r.offset)) {
+            // A worktree keeps its offset: new services join it or fail clearly.
+            strategy = Strategy::Offset {
+                min: offset.max(1),
+                max: offset.max(1),
+            };
+            resolution.skip_to_next = false;
+        }
+        let is_main = wt.is_main && existing.is_none();
+        let taken = |port: u16| -> Option<String> {
+            if let Some(holder) = reg.holder(port, &wt.name) {
+                return Some(holder);
+            }
+            if let Some(reason) = reg.unavailable_ports.get(&port) {
+                return Some(format!("marked unavailable: {reason}"));
+            }
+            net::in_use(port).then(|| "in use by a running process".to_string())
+        };
+        let allocation: Allocation = if needs.is_empty() {
+            Allocation {
+                offset: if wt.is_main { Some(0) } else { None },
+                ports: IndexMap::new(),
+                warnings: Vec::new(),
+            }
+        } else {
+            alloc::allocate(&wt.name, is_main, &needs, strategy, resolution, &taken).map_err(|e| {
+                Error::failed(format!("could not allocate ports for {}: {e}", wt.name))
+                    .hint("see `git atlas ports status` and `git atlas ports check-conflicts`; free ports with `git atlas ports cleanup`")
+            })?
+        };
+        let mut ports = existing.clone().unwrap_or_default();
+        ports.extend(allocation.ports);
+        let labels = inputs
+            .services
+            .iter()
+            .map(|s| (s.key.clone(), s.label.clone()))
+            .collect();
+        let offset = recorded
+            .as_ref()
+            .and_then(|r| r.offset)
+            .or(allocation.offset);
+        reg.allocated_ports.insert(wt.name.clone(), ports);
+        reg.worktrees.insert(
+            wt.name.clone(),
+            WorktreeRecord {
+                path: wt.path.clone(),
+                offset,
+                labels,
+            },
+        );
+        let warnings = allocation
+            .warnings
+            .into_iter()
+            .map(|w| format!("{}: {w}", wt.name))
+            .collect();
+        Ok((true, warnings))
+    }
+
+    /// Write the worktree's generated files from its allocation. Returns the files written.
+    pub fn generate(&self, wt: &Worktree) -> Result<Vec<PathBuf>> {
+        let reg = self.registry.read()?;
+        let ports = reg
+            .allocated_ports
+            .get(&wt.name)
+            .ok_or_else(|| Error::failed(format!("{} has no ports allocated", wt.name)))?;
+        let offset = reg.worktrees.get(&wt.name).and_then(|r| r.offset);
+        let inputs = self.inputs(&wt.path)?;
+        let vars = WorktreeVars {
+            name: &wt.name,
+            is_main: wt.is_main,
+            offset,
+            ports,
+            compose_project: names::compose_project(&self.project_name(), &wt.name),
+        };
+        generate::exclude(self.repo.common_dir(), &inputs.config)?;
+        let mut written = Vec::new();
+        let cfg = &inputs.config;
+        if let (Some(source), Some(path)) = (&inputs.env, &inputs.env_path) {
+            let name = path
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let out = wt.path.join(&cfg.env.output);
+            generate::write_generated(
+                &out,
+                &generate::env_local(source, &name, &inputs.services, &vars).render(),
+            )?;
+            written.push(out);
+        }
+        let main = self.repo.main_dir();
+        for (template, output) in [
+            (&cfg.templates.env, &cfg.templates.env_output),
+            (&cfg.templates.compose, &cfg.templates.compose_output),
+        ] {
+            if let Some(template) = generate::find_input(&wt.path, main.as_deref(), template) {
+                let out = wt.path.join(output);
+                generate::write_generated(
+                    &out,
+                    &generate::render_template(&template, &inputs.services, &vars)?,
+                )?;
+                written.push(out);
+            }
+        }
+        Ok(written)
+    }
+
+    /// The project's name for Compose: the main worktree's directory name.
+    pub fn project_name(&self) -> String {
+        let dir = self
+            .repo
+            .main_dir()
+            .unwrap_or_else(|| self.repo.common_dir().to_path_buf());
+        dir.file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "project".into())
+    }
+
+    /// Find the worktree an argument names: its name, its path, or its branch.
+    pub fn resolve<'a>(
+        &self,
+        worktrees: &'a [Worktree],
+        arg: &str,
+        cwd: &Path,
+    ) -> Result<&'a Worktree> {
+        if let Some(w) = worktrees.iter().find(|w| w.name == arg) {
+            return Ok(w);
+        }
+        let as_path = cwd.join(arg);
+        if let Ok(canon) = as_path.canonicalize() {
+            if let Some(w) = worktrees
+                .iter()
+                .find(|w| w.path.canonicalize().is_ok_and(|p| p == canon))
+            {
+                return Ok(w);
+            }
+        }
+        let by_branch: Vec<&Worktree> = worktrees
+            .iter()
+            .filter(|w| w.branch.as_deref() == Some(arg))
+            .collect();
+        if let [w] = by_branch[..] {
+            return Ok(w);
+        }
+        let names: Vec<&str> = worktrees.iter().map(|w| w.name.as_str()).collect();
+        Err(Error::failed(format!(
+            "no worktree named '{arg}' (by name, path or branch)"
+        ))
+        .hint(format!("worktrees: {}", names.join(", "))))
+    }
+
+    /// The current worktree as a [`Worktree`].
+    pub fn current<'a>(&self, worktrees: &'a [Worktree]) -> Result<&'a Worktree> {
+        let name = &self.location().worktree;
+        worktrees.iter().find(|w| &w.name == name).ok_or_else(|| {
+            if name == MAIN {
+                Error::failed("this is a bare repository: name a worktree")
+            } else {
+                Error::failed(format!("worktree {name} is not known to git"))
+            }
+        })
+    }
+}
+
+impl Report {
+    /// One line per thing done, for stderr.
+    pub fn notes(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for (name, ports) in &self.released {
+            out.push(format!(
+                "released {} port(s) of {name}: the worktree no longer exists",
+                ports.len()
+            ));
+        }
+        for name in &self.moved {
+            out.push(format!("{name} moved; its ports follow it"));
+        }
+        out.extend(self.warnings.iter().cloned());
+        out
+    }
+}
