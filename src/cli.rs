@@ -35,6 +35,37 @@ pub enum Command {
     Ports(PortsArgs),
     /// Regenerate a worktree's env files (.env.local, .env.worktree) and docker-compose.yml.
     Env(EnvArgs),
+    /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
+    Hooks(HooksArgs),
+    /// Run by the hook shims: `git atlas hook <git-hook-name> [args…]`. Always exits 0.
+    #[command(hide = true)]
+    Hook(HookArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksArgs {
+    #[command(subcommand)]
+    pub command: HooksCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum HooksCommand {
+    /// Install post-checkout and reference-transaction shims where Git looks for hooks
+    /// (core.hooksPath respected), keeping any hook already there.
+    Install,
+    /// Remove the shims, restoring exactly what was there before.
+    Uninstall,
+    /// Say which shims are installed and whether the hooks can find git-atlas.
+    Status,
+}
+
+#[derive(Debug, Args)]
+pub struct HookArgs {
+    /// The Git hook being run.
+    pub name: String,
+    /// The hook's arguments, as Git passed them.
+    #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

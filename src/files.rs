@@ -39,10 +39,17 @@ pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<()> {
         .suffix(".tmp")
         .tempfile_in(&dir)
         .at("create a temporary file in", &dir)?;
-    // Keep the mode of the file being replaced (a user may have made .env.local private).
-    if let Ok(meta) = fs::metadata(path) {
-        let _ = fs::set_permissions(tmp.path(), meta.permissions());
-    }
+    // Keep the mode of the file being replaced (a user may have made .env.local private); a new
+    // file gets the usual rw-r--r-- rather than the temporary file's rw-------.
+    let mode = fs::metadata(path)
+        .map(|m| m.permissions())
+        .unwrap_or_else(|_| {
+            use std::os::unix::fs::PermissionsExt;
+            fs::Permissions::from_mode(0o644)
+        });
+    tmp.as_file()
+        .set_permissions(mode)
+        .at("set the mode of", tmp.path())?;
     tmp.write_all(contents).at("write", tmp.path())?;
     tmp.as_file().sync_all().at("sync", tmp.path())?;
     tmp.persist(path).map_err(|e| e.error).at("replace", path)?;

@@ -139,6 +139,24 @@ pub fn render_template(path: &Path, services: &[Service], vars: &WorktreeVars) -
     Ok(format!("# {MARKER} for worktree {} from {file_name}: edit the template, then run `git atlas env`.\n{body}", vars.name))
 }
 
+/// Write a generated file with the permissions of the file it derives from (a private `.env`
+/// keeps a private `.env.local`), refusing to replace a file that git-atlas did not write.
+pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {
+    write_generated(path, contents)?;
+    if let (Ok(src), Ok(dst)) = (fs::metadata(source), fs::metadata(path)) {
+        use std::os::unix::fs::PermissionsExt;
+        let (src, dst) = (
+            src.permissions().mode() & 0o777,
+            dst.permissions().mode() & 0o777,
+        );
+        if dst & !src != 0 {
+            fs::set_permissions(path, fs::Permissions::from_mode(dst & src))
+                .at("set the mode of", path)?;
+        }
+    }
+    Ok(())
+}
+
 /// Write a generated file, refusing to replace one that git-atlas did not write.
 pub fn write_generated(path: &Path, contents: &str) -> Result<()> {
     if let Ok(existing) = fs::read_to_string(path) {

@@ -14,6 +14,7 @@ pub mod error;
 pub mod files;
 pub mod generate;
 pub mod git;
+pub mod hooks;
 pub mod names;
 pub mod net;
 pub mod output;

@@ -39,6 +39,10 @@ pub struct WorktreeRecord {
     /// Labels of the services, for display.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub labels: IndexMap<String, String>,
+    /// Allocated by a hook while Git was still creating the worktree: its files are written at
+    /// its first checkout.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pending_files: bool,
 }
 
 impl Default for Registry {

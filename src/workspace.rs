@@ -10,7 +10,9 @@ use crate::alloc::{self, Allocation, Strategy};
 use crate::config::{self, Config};
 use crate::dotenv::DotEnv;
 use crate::error::{Error, Result};
+use crate::files;
 use crate::generate::{self, WorktreeVars};
+use crate::hooks;
 use crate::names;
 use crate::net;
 use crate::registry::{Registry, RegistryFile, WorktreeRecord};
@@ -80,7 +82,25 @@ impl Workspace {
     }
 
     /// Bring the registry in line with the worktrees Git knows.
+    ///
+    /// `worktrees` must have been listed after the last change to them; the fingerprint the hook
+    /// shims compare is stored afterwards, so they stay quiet until the next change.
     pub fn reconcile(&self, worktrees: &[Worktree]) -> Result<Report> {
+        let fingerprint = hooks::fingerprint(self.repo.common_dir());
+        let report = self.reconcile_registry(worktrees)?;
+        let state = hooks::state_path(self.repo.common_dir());
+        if std::fs::read_to_string(&state)
+            .ok()
+            .as_deref()
+            .map(str::trim_end)
+            != Some(fingerprint.as_str())
+        {
+            files::write_atomic(&state, format!("{fingerprint}\n").as_bytes())?;
+        }
+        Ok(report)
+    }
+
+    fn reconcile_registry(&self, worktrees: &[Worktree]) -> Result<Report> {
         self.registry.update(|reg| {
             let mut report = Report::default();
             let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable).collect();
@@ -197,12 +217,16 @@ impl Workspace {
             .and_then(|r| r.offset)
             .or(allocation.offset);
         reg.allocated_ports.insert(wt.name.clone(), ports);
+        let pending_files = recorded
+            .as_ref()
+            .map_or(wt.is_initializing(), |r| r.pending_files);
         reg.worktrees.insert(
             wt.name.clone(),
             WorktreeRecord {
                 path: wt.path.clone(),
                 offset,
                 labels,
+                pending_files,
             },
         );
         let warnings = allocation
@@ -238,10 +262,8 @@ impl Workspace {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let out = wt.path.join(&cfg.env.output);
-            generate::write_generated(
-                &out,
-                &generate::env_local(source, &name, &inputs.services, &vars).render(),
-            )?;
+            let text = generate::env_local(source, &name, &inputs.services, &vars).render();
+            generate::write_derived(&out, &text, path)?;
             written.push(out);
         }
         let main = self.repo.main_dir();
@@ -257,6 +279,14 @@ impl Workspace {
                 )?;
                 written.push(out);
             }
+        }
+        if reg.worktrees.get(&wt.name).is_some_and(|r| r.pending_files) {
+            self.registry.update(|reg| {
+                if let Some(r) = reg.worktrees.get_mut(&wt.name) {
+                    r.pending_files = false;
+                }
+                Ok(())
+            })?;
         }
         Ok(written)
     }

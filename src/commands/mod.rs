@@ -10,6 +10,8 @@ use crate::workspace::Report;
 
 mod add;
 mod env;
+mod hook;
+mod hooks;
 mod list;
 mod ports;
 mod remove;
@@ -21,6 +23,11 @@ pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
         Command::List(args) => list::run(args, out),
         Command::Ports(args) => ports::run(args, out),
         Command::Env(args) => env::run(args, out),
+        Command::Hooks(args) => hooks::run(args, out),
+        Command::Hook(args) => {
+            hook::run(args);
+            Ok(())
+        }
     }
 }
 

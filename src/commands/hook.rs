@@ -1,0 +1,112 @@
+//! `git atlas hook <name> [args…]`, run by the shims. Whatever happens it exits 0 and prints at
+//! most one line: a hook must never break Git.
+
+use crate::cli::HookArgs;
+use crate::error::Result;
+use crate::repo::Worktree;
+use crate::workspace::Workspace;
+
+pub fn run(args: HookArgs) {
+    if std::env::var_os("GIT_ATLAS_SKIP_HOOKS").is_some_and(|v| !v.is_empty()) {
+        return;
+    }
+    let result = match args.name.as_str() {
+        "post-checkout" => post_checkout(&args.args),
+        "reference-transaction" => reference_transaction(&args.args),
+        _ => Ok(None),
+    };
+    match result {
+        Ok(Some(line)) => eprintln!("git-atlas: {line}"),
+        Ok(None) => {}
+        Err(e) => eprintln!(
+            "git-atlas: warning: {} hook did nothing: {e} (run `git atlas list` for details)",
+            args.name
+        ),
+    }
+}
+
+/// A new worktree (previous HEAD all zeros), or one whose files were left pending, gets its
+/// ports and files; any other checkout only reconciles.
+fn post_checkout(args: &[String]) -> Result<Option<String>> {
+    // All zeros, whatever the hash length (40 for SHA-1, 64 for SHA-256).
+    let is_new = args
+        .first()
+        .is_some_and(|prev| !prev.is_empty() && prev.bytes().all(|b| b == b'0'));
+    let ws = Workspace::discover(&super::cwd()?)?;
+    let worktrees = ws.repo.worktrees()?;
+    let current = ws.current(&worktrees)?.clone();
+    let pending = ws
+        .registry
+        .read()?
+        .worktrees
+        .get(&current.name)
+        .is_some_and(|r| r.pending_files);
+    if !(is_new || pending) || current.is_main {
+        let report = ws.reconcile(&worktrees)?;
+        return Ok(summary(&report.notes(), &report.failed));
+    }
+    let report = ws.ensure(&worktrees, &current)?;
+    let written = ws.generate(&current)?;
+    let ports = ws
+        .registry
+        .read()?
+        .allocated_ports
+        .get(&current.name)
+        .cloned()
+        .unwrap_or_default();
+    let files: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    let mut line = format!(
+        "{}: ports {}",
+        current.name,
+        crate::output::ports_line(&ports)
+    );
+    if !files.is_empty() {
+        line.push_str(&format!("; wrote {}", files.join(", ")));
+    }
+    if let Some(extra) = summary(&report.notes(), &report.failed) {
+        line.push_str(&format!(" ({extra})"));
+    }
+    Ok(Some(line))
+}
+
+/// Worktrees changed (the shim saw a different fingerprint): reconcile, and write the files of
+/// worktrees that appeared with a checkout but without our post-checkout (e.g. a relative
+/// `core.hooksPath` that the new worktree does not have yet).
+fn reference_transaction(args: &[String]) -> Result<Option<String>> {
+    if args.first().map(String::as_str) != Some("committed") {
+        return Ok(None);
+    }
+    let ws = Workspace::discover(&super::cwd()?)?;
+    let worktrees = ws.repo.worktrees()?;
+    let report = ws.reconcile(&worktrees)?;
+    let mut notes = report.notes();
+    let mut failed: Vec<(String, crate::error::Error)> = report.failed;
+    let new: Vec<&Worktree> = worktrees
+        .iter()
+        .filter(|w| {
+            report.allocated.contains(&w.name) && !w.is_main && !w.is_initializing() && w.exists()
+        })
+        .collect();
+    for wt in new {
+        match ws.generate(wt) {
+            Ok(_) => notes.push(format!("{}: allocated ports and wrote its files", wt.name)),
+            Err(e) => failed.push((wt.name.clone(), e)),
+        }
+    }
+    Ok(summary(&notes, &failed))
+}
+
+/// Everything worth saying, on one line.
+fn summary(notes: &[String], failed: &[(String, crate::error::Error)]) -> Option<String> {
+    let mut parts: Vec<String> = notes.to_vec();
+    parts.extend(
+        failed
+            .iter()
+            .map(|(name, e)| format!("warning: {name}: {e}")),
+    );
+    (!parts.is_empty()).then(|| parts.join("; "))
+}

@@ -1,0 +1,283 @@
+//! The hook shims: installing them between START/END marker lines (keeping any hook that was
+//! there), removing them byte for byte, and the worktree fingerprint their fast path compares.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use crate::error::{Error, IoContext, Result};
+use crate::files;
+
+pub const NAMES: [&str; 2] = ["post-checkout", "reference-transaction"];
+
+const START: &str = "# >>> git-atlas START: managed by `git atlas hooks install`, removed by `git atlas hooks uninstall`";
+const END: &str = "# <<< git-atlas END";
+const CREATED: &str = " (created)";
+const WRAPS: &str = " (wraps ";
+pub const SAVED_SUFFIX: &str = ".pre-git-atlas";
+
+fn body(name: &str) -> &'static str {
+    match name {
+        "post-checkout" => include_str!("../hooks/post-checkout.sh"),
+        "reference-transaction" => include_str!("../hooks/reference-transaction.sh"),
+        _ => unreachable!("only NAMES are installed"),
+    }
+}
+
+fn block(name: &str, flag: &str) -> String {
+    format!("{START}{flag}\n{}{END}\n", body(name))
+}
+
+/// The state of one hook file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum State {
+    Missing,
+    /// A hook exists, without git-atlas.
+    Foreign,
+    Installed,
+    /// Our block is there but from another version of git-atlas.
+    Outdated,
+}
+
+pub fn state(dir: &Path, name: &str) -> State {
+    let Ok(text) = fs::read_to_string(dir.join(name)) else {
+        return if dir.join(name).exists() {
+            State::Foreign
+        } else {
+            State::Missing
+        };
+    };
+    match find_block(&text) {
+        None => State::Foreign,
+        Some((_, flag, start, end)) => {
+            if text[start..end] == block(name, flag) {
+                State::Installed
+            } else {
+                State::Outdated
+            }
+        }
+    }
+}
+
+/// Install the shim for `name` in `dir`. Returns what was done, for the user.
+pub fn install(dir: &Path, name: &str) -> Result<&'static str> {
+    let path = dir.join(name);
+    let existing = match fs::read(&path) {
+        Ok(bytes) => Some(bytes),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let Some(bytes) = existing else {
+        write_hook(&path, &format!("#!/bin/sh\n{}", block(name, CREATED)))?;
+        return Ok("installed");
+    };
+    let text = String::from_utf8(bytes).ok();
+    if let Some((_, flag, start, end)) = text.as_deref().and_then(find_block) {
+        let text = text.as_deref().expect("found a block in text");
+        let fresh = block(name, flag);
+        if text[start..end] == fresh {
+            return Ok("already installed");
+        }
+        write_hook(&path, &format!("{}{fresh}{}", &text[..start], &text[end..]))?;
+        return Ok("updated");
+    }
+    match text.as_deref().filter(|t| is_shell_script(t)) {
+        Some(text) => {
+            // Our lines go right after the shebang, before any `exit` of the user's script.
+            let split = text.find('\n').expect("a shell script with a newline") + 1;
+            write_hook(
+                &path,
+                &format!("{}{}{}", &text[..split], block(name, ""), &text[split..]),
+            )?;
+            Ok("added to the existing hook")
+        }
+        None => {
+            // Another language (or no shebang): keep the hook as it is under another name and
+            // run it after our lines, with the same arguments and stdin.
+            let saved = dir.join(format!("{name}{SAVED_SUFFIX}"));
+            if saved.exists() {
+                return Err(Error::failed(format!(
+                    "{} already exists; not overwriting it",
+                    saved.display()
+                ))
+                .hint("move it away, then run `git atlas hooks install` again"));
+            }
+            fs::rename(&path, &saved).at("rename", &path)?;
+            let wrapper = format!(
+                "#!/bin/sh\n{}exec \"${{0%/*}}/{name}{SAVED_SUFFIX}\" \"$@\"\n",
+                block(name, &format!("{WRAPS}{name}{SAVED_SUFFIX})"))
+            );
+            write_hook(&path, &wrapper)?;
+            Ok("installed; the existing hook still runs after it")
+        }
+    }
+}
+
+/// Remove the shim for `name` from `dir`, restoring exactly what was there before.
+pub fn uninstall(dir: &Path, name: &str) -> Result<&'static str> {
+    let path = dir.join(name);
+    let Ok(text) = fs::read_to_string(&path) else {
+        return Ok("not installed");
+    };
+    let Some((_, flag, start, end)) = find_block(&text) else {
+        return Ok("not installed");
+    };
+    if flag == CREATED {
+        fs::remove_file(&path).at("remove", &path)?;
+        Ok("removed")
+    } else if flag.starts_with(WRAPS) {
+        let saved = dir.join(format!("{name}{SAVED_SUFFIX}"));
+        fs::rename(&saved, &path).at("restore", &saved)?;
+        Ok("removed; the previous hook is back")
+    } else {
+        files::write_atomic(
+            &path,
+            format!("{}{}", &text[..start], &text[end..]).as_bytes(),
+        )?;
+        Ok("removed; the rest of the hook is unchanged")
+    }
+}
+
+/// `(line, flag, start, end)` of our block: byte offsets from the START line to after the END line.
+fn find_block(text: &str) -> Option<(usize, &str, usize, usize)> {
+    let start = text.find(START)?;
+    let line_end = start + text[start..].find('\n')?;
+    let flag = &text[start + START.len()..line_end];
+    let end_at = start + text[start..].find(END)?;
+    let end = end_at
+        + text[end_at..]
+            .find('\n')
+            .map_or(text.len() - end_at, |n| n + 1);
+    Some((text[..start].matches('\n').count() + 1, flag, start, end))
+}
+
+fn is_shell_script(text: &str) -> bool {
+    let Some(first) = text.lines().next().and_then(|l| l.strip_prefix("#!")) else {
+        return false;
+    };
+    if !text.contains('\n') {
+        return false;
+    }
+    let mut words = first.split_whitespace();
+    let mut interpreter = words.next().unwrap_or("");
+    if interpreter.ends_with("/env") {
+        interpreter = words.find(|w| !w.starts_with('-')).unwrap_or("");
+    }
+    let base = interpreter.rsplit('/').next().unwrap_or("");
+    matches!(base, "sh" | "bash" | "dash" | "ash" | "ksh" | "zsh")
+}
+
+fn write_hook(path: &Path, text: &str) -> Result<()> {
+    let existed = path.exists();
+    files::write_atomic(path, text.as_bytes())?;
+    if !existed {
+        fs::set_permissions(path, fs::Permissions::from_mode(0o755)).at("make executable", path)?;
+    }
+    Ok(())
+}
+
+/// Where the fingerprint of the last reconcile is kept (read by the shim).
+pub fn state_path(common_dir: &Path) -> PathBuf {
+    common_dir.join(crate::registry::DIR).join("hook-state")
+}
+
+/// `N:<id=target>…` (`!` for a missing target), exactly as the reference-transaction shim builds
+/// it from `worktrees/*/gitdir`: a difference means worktrees were added, removed, moved or deleted.
+pub fn fingerprint(common_dir: &Path) -> String {
+    let dir = common_dir.join("worktrees");
+    let mut ids: Vec<_> = fs::read_dir(&dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
+        .unwrap_or_default();
+    ids.sort();
+    let mut out = String::new();
+    let mut n = 0;
+    for id in ids {
+        let gitdir = dir.join(&id).join("gitdir");
+        let Ok(bytes) = fs::read(&gitdir) else {
+            continue;
+        };
+        if !gitdir.is_file() {
+            continue;
+        }
+        let target =
+            String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap_or_default())
+                .into_owned();
+        let resolved = if target.starts_with('/') {
+            PathBuf::from(&target)
+        } else {
+            dir.join(&id).join(&target)
+        };
+        let mark = if resolved.exists() { '=' } else { '!' };
+        out.push_str(&format!("<{}{mark}{target}>", id.to_string_lossy()));
+        n += 1;
+    }
+    format!("{n}:{out}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn install_and_uninstall_round_trip_byte_for_byte() {
+        let dir = tempfile::tempdir().unwrap();
+        let d = dir.path();
+        let user = "#!/usr/bin/env bash\nset -e\necho user hook\nexit 0\n";
+        fs::write(d.join("post-checkout"), user).unwrap();
+        let python = "#!/usr/bin/env python3\nprint('hi')\n";
+        fs::write(d.join("reference-transaction"), python).unwrap();
+        for name in NAMES {
+            install(d, name).unwrap();
+            assert_eq!(state(d, name), State::Installed);
+            assert_eq!(install(d, name).unwrap(), "already installed");
+        }
+        let installed = fs::read_to_string(d.join("post-checkout")).unwrap();
+        assert!(
+            installed.starts_with("#!/usr/bin/env bash\n# >>> git-atlas START"),
+            "{installed}"
+        );
+        assert!(installed.ends_with("echo user hook\nexit 0\n"));
+        assert_eq!(
+            fs::read_to_string(d.join("reference-transaction.pre-git-atlas")).unwrap(),
+            python
+        );
+        for name in NAMES {
+            uninstall(d, name).unwrap();
+        }
+        assert_eq!(fs::read_to_string(d.join("post-checkout")).unwrap(), user);
+        assert_eq!(
+            fs::read_to_string(d.join("reference-transaction")).unwrap(),
+            python
+        );
+        assert!(!d.join("reference-transaction.pre-git-atlas").exists());
+    }
+
+    #[test]
+    fn fresh_install_is_removed_entirely() {
+        let dir = tempfile::tempdir().unwrap();
+        install(dir.path(), "post-checkout").unwrap();
+        let mode = fs::metadata(dir.path().join("post-checkout"))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o111, 0o111);
+        uninstall(dir.path(), "post-checkout").unwrap();
+        assert!(!dir.path().join("post-checkout").exists());
+    }
+
+    #[test]
+    fn outdated_block_is_replaced_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("post-checkout");
+        fs::write(
+            &path,
+            format!("#!/bin/sh\n{START}\nold body\n{END}\necho mine\n"),
+        )
+        .unwrap();
+        assert_eq!(state(dir.path(), "post-checkout"), State::Outdated);
+        assert_eq!(install(dir.path(), "post-checkout").unwrap(), "updated");
+        let text = fs::read_to_string(&path).unwrap();
+        assert!(text.ends_with(&format!("{END}\necho mine\n")), "{text}");
+        assert_eq!(state(dir.path(), "post-checkout"), State::Installed);
+    }
+}
