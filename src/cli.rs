@@ -105,6 +105,12 @@ pub struct RemoveArgs {
     /// Remove even with uncommitted changes or untracked files, which are lost.
     #[arg(long, short)]
     pub force: bool,
+    /// Leave running the processes started in the worktree that listen on its ports.
+    #[arg(long)]
+    pub keep_services: bool,
+    /// Seconds to wait after SIGTERM before sending SIGKILL.
+    #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
+    pub grace: f64,
 }
 
 #[derive(Debug, Args)]
@@ -112,6 +118,9 @@ pub struct ListArgs {
     /// Print JSON: an array of worktrees (see the README for the fields).
     #[arg(long)]
     pub json: bool,
+    /// Only worktrees with nothing listening on any of their ports.
+    #[arg(long)]
+    pub unused: bool,
 }
 
 #[derive(Debug, Args)]
@@ -133,8 +142,109 @@ pub enum PortsCommand {
     Show(PortsShowArgs),
     /// List the ports of every worktree.
     List(PortsListArgs),
+    /// Say who holds a port: AVAILABLE, allocated, marked unavailable, leased by another
+    /// repository, or in use by a process (pid and command).
+    Check(PortsCheckArgs),
+    /// Capacity and use of every range (range strategy) or of the offset space.
+    Status(JsonArgs),
+    /// Compare the registry with what is listening and with other repositories on this machine.
+    CheckConflicts(JsonArgs),
+    /// Never hand out PORT (e.g. a system service uses it).
+    MarkUnavailable(MarkUnavailableArgs),
+    /// Allow PORT to be handed out again.
+    MarkAvailable(PortArg),
+    /// Show or change this machine's settings: strategy, service ranges, conflict resolution.
+    ///
+    /// Settings go to worktree-registry/config.toml in the Git common dir and override .atlas.toml.
+    /// Ranges: --<service>-range LO-HI, e.g. `git atlas ports config --web-range 8100-8199`.
+    Config(PortsConfigArgs),
+    /// Range strategy: reassign ports to fill gaps, then rewrite the affected env files.
+    /// Ports that are listening right now stay where they are.
+    Compact,
+    /// Release one worktree's ports (a worktree that still exists gets ports again at the next
+    /// git-atlas command).
+    Release(ReleaseArgs),
+    /// Release every allocation of this repository.
+    ReleaseAll(ReleaseAllArgs),
+    /// Release the ports of worktrees that no longer exist, and leases of repositories that are gone.
+    Cleanup,
     /// Back the registry up, then rebuild it from the worktrees that exist.
     Reset,
+    /// Back the registry up, then rebuild it from the worktrees that exist, keeping each
+    /// worktree's current ports where its env files or running services show them.
+    ScanRebuild,
+}
+
+/// A TCP port, 1-65535.
+pub fn parse_port(text: &str) -> Result<u16, String> {
+    let n: u64 = text
+        .trim()
+        .parse()
+        .map_err(|_| format!("'{text}' is not a port number"))?;
+    match u16::try_from(n) {
+        Ok(p) if p >= 1 => Ok(p),
+        _ => Err(format!("{n} is not a valid port (1-65535)")),
+    }
+}
+
+#[derive(Debug, Args)]
+pub struct JsonArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PortArg {
+    #[arg(value_parser = parse_port)]
+    pub port: u16,
+}
+
+#[derive(Debug, Args)]
+pub struct PortsCheckArgs {
+    #[arg(value_parser = parse_port)]
+    pub port: u16,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct MarkUnavailableArgs {
+    #[arg(value_parser = parse_port)]
+    pub port: u16,
+    /// Why (shown by `ports check` and `ports list`).
+    pub reason: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct PortsConfigArgs {
+    /// The allocation strategy for new worktrees: `offset` or `range`.
+    #[arg(long, value_parser = ["offset", "range"])]
+    pub strategy: Option<String>,
+    /// Conflict resolution, comma-separated: skip_to_next, expand_range, force_release; or `none`.
+    #[arg(long, value_name = "LIST")]
+    pub resolution: Option<String>,
+    /// Service ranges: --<service>-range LO-HI (repeatable).
+    #[arg(
+        value_name = "--SERVICE-range LO-HI",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub ranges: Vec<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseArgs {
+    /// The worktree, by name (also one that no longer exists), path or branch.
+    pub worktree: String,
+}
+
+#[derive(Debug, Args)]
+pub struct ReleaseAllArgs {
+    /// Really release everything.
+    #[arg(long)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

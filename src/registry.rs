@@ -29,7 +29,7 @@ pub struct Registry {
     pub unavailable_ports: BTreeMap<u16, String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorktreeRecord {
     pub path: PathBuf,

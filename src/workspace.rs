@@ -13,6 +13,7 @@ use crate::error::{Error, Result};
 use crate::files;
 use crate::generate::{self, WorktreeVars};
 use crate::hooks;
+use crate::leases::{LeaseFile, Leases};
 use crate::names;
 use crate::net;
 use crate::registry::{Registry, RegistryFile, WorktreeRecord};
@@ -22,6 +23,8 @@ use crate::services::{self, Service};
 pub struct Workspace {
     pub repo: Repo,
     pub registry: RegistryFile,
+    /// This repository's key in the machine-wide lease file: its canonical common dir.
+    pub project: PathBuf,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
@@ -47,9 +50,14 @@ impl Workspace {
     pub fn discover(cwd: &Path) -> Result<Workspace> {
         let location = Location::discover(cwd)?;
         let registry = RegistryFile::new(&location.common_dir);
+        let project = location
+            .common_dir
+            .canonicalize()
+            .unwrap_or_else(|_| location.common_dir.clone());
         Ok(Workspace {
             repo: Repo::open(location)?,
             registry,
+            project,
         })
     }
 
@@ -100,8 +108,27 @@ impl Workspace {
         Ok(report)
     }
 
-    fn reconcile_registry(&self, worktrees: &[Worktree]) -> Result<Report> {
+    /// Change the registry under its lock and the lease file's (always in that order), keeping
+    /// this repository's leases a mirror of its allocations.
+    pub fn update<T>(&self, change: impl FnOnce(&mut Registry, &Leases) -> Result<T>) -> Result<T> {
         self.registry.update(|reg| {
+            let Some(file) = LeaseFile::open() else {
+                return change(reg, &Leases::default());
+            };
+            let _lock = file.lock()?;
+            let mut leases = file.read()?;
+            let out = change(reg, &leases)?;
+            let before = leases.clone();
+            leases.set(&self.project, &reg.allocated_ports);
+            if leases != before {
+                file.write_locked(&leases)?;
+            }
+            Ok(out)
+        })
+    }
+
+    fn reconcile_registry(&self, worktrees: &[Worktree]) -> Result<Report> {
+        self.update(|reg, leases| {
             let mut report = Report::default();
             let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable).collect();
             let stale: Vec<String> = reg
@@ -129,7 +156,7 @@ impl Workspace {
                 .filter(|w| !reg.allocated_ports.contains_key(&w.name))
                 .collect();
             for wt in unallocated {
-                match self.allocate_in(reg, wt) {
+                match self.allocate_in(reg, leases, wt) {
                     Ok((true, warnings)) => {
                         report.allocated.push(wt.name.clone());
                         report.warnings.extend(warnings);
@@ -149,14 +176,19 @@ impl Workspace {
         if let Some(pos) = report.failed.iter().position(|(name, _)| name == &wt.name) {
             return Err(report.failed.remove(pos).1);
         }
-        let (_, warnings) = self.registry.update(|reg| self.allocate_in(reg, wt))?;
+        let (_, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
         report.warnings.extend(warnings);
         Ok(report)
     }
 
     /// Allocate `wt` if it has no ports yet, or add ports for services that appeared since.
     /// Returns whether anything was allocated, and warnings. Idempotent.
-    fn allocate_in(&self, reg: &mut Registry, wt: &Worktree) -> Result<(bool, Vec<String>)> {
+    fn allocate_in(
+        &self,
+        reg: &mut Registry,
+        leases: &Leases,
+        wt: &Worktree,
+    ) -> Result<(bool, Vec<String>)> {
         let inputs = self.inputs(&wt.path)?;
         let existing = reg.allocated_ports.get(&wt.name).cloned();
         let recorded = reg.worktrees.get(&wt.name).cloned();
@@ -190,6 +222,9 @@ impl Workspace {
             }
             if let Some(reason) = reg.unavailable_ports.get(&port) {
                 return Some(format!("marked unavailable: {reason}"));
+            }
+            if let Some(holder) = leases.holder(port, &self.project) {
+                return Some(holder);
             }
             net::in_use(port).then(|| "in use by a running process".to_string())
         };

@@ -46,6 +46,23 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
                 .unwrap_or_default(),
         })
         .collect();
+    let entries = if args.unused {
+        let all: Vec<u16> = entries
+            .iter()
+            .flat_map(|e| e.ports.values().copied())
+            .collect();
+        let listening = crate::observe::listening_on(&all, &worktrees);
+        entries
+            .into_iter()
+            .filter(|e| {
+                !e.ports
+                    .values()
+                    .any(|p| listening.iter().any(|l| l.port == *p))
+            })
+            .collect()
+    } else {
+        entries
+    };
     if args.json {
         serde_json::to_writer_pretty(&mut *out, &entries).map_err(std::io::Error::from)?;
         writeln!(out)?;

@@ -7,6 +7,8 @@ use super::{cwd, print_notes};
 use crate::cli::RemoveArgs;
 use crate::error::{Error, Result};
 use crate::git;
+use crate::observe;
+use crate::procs;
 use crate::repo::{args, Worktree};
 use crate::workspace::Workspace;
 
@@ -70,7 +72,11 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
         .main_dir()
         .unwrap_or_else(|| ws.repo.common_dir().to_path_buf());
     let mut failures = Vec::new();
+    let grace = std::time::Duration::from_secs_f64(args_in.grace.clamp(0.0, 600.0));
     for wt in targets {
+        if !args_in.keep_services && wt.exists() {
+            stop_services(&ws, &worktrees, wt, grace, out)?;
+        }
         let result = if wt.exists() {
             let mut a = args(["worktree", "remove"]);
             if args_in.force {
@@ -90,7 +96,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
             failures.push(wt.name.clone());
             continue;
         }
-        let released = ws.registry.update(|reg| Ok(reg.release(&wt.name)))?;
+        let released = ws.update(|reg, _| Ok(reg.release(&wt.name)))?;
         let count = released.map_or(0, |p| p.len());
         writeln!(
             out,
@@ -107,4 +113,55 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
             failures.join(", ")
         )))
     }
+}
+
+/// Stop the processes started in `wt` that listen on its ports (SIGTERM, then SIGKILL after
+/// `grace`). Listeners started elsewhere (a system service, a Docker proxy) are left alone.
+fn stop_services(
+    ws: &Workspace,
+    worktrees: &[Worktree],
+    wt: &Worktree,
+    grace: std::time::Duration,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let ports: Vec<u16> = ws
+        .registry
+        .read()?
+        .allocated_ports
+        .get(&wt.name)
+        .map(|p| p.values().copied().collect())
+        .unwrap_or_default();
+    if ports.is_empty() {
+        return Ok(());
+    }
+    let mut ours: Vec<(u32, String)> = Vec::new();
+    for l in observe::listening_on(&ports, worktrees) {
+        match (l.pid, l.worktree.as_deref() == Some(wt.name.as_str())) {
+            (Some(pid), true) => {
+                if !ours.iter().any(|(p, _)| *p == pid) {
+                    ours.push((pid, l.command.clone().unwrap_or_default()));
+                }
+            }
+            _ => eprintln!(
+                "git-atlas: note: left {} running on port {}: it was not started in {}",
+                l.describe(),
+                l.port,
+                wt.name
+            ),
+        }
+    }
+    for result in procs::stop(&ours, grace) {
+        match result {
+            Ok(s) if s.killed => writeln!(
+                out,
+                "Stopped pid {} ({}) with SIGKILL: it ignored SIGTERM for {:.1}s",
+                s.pid,
+                s.command,
+                grace.as_secs_f64()
+            )?,
+            Ok(s) => writeln!(out, "Stopped pid {} ({})", s.pid, s.command)?,
+            Err((pid, why)) => eprintln!("git-atlas: warning: could not stop pid {pid}: {why}"),
+        }
+    }
+    Ok(())
 }

@@ -1,13 +1,13 @@
-//! `git atlas ports` and its verbs. The bare command is on the shell prompt's hot path: it finds
-//! the repository without opening it, reads the registry and prints, spawning nothing.
+//! `git atlas ports` (the prompt's hot path: it finds the repository without opening it, reads the
+//! registry and prints, spawning nothing), `ports show` and `ports list`.
 
 use std::io::Write;
 
 use indexmap::IndexMap;
 use serde::Serialize;
 
-use super::{cwd, print_notes};
-use crate::cli::{PortsArgs, PortsCommand, PortsListArgs, PortsShowArgs};
+use crate::cli::{PortsListArgs, PortsShowArgs};
+use crate::commands::{cwd, print_notes};
 use crate::error::{Error, Result};
 use crate::output;
 use crate::registry::{Registry, RegistryFile};
@@ -21,16 +21,7 @@ struct WorktreePorts<'a> {
     ports: &'a IndexMap<String, u16>,
 }
 
-pub fn run(args: PortsArgs, out: &mut dyn Write) -> Result<()> {
-    match args.command {
-        None => current(args.json, args.format.as_deref(), out),
-        Some(PortsCommand::Show(a)) => show(a, out),
-        Some(PortsCommand::List(a)) => list(a, out),
-        Some(PortsCommand::Reset) => reset(out),
-    }
-}
-
-fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
+pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
     let location = Location::discover(&cwd()?)?;
     let registry = RegistryFile::new(&location.common_dir).read()?;
     let name = location.worktree.as_str();
@@ -111,7 +102,7 @@ fn render_format(
     Ok(out)
 }
 
-fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
+pub(super) fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
     let worktrees = ws.repo.worktrees()?;
@@ -139,18 +130,18 @@ fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
         writeln!(out)?;
         return Ok(());
     }
-    super::add::describe(&ws, &name, out)
+    crate::commands::add::describe(&ws, &name, out)
 }
 
 #[derive(Serialize)]
-struct Row<'a> {
+pub(super) struct Row<'a> {
     worktree: &'a str,
     service: &'a str,
     label: &'a str,
     port: u16,
 }
 
-fn rows<'a>(reg: &'a Registry, service: Option<&str>) -> Vec<Row<'a>> {
+pub(super) fn rows<'a>(reg: &'a Registry, service: Option<&str>) -> Vec<Row<'a>> {
     let mut rows = Vec::new();
     for (worktree, ports) in &reg.allocated_ports {
         for (s, port) in ports {
@@ -173,7 +164,7 @@ fn rows<'a>(reg: &'a Registry, service: Option<&str>) -> Vec<Row<'a>> {
     rows
 }
 
-fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
+pub(super) fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
     print_notes(&ws.reconcile(&ws.repo.worktrees()?)?);
     let reg = ws.registry.read()?;
@@ -222,46 +213,5 @@ fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
         ]
     }));
     output::table(out, &table)?;
-    Ok(())
-}
-
-fn reset(out: &mut dyn Write) -> Result<()> {
-    let ws = Workspace::discover(&cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
-    let (backup, old) = {
-        let _lock = ws.registry.lock()?;
-        let backup = ws.registry.backup()?;
-        let old = ws.registry.read().ok();
-        let mut fresh = Registry::default();
-        if let Some(old) = &old {
-            fresh.unavailable_ports = old.unavailable_ports.clone();
-        }
-        ws.registry.write_locked(&fresh)?;
-        (backup, old)
-    };
-    if let Some(path) = &backup {
-        writeln!(out, "Backed up the registry to {}", path.display())?;
-    }
-    let report = ws.reconcile(&worktrees)?;
-    for (name, err) in &report.failed {
-        eprintln!("git-atlas: warning: {name}: {err}");
-    }
-    let reg = ws.registry.read()?;
-    for wt in worktrees.iter().filter(|w| w.exists() && !w.prunable) {
-        let now = reg.allocated_ports.get(&wt.name);
-        let before = old.as_ref().and_then(|o| o.allocated_ports.get(&wt.name));
-        if now.is_some() && before.is_some() && now != before && !wt.is_main {
-            match ws.generate(wt) {
-                Ok(_) => writeln!(out, "{}: ports changed; regenerated its env files", wt.name)?,
-                Err(e) => eprintln!("git-atlas: warning: {}: ports changed but its env files could not be regenerated: {e}", wt.name),
-            }
-        }
-    }
-    let ports: usize = reg.allocated_ports.values().map(IndexMap::len).sum();
-    writeln!(
-        out,
-        "Rebuilt the registry: {} worktree(s), {ports} port(s)",
-        reg.allocated_ports.len()
-    )?;
     Ok(())
 }

@@ -1,0 +1,128 @@
+//! `ports compact` (range strategy): reassign ports to the lowest free ones of each range, keeping
+//! ports that are listening right now, then rewrite the affected worktrees' env files.
+
+use std::collections::HashSet;
+use std::io::Write;
+
+use indexmap::IndexMap;
+
+use crate::alloc::Strategy;
+use crate::commands::{cwd, print_notes};
+use crate::error::Result;
+use crate::net;
+use crate::observe;
+use crate::workspace::Workspace;
+
+pub(super) fn run(out: &mut dyn Write) -> Result<()> {
+    let ws = Workspace::discover(&cwd()?)?;
+    let worktrees = ws.repo.worktrees()?;
+    print_notes(&ws.reconcile(&worktrees)?);
+    let current = ws
+        .current(&worktrees)
+        .map(|w| w.path.clone())
+        .unwrap_or_else(|_| ws.project.clone());
+    if matches!(
+        ws.inputs(&current)?.config.strategy(),
+        Strategy::Offset { .. }
+    ) {
+        writeln!(
+            out,
+            "Nothing to compact: the offset strategy derives each worktree's ports from its name"
+        )?;
+        writeln!(
+            out,
+            "(switch with `git atlas ports config --strategy range`)"
+        )?;
+        return Ok(());
+    }
+    // Each worktree's service ranges, from its own configuration.
+    let mut ranges: IndexMap<String, IndexMap<String, (u16, u16)>> = IndexMap::new();
+    for wt in worktrees.iter().filter(|w| !w.prunable) {
+        if let Ok(inputs) = ws.inputs(&wt.path) {
+            ranges.insert(
+                wt.name.clone(),
+                inputs
+                    .services
+                    .iter()
+                    .map(|s| (s.key.clone(), s.range))
+                    .collect(),
+            );
+        }
+    }
+    let all: Vec<u16> = ws
+        .registry
+        .read()?
+        .allocated_ports
+        .values()
+        .flat_map(|p| p.values().copied())
+        .collect();
+    let listening: HashSet<u16> = observe::listening_on(&all, &worktrees)
+        .iter()
+        .map(|l| l.port)
+        .collect();
+
+    let moves = ws.update(|reg, leases| {
+        let pinned: HashSet<u16> = reg
+            .allocated_ports
+            .values()
+            .flat_map(|p| p.values().copied())
+            .filter(|p| listening.contains(p))
+            .collect();
+        let mut placed: HashSet<u16> = pinned.clone();
+        let mut moves = Vec::new();
+        let names: Vec<String> = reg.allocated_ports.keys().cloned().collect();
+        for name in names {
+            let Some(ports) = reg.allocated_ports.get(&name).cloned() else {
+                continue;
+            };
+            let mut fresh = IndexMap::new();
+            for (service, old) in ports {
+                if pinned.contains(&old) {
+                    fresh.insert(service, old);
+                    continue;
+                }
+                let range = ranges.get(&name).and_then(|r| r.get(&service)).copied();
+                let free = |p: &u16| {
+                    !placed.contains(p)
+                        && !reg.unavailable_ports.contains_key(p)
+                        && leases.holder(*p, &ws.project).is_none()
+                        && (*p == old || !net::in_use(*p))
+                };
+                let new = range.and_then(|(lo, hi)| (lo..=hi).find(free)).filter(|n| {
+                    *n < old || !range.is_some_and(|(lo, hi)| (lo..=hi).contains(&old))
+                });
+                let port = new.unwrap_or(old);
+                placed.insert(port);
+                if port != old {
+                    moves.push((name.clone(), service.clone(), old, port));
+                }
+                fresh.insert(service, port);
+            }
+            reg.allocated_ports.insert(name, fresh);
+        }
+        Ok(moves)
+    })?;
+    if moves.is_empty() {
+        writeln!(out, "Already compact: no port moved")?;
+        return Ok(());
+    }
+    for (wt, service, old, new) in &moves {
+        writeln!(out, "{wt}: {service} {old} -> {new}")?;
+    }
+    let mut touched: Vec<&String> = moves.iter().map(|(w, ..)| w).collect();
+    touched.dedup();
+    for name in touched {
+        if let Some(wt) = worktrees
+            .iter()
+            .find(|w| &w.name == name && w.exists() && !w.is_main)
+        {
+            match ws.generate(wt) {
+                Ok(files) if !files.is_empty() => writeln!(out, "{name}: rewrote its env files (restart its services to use the new ports)")?,
+                Ok(_) => {}
+                Err(e) => eprintln!("git-atlas: warning: {name}: ports moved but its env files could not be rewritten: {e}"),
+            }
+        }
+    }
+    writeln!(out, "Compacted: {} port(s) moved", moves.len())?;
+    Ok(())
+}
