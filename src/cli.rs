@@ -175,6 +175,22 @@ pub enum PortsCommand {
     ScanRebuild,
 }
 
+/// The forms of `git atlas ports` a shell prompt uses, recognised without clap: `ports`,
+/// `ports --json`, `ports --format T` and `ports --format=T`. Anything else (including `--help`)
+/// returns `None` and goes through the full parser, which accepts the same forms.
+pub fn prompt_fast_path(args: &[OsString]) -> Option<(bool, Option<String>)> {
+    let args: Vec<&str> = args.iter().map(|a| a.to_str()).collect::<Option<_>>()?;
+    match args.as_slice() {
+        ["ports"] => Some((false, None)),
+        ["ports", "--json"] => Some((true, None)),
+        ["ports", "--format", t] if !t.starts_with('-') => Some((false, Some(t.to_string()))),
+        ["ports", f] => f
+            .strip_prefix("--format=")
+            .map(|t| (false, Some(t.to_string()))),
+        _ => None,
+    }
+}
+
 /// A TCP port, 1-65535.
 pub fn parse_port(text: &str) -> Result<u16, String> {
     let n: u64 = text
@@ -274,6 +290,40 @@ pub struct EnvArgs {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn prompt_fast_path_only_takes_what_clap_would_take_the_same_way() {
+        use super::*;
+        let os = |v: &[&str]| v.iter().map(OsString::from).collect::<Vec<_>>();
+        for (argv, want) in [
+            (&["ports"][..], Some((false, None))),
+            (&["ports", "--json"][..], Some((true, None))),
+            (
+                &["ports", "--format", "{web}"][..],
+                Some((false, Some("{web}".to_string()))),
+            ),
+            (
+                &["ports", "--format={web}"][..],
+                Some((false, Some("{web}".to_string()))),
+            ),
+            (&["ports", "--help"][..], None),
+            (&["ports", "list"][..], None),
+            (&["ports", "--json", "--format", "x"][..], None),
+        ] {
+            assert_eq!(prompt_fast_path(&os(argv)), want, "{argv:?}");
+            if let Some((json, format)) = want {
+                let mut full = vec!["git-atlas"];
+                full.extend(argv);
+                let Command::Ports(p) = Cli::try_parse_from(full).unwrap().command else {
+                    panic!()
+                };
+                assert_eq!(
+                    (p.json, p.format, p.command.is_none()),
+                    (json, format, true)
+                );
+            }
+        }
+    }
+
     #[test]
     fn verify_app() {
         use clap::CommandFactory;

@@ -4,11 +4,21 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = git_atlas::cli::Cli::parse();
     let stdout = std::io::stdout();
     let mut out = stdout.lock();
-    let result = git_atlas::commands::run(cli.command, &mut out)
-        .and_then(|()| out.flush().map_err(Into::into));
+    // `git atlas ports` runs on every shell prompt: its plain forms skip building the whole
+    // command-line parser, which costs more than the command's own work.
+    let args: Vec<std::ffi::OsString> = std::env::args_os().skip(1).collect();
+    let result = match git_atlas::cli::prompt_fast_path(&args) {
+        Some((json, format)) => {
+            git_atlas::commands::ports_prompt(json, format.as_deref(), &mut out)
+        }
+        None => {
+            let cli = git_atlas::cli::Cli::parse();
+            git_atlas::commands::run(cli.command, &mut out)
+        }
+    }
+    .and_then(|()| out.flush().map_err(Into::into));
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind == git_atlas::error::Kind::BrokenPipe => ExitCode::SUCCESS,

@@ -31,6 +31,11 @@ pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
     }
 }
 
+/// `git atlas ports` as a shell prompt calls it (see `cli::prompt_fast_path`).
+pub fn ports_prompt(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    ports::prompt(json, format, out)
+}
+
 fn cwd() -> Result<PathBuf> {
     std::env::current_dir().at("read", Path::new("the current directory"))
 }

@@ -15,6 +15,10 @@ mod release;
 mod status;
 mod view;
 
+pub fn prompt(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
+    view::current(json, format, out)
+}
+
 pub fn run(args: PortsArgs, out: &mut dyn Write) -> Result<()> {
     match args.command {
         None => view::current(args.json, args.format.as_deref(), out),
