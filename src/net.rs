@@ -21,7 +21,9 @@ mod tests {
     #[test]
     fn sees_a_real_listener() {
         for addr in ["127.0.0.1:0", "[::1]:0", "0.0.0.0:0"] {
-            let Ok(listener) = TcpListener::bind(addr) else { continue };
+            let Ok(listener) = TcpListener::bind(addr) else {
+                continue;
+            };
             let port = listener.local_addr().unwrap().port();
             assert!(in_use(port), "{addr} -> {port}");
         }
@@ -32,7 +34,11 @@ mod tests {
     #[test]
     fn sees_a_closed_port_as_free() {
         let free_once = (0..5).any(|_| {
-            let port = TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+            let port = TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port();
             !in_use(port)
         });
         assert!(free_once);

@@ -91,11 +91,13 @@ impl Workspace {
 
     /// Bring the registry in line with the worktrees Git knows.
     ///
-    /// `worktrees` must have been listed after the last change to them; the fingerprint the hook
-    /// shims compare is stored afterwards, so they stay quiet until the next change.
-    pub fn reconcile(&self, worktrees: &[Worktree]) -> Result<Report> {
+    /// Worktrees are listed under the registry lock: a list taken before it could miss a
+    /// worktree that a parallel `git atlas add` created and recorded meanwhile, and release it.
+    /// The fingerprint the hook shims compare is taken first and stored afterwards, so a change
+    /// in between only costs one more reconcile.
+    pub fn reconcile(&self) -> Result<Report> {
         let fingerprint = hooks::fingerprint(self.repo.common_dir());
-        let report = self.reconcile_registry(worktrees)?;
+        let report = self.reconcile_registry()?;
         let state = hooks::state_path(self.repo.common_dir());
         if std::fs::read_to_string(&state)
             .ok()
@@ -127,8 +129,9 @@ impl Workspace {
         })
     }
 
-    fn reconcile_registry(&self, worktrees: &[Worktree]) -> Result<Report> {
+    fn reconcile_registry(&self) -> Result<Report> {
         self.update(|reg, leases| {
+            let worktrees = self.repo.worktrees()?;
             let mut report = Report::default();
             let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable).collect();
             let stale: Vec<String> = reg
@@ -171,8 +174,8 @@ impl Workspace {
 
     /// Allocate `wt` (after a reconcile, so released ports are free again), or add ports for
     /// services that appeared in its `.env` since. Idempotent.
-    pub fn ensure(&self, worktrees: &[Worktree], wt: &Worktree) -> Result<Report> {
-        let mut report = self.reconcile(worktrees)?;
+    pub fn ensure(&self, wt: &Worktree) -> Result<Report> {
+        let mut report = self.reconcile()?;
         if let Some(pos) = report.failed.iter().position(|(name, _)| name == &wt.name) {
             return Err(report.failed.remove(pos).1);
         }

@@ -54,7 +54,7 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
                 target.display()
             ))
         })?;
-    let report = ws.ensure(&worktrees, wt)?;
+    let report = ws.ensure(wt)?;
     print_notes(&report);
     describe(&ws, &wt.name, out)?;
     if args.no_env {

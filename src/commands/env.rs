@@ -15,7 +15,7 @@ pub fn run(args: EnvArgs, out: &mut dyn Write) -> Result<()> {
         Some(arg) => ws.resolve(&worktrees, arg, &cwd)?,
         None => ws.current(&worktrees)?,
     };
-    let report = ws.ensure(&worktrees, wt)?;
+    let report = ws.ensure(wt)?;
     print_notes(&report);
     let written = ws.generate(wt)?;
     add::describe(&ws, &wt.name, out)?;

@@ -42,10 +42,10 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         .get(&current.name)
         .is_some_and(|r| r.pending_files);
     if !(is_new || pending) || current.is_main {
-        let report = ws.reconcile(&worktrees)?;
+        let report = ws.reconcile()?;
         return Ok(summary(&report.notes(), &report.failed));
     }
-    let report = ws.ensure(&worktrees, &current)?;
+    let report = ws.ensure(&current)?;
     let written = ws.generate(&current)?;
     let ports = ws
         .registry
@@ -82,7 +82,7 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
     }
     let ws = Workspace::discover(&super::cwd()?)?;
     let worktrees = ws.repo.worktrees()?;
-    let report = ws.reconcile(&worktrees)?;
+    let report = ws.reconcile()?;
     let mut notes = report.notes();
     let mut failed: Vec<(String, crate::error::Error)> = report.failed;
     let new: Vec<&Worktree> = worktrees

@@ -24,7 +24,7 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                 }
             }
             // Record the current worktrees so the shims stay quiet until something changes.
-            print_notes(&ws.reconcile(&ws.repo.worktrees()?)?);
+            print_notes(&ws.reconcile()?);
             reachability(out)?;
         }
         HooksCommand::Uninstall => {

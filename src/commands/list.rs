@@ -26,7 +26,7 @@ struct Entry<'a> {
 pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
     let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile(&worktrees)?);
+    print_notes(&ws.reconcile()?);
     let reg = ws.registry.read()?;
     let entries: Vec<Entry> = worktrees
         .iter()

@@ -16,7 +16,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
     let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile(&worktrees)?);
+    print_notes(&ws.reconcile()?);
 
     let mut targets: Vec<&Worktree> = Vec::new();
     if args_in.all {

@@ -16,7 +16,7 @@ use crate::workspace::Workspace;
 pub(super) fn run(out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
     let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile(&worktrees)?);
+    print_notes(&ws.reconcile()?);
     let current = ws
         .current(&worktrees)
         .map(|w| w.path.clone())

@@ -26,7 +26,7 @@ pub(super) fn reset(out: &mut dyn Write) -> Result<()> {
         }
         Ok(fresh)
     })?;
-    let report = ws.reconcile(&worktrees)?;
+    let report = ws.reconcile()?;
     print_notes(&crate::workspace::Report {
         failed: report.failed,
         ..Default::default()
@@ -155,9 +155,9 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         writeln!(out, "{line}")?;
     }
     // Allocate what nothing showed, and fill in services missing from kept worktrees.
-    let report = ws.reconcile(&worktrees)?;
+    let report = ws.reconcile()?;
     for wt in &live {
-        match ws.ensure(&worktrees, wt) {
+        match ws.ensure(wt) {
             Ok(_) => {}
             Err(e) => eprintln!("git-atlas: warning: {}: {e}", wt.name),
         }

@@ -70,7 +70,7 @@ pub(super) fn cleanup(out: &mut dyn Write) -> Result<()> {
         };
         writeln!(out, "Checking: {:<24}{mark}", name)?;
     }
-    let report = ws.reconcile(&worktrees)?;
+    let report = ws.reconcile()?;
     let mut total = 0;
     if !report.released.is_empty() {
         writeln!(out, "\nReleasing ports for deleted worktrees:")?;

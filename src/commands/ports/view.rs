@@ -106,7 +106,7 @@ pub(super) fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
     let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile(&worktrees)?);
+    print_notes(&ws.reconcile()?);
     let reg = ws.registry.read()?;
     // A name the registry knows is enough (its worktree may be gone); else resolve path or branch.
     let name = if reg.allocated_ports.contains_key(&args.worktree) {
@@ -166,7 +166,7 @@ pub(super) fn rows<'a>(reg: &'a Registry, service: Option<&str>) -> Vec<Row<'a>>
 
 pub(super) fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
-    print_notes(&ws.reconcile(&ws.repo.worktrees()?)?);
+    print_notes(&ws.reconcile()?);
     let reg = ws.registry.read()?;
     let rows = rows(&reg, args.service.as_deref());
     if let Some(service) = &args.service {
