@@ -134,6 +134,59 @@ impl RegistryFile {
         }
     }
 
+    /// One worktree's ports and offset, for the shell prompt: the file is still checked as a
+    /// whole, but only this worktree's entry is decoded. `None` if it has no entry.
+    pub fn read_worktree(
+        &self,
+        name: &str,
+    ) -> Result<Option<(IndexMap<String, u16>, Option<u16>)>> {
+        use serde_json::value::RawValue;
+        #[derive(Deserialize)]
+        struct Lean<'a> {
+            version: u32,
+            #[serde(borrow, default)]
+            allocated_ports: std::collections::HashMap<&'a str, &'a RawValue>,
+            #[serde(borrow, default)]
+            worktrees: std::collections::HashMap<&'a str, &'a RawValue>,
+        }
+        #[derive(Deserialize)]
+        struct Offset {
+            offset: Option<u16>,
+        }
+        let path = self.path();
+        let bytes = match fs::read(&path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        let invalid = |e: &dyn std::fmt::Display| {
+            parse(&bytes, &path)
+                .err()
+                .unwrap_or_else(|| invalid_format(&path, e.to_string()))
+        };
+        let lean: Lean = serde_json::from_slice(&bytes).map_err(|e| invalid(&e))?;
+        if lean.version != VERSION {
+            return Err(invalid(&"unsupported version"));
+        }
+        let Some(raw) = lean.allocated_ports.get(name) else {
+            return Ok(None);
+        };
+        let ports: IndexMap<String, u16> =
+            serde_json::from_str(raw.get()).map_err(|e| invalid(&e))?;
+        if ports.values().any(|p| *p == 0) {
+            return Err(invalid(&"port 0"));
+        }
+        let offset = match lean.worktrees.get(name) {
+            Some(raw) => {
+                serde_json::from_str::<Offset>(raw.get())
+                    .map_err(|e| invalid(&e))?
+                    .offset
+            }
+            None => None,
+        };
+        Ok(Some((ports, offset)))
+    }
+
     /// Read, change and write the registry while holding its exclusive lock. The file is only
     /// rewritten if `change` changed something.
     pub fn update<T>(&self, change: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
@@ -174,17 +227,21 @@ impl RegistryFile {
 }
 
 fn parse(bytes: &[u8], path: &Path) -> Result<Registry> {
-    let invalid = |why: String| {
+    let invalid = |why: String| invalid_format(path, why);
+    let registry: Registry = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
+    registry.validate().map_err(invalid)?;
+    Ok(registry)
+}
+
+fn invalid_format(path: &Path, why: String) -> Error {
+    {
         Error::failed(format!("Invalid registry format in {}: {why}", path.display()))
             .hint("the file was left as it is; git-atlas will not overwrite it")
             .hint(format!(
                 "to recover, restore a good copy (e.g. {}.backup if you have one) or run `git atlas ports reset`, which backs the file up and rebuilds it from the existing worktrees",
                 path.display()
             ))
-    };
-    let registry: Registry = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
-    registry.validate().map_err(invalid)?;
-    Ok(registry)
+    }
 }
 
 #[cfg(test)]
@@ -226,6 +283,34 @@ mod tests {
             Some("allocated to feature-payment (web)")
         );
         assert_eq!(r.holder(8082, "feature-payment"), None);
+    }
+
+    #[test]
+    fn prompt_reader_agrees_with_the_full_reader() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = RegistryFile::new(dir.path());
+        fs::create_dir_all(file.dir()).unwrap();
+        let text = r#"{"version":1,"allocated_ports":{"a":{"web":8082,"db":5434},"b":{"web":8083}},
+            "worktrees":{"a":{"path":"/x/a","offset":2,"labels":{"web":"Web"}}}}"#;
+        fs::write(file.path(), text).unwrap();
+        let full = file.read().unwrap();
+        let (ports, offset) = file.read_worktree("a").unwrap().unwrap();
+        assert_eq!((&ports, offset), (&full.allocated_ports["a"], Some(2)));
+        assert_eq!(file.read_worktree("b").unwrap().unwrap().1, None);
+        assert_eq!(file.read_worktree("c").unwrap(), None);
+        for bad in [
+            "{\"version\":1,",
+            "{\"version\":2}",
+            r#"{"version":1,"allocated_ports":{"a":{"web":0}}}"#,
+        ] {
+            fs::write(file.path(), bad).unwrap();
+            let e = file.read_worktree("a").unwrap_err();
+            assert!(
+                e.message.starts_with("Invalid registry format in "),
+                "{bad}: {}",
+                e.message
+            );
+        }
     }
 
     #[test]

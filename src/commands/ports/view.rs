@@ -23,15 +23,14 @@ struct WorktreePorts<'a> {
 
 pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
     let location = Location::discover(&cwd()?)?;
-    let registry = RegistryFile::new(&location.common_dir).read()?;
     let name = location.worktree.as_str();
-    let Some(ports) = registry.allocated_ports.get(name) else {
+    let Some((ports, offset)) = RegistryFile::new(&location.common_dir).read_worktree(name)? else {
         if json {
             writeln!(out, "null")?;
         }
         return Ok(());
     };
-    let offset = registry.worktrees.get(name).and_then(|r| r.offset);
+    let ports = &ports;
     if json {
         serde_json::to_writer(
             &mut *out,
