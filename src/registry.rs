@@ -12,6 +12,9 @@ use crate::error::{Error, IoContext, Result};
 use crate::files::{self, Lock};
 
 pub const VERSION: u32 = 1;
+
+/// One worktree's ports: service → port.
+pub type Ports = IndexMap<String, u16>;
 pub const DIR: &str = "worktree-registry";
 
 /// The registry. `allocated_ports` keeps the seed's shape: worktree → service → port.
@@ -136,10 +139,7 @@ impl RegistryFile {
 
     /// One worktree's ports and offset, for the shell prompt: the file is still checked as a
     /// whole, but only this worktree's entry is decoded. `None` if it has no entry.
-    pub fn read_worktree(
-        &self,
-        name: &str,
-    ) -> Result<Option<(IndexMap<String, u16>, Option<u16>)>> {
+    pub fn read_worktree(&self, name: &str) -> Result<Option<(Ports, Option<u16>)>> {
         use serde_json::value::RawValue;
         #[derive(Deserialize)]
         struct Lean<'a> {

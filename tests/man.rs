@@ -7,8 +7,11 @@ fn render() -> Vec<u8> {
     let cmd = git_atlas::cli::Cli::command().name("git-atlas");
     let mut out = Vec::new();
     clap_mangen::Man::new(cmd.clone()).render(&mut out).unwrap();
-    let mut stack: Vec<(String, clap::Command)> =
-        cmd.get_subcommands().filter(|c| !c.is_hide_set()).map(|c| (format!("git atlas {}", c.get_name()), c.clone())).collect();
+    let mut stack: Vec<(String, clap::Command)> = cmd
+        .get_subcommands()
+        .filter(|c| !c.is_hide_set())
+        .map(|c| (format!("git atlas {}", c.get_name()), c.clone()))
+        .collect();
     stack.reverse();
     while let Some((name, sub)) = stack.pop() {
         let sub = sub.bin_name(name.clone());
@@ -19,8 +22,11 @@ fn render() -> Vec<u8> {
         if sub.get_arguments().any(|a| !a.is_hide_set()) {
             man.render_options_section(&mut out).unwrap();
         }
-        let mut children: Vec<(String, clap::Command)> =
-            sub.get_subcommands().filter(|c| !c.is_hide_set() && c.get_name() != "help").map(|c| (format!("{name} {}", c.get_name()), c.clone())).collect();
+        let mut children: Vec<(String, clap::Command)> = sub
+            .get_subcommands()
+            .filter(|c| !c.is_hide_set() && c.get_name() != "help")
+            .map(|c| (format!("{name} {}", c.get_name()), c.clone()))
+            .collect();
         children.reverse();
         stack.extend(children);
     }
@@ -35,5 +41,8 @@ fn man_page_is_current() {
         std::fs::write(&path, &fresh).unwrap();
     }
     let committed = std::fs::read(&path).unwrap_or_default();
-    assert!(committed == fresh, "man/git-atlas.1 is out of date: run `GIT_ATLAS_BLESS=1 cargo test --test man`");
+    assert!(
+        committed == fresh,
+        "man/git-atlas.1 is out of date: run `GIT_ATLAS_BLESS=1 cargo test --test man`"
+    );
 }
