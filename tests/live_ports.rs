@@ -423,10 +423,34 @@ fn compact_fills_gaps_and_rewrites_env_files() {
         .ok()
         .contains("Already compact"));
 
+    // A worktree that filled an earlier gap comes after the others in the registry: compacting
+    // must not move anyone onto its port.
+    s.atlas(&repo, &["add", "../f"]).ok();
+    s.atlas(&repo, &["remove", "a"]).ok();
+    s.atlas(&repo, &["add", "../g"]).ok();
+    assert_eq!(s.ports_of(&repo, "g")["web"], u64::from(base) + 1);
+    s.atlas(&repo, &["remove", "c"]).ok();
+    s.atlas(&repo, &["ports", "compact"]).ok();
+    let mut all = s.all_ports(&repo);
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        n,
+        "compact handed a port out twice: {:?}",
+        s.registry(&repo)["allocated_ports"]
+    );
+    assert_eq!(
+        all,
+        [u64::from(base), u64::from(base) + 1, u64::from(base) + 2]
+    );
+
     // A listening port stays where it is.
     s.atlas(&repo, &["add", "../d"]).ok();
     s.atlas(&repo, &["add", "../e"]).ok();
     s.atlas(&repo, &["remove", "d"]).ok();
+    s.atlas(&repo, &["remove", "f"]).ok();
     let e = s.ports_of(&repo, "e")["web"];
     let _l = s.listener(&s.root().join("e"), e as u16, false);
     s.atlas(&repo, &["ports", "compact"]).ok();

@@ -62,13 +62,13 @@ pub(super) fn run(out: &mut dyn Write) -> Result<()> {
         .collect();
 
     let moves = ws.update(|reg, leases| {
-        let pinned: HashSet<u16> = reg
+        // Every port held now counts as taken; a port that moves frees its old number for the
+        // worktrees after it. So nothing ever moves onto a port someone still holds.
+        let mut held: HashSet<u16> = reg
             .allocated_ports
             .values()
             .flat_map(|p| p.values().copied())
-            .filter(|p| listening.contains(p))
             .collect();
-        let mut placed: HashSet<u16> = pinned.clone();
         let mut moves = Vec::new();
         let names: Vec<String> = reg.allocated_ports.keys().cloned().collect();
         for name in names {
@@ -77,23 +77,23 @@ pub(super) fn run(out: &mut dyn Write) -> Result<()> {
             };
             let mut fresh = IndexMap::new();
             for (service, old) in ports {
-                if pinned.contains(&old) {
-                    fresh.insert(service, old);
-                    continue;
-                }
                 let range = ranges.get(&name).and_then(|r| r.get(&service)).copied();
-                let free = |p: &u16| {
-                    !placed.contains(p)
+                let lower = |p: &u16| {
+                    !held.contains(p)
+                        && (*p < old || !range.is_some_and(|(lo, hi)| (lo..=hi).contains(&old)))
                         && !reg.unavailable_ports.contains_key(p)
                         && leases.holder(*p, &ws.project).is_none()
-                        && (*p == old || !net::in_use(*p))
+                        && !net::in_use(*p)
                 };
-                let new = range.and_then(|(lo, hi)| (lo..=hi).find(free)).filter(|n| {
-                    *n < old || !range.is_some_and(|(lo, hi)| (lo..=hi).contains(&old))
-                });
+                let new = if listening.contains(&old) {
+                    None
+                } else {
+                    range.and_then(|(lo, hi)| (lo..=hi).find(lower))
+                };
                 let port = new.unwrap_or(old);
-                placed.insert(port);
                 if port != old {
+                    held.remove(&old);
+                    held.insert(port);
                     moves.push((name.clone(), service.clone(), old, port));
                 }
                 fresh.insert(service, port);
