@@ -46,7 +46,12 @@ fn print_notes(report: &Report) {
         eprintln!("git-atlas: {note}");
     }
     for (name, err) in &report.failed {
-        eprintln!("git-atlas: warning: {name}: {err}");
+        let message = err.to_string();
+        if message.contains(name.as_str()) {
+            eprintln!("git-atlas: warning: {message}");
+        } else {
+            eprintln!("git-atlas: warning: {name}: {message}");
+        }
     }
 }
 
