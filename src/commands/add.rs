@@ -6,6 +6,7 @@ use std::io::Write;
 use super::{cwd, print_notes, short};
 use crate::cli::AddArgs;
 use crate::error::{Error, Result};
+use crate::files::Lock;
 use crate::git;
 use crate::output;
 use crate::repo::MAIN;
@@ -41,7 +42,13 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
     git_args.push("--".into());
     git_args.push(target.clone().into());
     git_args.extend(args.commit_ish.clone());
-    git::run_visible(&cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
+    {
+        // Concurrent `git worktree add`s can read each other's half-written worktrees/<id>/
+        // files and fail ("failed to read .git/worktrees/x/commondir"), so ours take turns.
+        // This lock only orders `git atlas add`s; the registry's own lock is separate and short.
+        let _turn = Lock::exclusive(&ws.registry.dir().join("add.lock"))?;
+        git::run_visible(&cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
+    }
 
     let worktrees = ws.repo.worktrees()?;
     let canon = target.canonicalize().unwrap_or(target.clone());
