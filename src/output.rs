@@ -3,6 +3,7 @@
 use std::io::{self, Write};
 
 use indexmap::IndexMap;
+use serde::Serialize;
 
 /// Print rows with each column padded to its widest cell (the last column is not padded).
 pub fn table(out: &mut dyn Write, rows: &[Vec<String>]) -> io::Result<()> {
@@ -38,4 +39,14 @@ pub fn ports_line(ports: &IndexMap<String, u16>) -> String {
         .map(|(k, p)| format!("{k}:{p}"))
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// `value` as JSON and a newline: pretty for the listing commands, one line for the prompt.
+pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+    } else {
+        serde_json::to_writer(&mut *out, value)?;
+    }
+    writeln!(out)
 }

@@ -65,6 +65,15 @@ impl Workspace {
         &self.repo.location
     }
 
+    /// Where the configuration that applies here lives: the current worktree, or the repository
+    /// itself when we are not in one (a bare repository).
+    pub fn here(&self) -> PathBuf {
+        self.location()
+            .work_dir
+            .clone()
+            .unwrap_or_else(|| self.project.clone())
+    }
+
     pub fn local_config_path(&self) -> PathBuf {
         config::local_path(self.registry.dir())
     }

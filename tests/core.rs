@@ -153,11 +153,7 @@ fn a_clash_on_another_services_port_moves_the_worktree() {
     s.atlas(&repo, &["add", &format!("../{b}")]).ok();
     assert_eq!(s.ports_of(&repo, &a)["api"], 3348);
     assert_ne!(s.ports_of(&repo, &b)["app"], 3348);
-    let mut all = s.all_ports(&repo);
-    let n = all.len();
-    all.sort();
-    all.dedup();
-    assert_eq!(all.len(), n, "a port was handed out twice");
+    s.assert_distinct_ports(&repo);
 }
 
 #[test]
@@ -188,11 +184,7 @@ fn parallel_adds_never_share_a_port_or_lose_an_entry() {
         15,
         "14 worktrees and main"
     );
-    let mut all = s.all_ports(&repo);
-    assert_eq!(all.len(), 45);
-    all.sort();
-    all.dedup();
-    assert_eq!(all.len(), 45, "a port was handed out twice");
+    assert_eq!(s.assert_distinct_ports(&repo).len(), 45);
 }
 
 #[test]

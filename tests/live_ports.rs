@@ -186,11 +186,7 @@ fn kill_9_during_parallel_adds_leaves_a_consistent_registry() {
     s.git(&repo, &["worktree", "prune"]).ok();
     s.atlas(&repo, &["list"]).ok();
     let reg = s.registry(&repo);
-    let mut all = s.all_ports(&repo);
-    let count = all.len();
-    all.sort();
-    all.dedup();
-    assert_eq!(all.len(), count, "a port appears twice");
+    let all = s.assert_distinct_ports(&repo);
     let listed: serde_json::Value =
         serde_json::from_str(&s.atlas(&repo, &["list", "--json"]).ok()).unwrap();
     for w in listed
@@ -431,16 +427,7 @@ fn compact_fills_gaps_and_rewrites_env_files() {
     assert_eq!(s.ports_of(&repo, "g")["web"], u64::from(base) + 1);
     s.atlas(&repo, &["remove", "c"]).ok();
     s.atlas(&repo, &["ports", "compact"]).ok();
-    let mut all = s.all_ports(&repo);
-    let n = all.len();
-    all.sort();
-    all.dedup();
-    assert_eq!(
-        all.len(),
-        n,
-        "compact handed a port out twice: {:?}",
-        s.registry(&repo)["allocated_ports"]
-    );
+    let all = s.assert_distinct_ports(&repo);
     assert_eq!(
         all,
         [u64::from(base), u64::from(base) + 1, u64::from(base) + 2]

@@ -64,8 +64,7 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
         entries
     };
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &entries).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        output::json(out, &entries, true)?;
         return Ok(());
     }
     let mut rows = vec![vec![

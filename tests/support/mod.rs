@@ -103,6 +103,21 @@ impl Sandbox {
             .collect()
     }
 
+    /// No port appears twice in the registry; returns them sorted.
+    pub fn assert_distinct_ports(&self, repo: &Path) -> Vec<u64> {
+        let mut all = self.all_ports(repo);
+        let n = all.len();
+        all.sort();
+        all.dedup();
+        assert_eq!(
+            all.len(),
+            n,
+            "a port was handed out twice: {}",
+            self.registry(repo)["allocated_ports"]
+        );
+        all
+    }
+
     pub fn ports_of(&self, repo: &Path, worktree: &str) -> HashMap<String, u64> {
         let r = self.registry(repo);
         r["allocated_ports"][worktree]

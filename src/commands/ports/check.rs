@@ -9,6 +9,7 @@ use crate::commands::cwd;
 use crate::error::Result;
 use crate::leases::LeaseFile;
 use crate::observe;
+use crate::output;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -82,8 +83,7 @@ pub(super) fn run(args: PortsCheckArgs, out: &mut dyn Write) -> Result<()> {
                 })
                 .collect(),
         };
-        serde_json::to_writer_pretty(&mut *out, &check).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        output::json(out, &check, true)?;
         return Ok(());
     }
     writeln!(out, "Port {port}: {status}")?;

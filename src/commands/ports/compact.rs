@@ -17,10 +17,7 @@ pub(super) fn run(out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
     let worktrees = ws.repo.worktrees()?;
     print_notes(&ws.reconcile()?);
-    let current = ws
-        .current(&worktrees)
-        .map(|w| w.path.clone())
-        .unwrap_or_else(|_| ws.project.clone());
+    let current = ws.here();
     if matches!(
         ws.inputs(&current)?.config.strategy(),
         Strategy::Offset { .. }

@@ -13,11 +13,7 @@ use crate::workspace::Workspace;
 
 pub(super) fn run(args: PortsConfigArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
-    let root = ws
-        .current(&worktrees)
-        .map(|w| w.path.clone())
-        .unwrap_or_else(|_| ws.project.clone());
+    let root = ws.here();
     let inputs = ws.inputs(&root)?;
     let ranges = parse_range_flags(&args.ranges)?;
     if args.strategy.is_none() && args.resolution.is_none() && ranges.is_empty() {

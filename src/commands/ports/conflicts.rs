@@ -11,6 +11,7 @@ use crate::commands::cwd;
 use crate::error::Result;
 use crate::leases::LeaseFile;
 use crate::observe;
+use crate::output;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -83,8 +84,7 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &found).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        output::json(out, &found, true)?;
         return Ok(());
     }
     writeln!(

@@ -79,10 +79,7 @@ pub(super) fn cleanup(out: &mut dyn Write) -> Result<()> {
             total += ports.len();
         }
     }
-    let current = ws
-        .current(&worktrees)
-        .map(|w| w.path.clone())
-        .unwrap_or_else(|_| ws.project.clone());
+    let current = ws.here();
     let force_release = ws.inputs(&current).map_or(true, |i| {
         i.config
             .port_conflict_resolution

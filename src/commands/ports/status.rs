@@ -46,11 +46,7 @@ struct Status {
 
 pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
-    let current = ws
-        .current(&worktrees)
-        .map(|w| w.path.clone())
-        .unwrap_or_else(|_| ws.project.clone());
+    let current = ws.here();
     let inputs = ws.inputs(&current)?;
     let reg = ws.registry.read()?;
     let leases = LeaseFile::open()
@@ -123,8 +119,7 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &status).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        output::json(out, &status, true)?;
         return Ok(());
     }
     writeln!(out, "Strategy: {}", status.strategy)?;

@@ -32,16 +32,15 @@ pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> 
     };
     let ports = &ports;
     if json {
-        serde_json::to_writer(
-            &mut *out,
+        output::json(
+            out,
             &WorktreePorts {
                 worktree: name,
                 offset,
                 ports,
             },
-        )
-        .map_err(std::io::Error::from)?;
-        writeln!(out)?;
+            false,
+        )?;
     } else if let Some(format) = format {
         writeln!(out, "{}", render_format(format, name, offset, ports)?)?;
     } else if !ports.is_empty() {
@@ -117,16 +116,15 @@ pub(super) fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
     let ports = reg.allocated_ports.get(&name).unwrap_or(&empty);
     let record = reg.worktrees.get(&name);
     if args.json {
-        serde_json::to_writer_pretty(
-            &mut *out,
+        output::json(
+            out,
             &WorktreePorts {
                 worktree: &name,
                 offset: record.and_then(|r| r.offset),
                 ports,
             },
-        )
-        .map_err(std::io::Error::from)?;
-        writeln!(out)?;
+            true,
+        )?;
         return Ok(());
     }
     crate::commands::add::describe(&ws, &name, out)
@@ -189,8 +187,7 @@ pub(super) fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     if args.json {
-        serde_json::to_writer_pretty(&mut *out, &rows).map_err(std::io::Error::from)?;
-        writeln!(out)?;
+        output::json(out, &rows, true)?;
         return Ok(());
     }
     if rows.is_empty() {
