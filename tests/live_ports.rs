@@ -585,3 +585,75 @@ fn remove_stops_the_worktrees_own_services_only() {
     assert!(!out.contains("Stopped"), "{out}");
     assert!(!kept.exited());
 }
+
+#[test]
+fn auto_resolution_strategies_are_configurable() {
+    let s = Sandbox::new();
+    let base = free_base(1100);
+    let repo = s.repo("app", "");
+    fs::write(
+        repo.join(".atlas.toml"),
+        format!(
+            "strategy = \"range\"\n[services.web]\nport = {base}\nrange = \"{base}-{}\"\n",
+            base + 1
+        ),
+    )
+    .unwrap();
+    s.atlas(&repo, &["add", "../a"]).ok();
+    let err = s.atlas(&repo, &["add", "../b"]).fails(1);
+    assert!(
+        err.contains(&format!(
+            "No available ports in web range ({base}-{})",
+            base + 1
+        )),
+        "{err}"
+    );
+    s.atlas(
+        &repo,
+        &[
+            "ports",
+            "config",
+            "--resolution",
+            "skip_to_next,expand_range",
+        ],
+    )
+    .ok();
+    let run = s.atlas(&repo, &["env", "b"]);
+    run.ok();
+    assert_eq!(s.ports_of(&repo, "b")["web"], u64::from(base) + 2);
+    assert!(
+        run.stderr().contains(&format!(
+            "web range ({base}-{}) is full; expanded it to {}",
+            base + 1,
+            base + 2
+        )),
+        "{}",
+        run.stderr()
+    );
+
+    // Without skip_to_next a clashing offset is an error naming the port and its holder.
+    let obase = free_base(1100);
+    let o = s.repo(
+        "offsets",
+        &format!(
+            "PORT={obase}
+"
+        ),
+    );
+    s.atlas(&o, &["ports", "config", "--resolution", "none"])
+        .ok();
+    let own = obase + offset("clash");
+    s.atlas(
+        &o,
+        &["ports", "mark-unavailable", &own.to_string(), "taken"],
+    )
+    .ok();
+    let err = s.atlas(&o, &["add", "../clash"]).fails(1);
+    assert!(
+        err.contains(&format!(
+            "port {own} (offset {}) is taken: marked unavailable: taken",
+            offset("clash")
+        )),
+        "{err}"
+    );
+}
