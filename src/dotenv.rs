@@ -132,6 +132,15 @@ impl DotEnv {
         self.lines.push(Line::Raw(text.to_string()));
     }
 
+    /// Whether the file's lines end with CRLF (judged by its first line that has an ending).
+    pub fn uses_crlf(&self) -> bool {
+        self.lines.iter().find_map(|l| match l {
+            Line::Raw(s) if !s.is_empty() => Some(s.ends_with('\r')),
+            Line::Var(v) => Some(v.suffix.ends_with('\r')),
+            Line::Raw(_) => None,
+        }) == Some(true)
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
         for (n, line) in self.lines.iter().enumerate() {
@@ -301,6 +310,13 @@ mod tests {
         let out = env.render();
         assert!(out.contains("export PORT=3828 # dev server\n"), "{out}");
         assert!(out.contains("VITE_PORT=\"6001\"\n"), "{out}");
+    }
+
+    #[test]
+    fn knows_crlf_files() {
+        assert!(DotEnv::parse("# x\r\nA=1\r\n").unwrap().uses_crlf());
+        assert!(DotEnv::parse("\nA=1 # c\r\n").unwrap().uses_crlf());
+        assert!(!DotEnv::parse("A=1\n").unwrap().uses_crlf());
     }
 
     #[test]

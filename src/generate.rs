@@ -101,6 +101,14 @@ pub fn env_local(
     }
     let mut text = env.render();
     text.push_str(&out.render());
+    if source.uses_crlf() {
+        // Lines we wrote end with LF; match the source's CRLF throughout.
+        text = text
+            .split('\n')
+            .map(|l| l.strip_suffix('\r').unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\r\n");
+    }
     env = DotEnv::parse(&text).expect("rendered env parses");
     env
 }
@@ -212,6 +220,30 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::services;
+
+    #[test]
+    fn env_local_follows_crlf_sources() {
+        let source = DotEnv::parse("PORT=3000\r\n").unwrap();
+        let services = services::detect(&Config::default(), Some(&source), ".env").unwrap();
+        let ports: IndexMap<String, u16> = [("app".to_string(), 3347)].into_iter().collect();
+        let vars = WorktreeVars {
+            name: "w",
+            is_main: false,
+            offset: Some(347),
+            ports: &ports,
+            compose_project: "p-w".into(),
+        };
+        let out = env_local(&source, ".env", &services, &vars).render();
+        assert!(
+            out.contains("PORT=3347\r\n") && out.ends_with("COMPOSE_PROJECT_NAME=p-w\r\n"),
+            "{out:?}"
+        );
+        assert_eq!(
+            out.matches('\n').count(),
+            out.matches("\r\n").count(),
+            "{out:?}"
+        );
+    }
 
     #[test]
     fn env_local_shifts_ports_and_databases() {
