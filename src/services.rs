@@ -110,7 +110,13 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
     let Some(env) = env else { return Ok(services) };
 
     for var in env.vars() {
-        if config.env.ignore.iter().any(|i| i == &var.key) {
+        // A key assigned twice takes its last value, as dotenv loaders do.
+        let last = env
+            .vars()
+            .filter(|v| v.key == var.key)
+            .last()
+            .map(|v| v.line);
+        if config.env.ignore.iter().any(|i| i == &var.key) || last != Some(var.line) {
             continue;
         }
         let claimed = services.iter().position(|s| s.vars.contains(&var.key));
@@ -350,6 +356,12 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn a_repeated_key_takes_its_last_value() {
+        let s = detect_env("PORT=3000\nPORT=3001\n");
+        assert_eq!((s.len(), s[0].base), (1, 3001));
     }
 
     #[test]

@@ -298,6 +298,20 @@ fn malformed_env_is_a_clear_error_without_the_secret() {
     let err = s.atlas(&repo, &["add", "../w"]).fails(1);
     assert!(err.contains(".env:2:"), "{err}");
     assert!(!err.contains("hunter2"), "{err}");
+    assert!(
+        !s.root().join("w").exists(),
+        "nothing is created when the input is bad"
+    );
+    fs::write(repo.join(".atlas.toml"), "stratgy = \"range\"\n").unwrap();
+    let err = s.atlas(&repo, &["add", "../w"]).fails(1);
+    assert!(err.contains("unknown field `stratgy`"), "{err}");
+    assert!(
+        !s.root().join("w").exists(),
+        "nothing is created when the input is bad"
+    );
+    fs::remove_file(repo.join(".atlas.toml")).unwrap();
+    fs::write(repo.join(".env"), "PORT=3000\n").unwrap();
+    s.atlas(&repo, &["add", "../w"]).ok();
     fs::write(repo.join(".env"), "A=1\nAPI_PORT=70000\n").unwrap();
     let err = s.atlas(&repo, &["env", "w"]).fails(1);
     assert!(

@@ -23,6 +23,9 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
         .hint("choose another directory name"));
     }
 
+    // Configuration and .env mistakes fail here, before Git creates anything.
+    ws.inputs(&ws.here())?;
+
     let mut git_args: Vec<OsString> = vec!["worktree".into(), "add".into()];
     for (flag, value) in [("-b", &args.branch), ("-B", &args.force_branch)] {
         if let Some(v) = value {
