@@ -106,16 +106,18 @@ impl DotEnv {
         found
     }
 
-    /// Append `KEY=VALUE`, quoting the value if it needs it.
+    /// Append `KEY=VALUE`, quoting the value if it needs it: single quotes (nothing inside is
+    /// special to dotenv loaders), or double quotes with `\\` and `\"` escaped when the value
+    /// itself holds a single quote.
     pub fn push(&mut self, key: &str, value: &str) {
         let needs_quotes = value.is_empty()
             || value
                 .chars()
                 .any(|c| c.is_whitespace() || "#\"'$`\\".contains(c));
-        let (quote, value) = if needs_quotes {
-            (Some('\''), value.replace('\'', ""))
-        } else {
-            (None, value.to_string())
+        let (quote, value) = match (needs_quotes, value.contains('\'')) {
+            (false, _) => (None, value.to_string()),
+            (true, false) => (Some('\''), value.to_string()),
+            (true, true) => (Some('"'), value.replace('\\', "\\\\").replace('"', "\\\"")),
         };
         self.lines.push(Line::Var(Var {
             line: 0,
@@ -324,7 +326,14 @@ mod tests {
         let mut env = DotEnv::parse("").unwrap();
         env.push("A", "plain");
         env.push("B", "has space");
-        assert_eq!(env.render(), "A=plain\nB='has space'\n");
+        env.push("C", "quo'te\"d $(x)");
+        assert_eq!(
+            env.render(),
+            "A=plain\nB='has space'\nC=\"quo'te\\\"d $(x)\"\n"
+        );
+        // It reads back as one assignment, nothing lost.
+        let back = DotEnv::parse(&env.render()).unwrap();
+        assert_eq!(back.get("C"), Some("quo'te\\\"d $(x)"));
     }
 
     #[test]

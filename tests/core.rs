@@ -280,6 +280,11 @@ fn hostile_worktree_names_are_data_not_code() {
         .output()
         .unwrap();
     assert!(pwned.stdout.is_empty(), "a name was run as a command");
+    let quoted = fs::read_to_string(s.root().join("quo'te\"d/.env.local")).unwrap();
+    assert!(
+        quoted.contains("WORKTREE_NAME=\"quo'te\\\"d\"\n"),
+        "the name survives quoting: {quoted}"
+    );
     let local = fs::read_to_string(s.root().join("feat ü x/.env.local")).unwrap();
     let url = local
         .lines()
