@@ -142,7 +142,16 @@ impl Workspace {
         self.update(|reg, leases| {
             let worktrees = self.repo.worktrees()?;
             let mut report = Report::default();
-            let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable).collect();
+            // A linked worktree whose Git id is "main" would share the main worktree's entry.
+            let clashing = worktrees.iter().filter(|w| w.name == MAIN && !w.is_main);
+            for w in clashing {
+                report.warnings.push(format!(
+                    "the worktree at {} has Git's id 'main', git-atlas's name for the main worktree, so it gets no ports; remove it (`git worktree remove {}`) and add it again under another directory name (a move keeps the id)",
+                    w.path.display(),
+                    w.path.display()
+                ));
+            }
+            let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable && (w.is_main || w.name != MAIN)).collect();
             let stale: Vec<String> = reg
                 .allocated_ports
                 .keys()

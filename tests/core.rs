@@ -496,3 +496,36 @@ fn a_closed_stdout_ends_quietly() {
         assert!(out.status.success(), "{args:?}: {:?} {err}", out.status);
     }
 }
+
+#[test]
+fn a_linked_worktree_with_gits_id_main_is_set_aside_with_a_warning() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\n");
+    s.git(&repo, &["worktree", "add", "-q", "-b", "m", "../main"])
+        .ok();
+    for _ in 0..2 {
+        let run = s.atlas(&repo, &["list"]);
+        let out = run.ok();
+        assert!(
+            out.lines()
+                .any(|l| l.starts_with("main") && l.contains("name clash") && l.contains(" - ")),
+            "{out}"
+        );
+        assert!(
+            run.stderr().contains("has Git's id 'main'") && !run.stderr().contains("moved"),
+            "{}",
+            run.stderr()
+        );
+    }
+    assert_eq!(
+        s.registry(&repo)["worktrees"]["main"]["path"]
+            .as_str()
+            .unwrap(),
+        repo.to_str().unwrap()
+    );
+    let err = s.atlas(&repo, &["add", "../x/main"]).fails(2);
+    assert!(
+        err.contains("would share its name with the main worktree"),
+        "{err}"
+    );
+}

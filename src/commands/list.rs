@@ -8,6 +8,7 @@ use super::{cwd, print_notes};
 use crate::cli::ListArgs;
 use crate::error::Result;
 use crate::output;
+use crate::repo::MAIN;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -45,6 +46,18 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
                 .cloned()
                 .unwrap_or_default(),
         })
+        // A linked worktree with Git's id "main" has no entry of its own (reconcile warns).
+        .map(|e| {
+            if e.name == MAIN && !e.main {
+                Entry {
+                    offset: None,
+                    ports: Default::default(),
+                    ..e
+                }
+            } else {
+                e
+            }
+        })
         .collect();
     let entries = if args.unused {
         let all: Vec<u16> = entries
@@ -75,7 +88,9 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
         "PATH".into(),
     ]];
     for e in &entries {
-        let state = if e.prunable {
+        let state = if e.name == MAIN && !e.main {
+            "name clash"
+        } else if e.prunable {
             "missing"
         } else if e.locked.is_some() {
             "locked"
