@@ -190,31 +190,6 @@ impl Repo {
         }
         Ok(out)
     }
-
-    /// The hooks directory Git really uses (`core.hooksPath` respected), read with the user's
-    /// whole configuration.
-    pub fn hooks_dir(&self) -> Result<PathBuf> {
-        let cwd = self
-            .location
-            .work_dir
-            .clone()
-            .unwrap_or_else(|| self.location.git_dir.clone());
-        let repo = gix::open(&cwd).map_err(|e| {
-            Error::failed(format!(
-                "could not open the repository at {}: {e}",
-                cwd.display()
-            ))
-        })?;
-        let configured = repo
-            .config_snapshot()
-            .trusted_path("core.hooksPath")
-            .map_err(|e| Error::failed(format!("invalid core.hooksPath: {e}")))?;
-        Ok(match configured {
-            Some(p) if p.is_absolute() => p,
-            Some(p) => cwd.join(p),
-            None => self.common_dir().join("hooks"),
-        })
-    }
 }
 
 /// The branch named by the `HEAD` file in `git_dir`, if HEAD is symbolic.

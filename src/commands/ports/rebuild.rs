@@ -27,10 +27,7 @@ pub(super) fn reset(out: &mut dyn Write) -> Result<()> {
         Ok(fresh)
     })?;
     let report = ws.reconcile()?;
-    print_notes(&crate::workspace::Report {
-        failed: report.failed,
-        ..Default::default()
-    });
+    print_notes(&report);
     regenerate_changed(&ws, &worktrees, old.as_ref(), out)?;
     summary(&ws, out)
 }
@@ -165,11 +162,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
     for name in &report.allocated {
         writeln!(out, "  {name}: allocated afresh")?;
     }
-    print_notes(&crate::workspace::Report {
-        warnings: report.warnings,
-        failed: report.failed,
-        ..Default::default()
-    });
+    print_notes(&report);
     regenerate_changed(&ws, &worktrees, old_registry.as_ref(), out)?;
     summary(&ws, out)
 }
