@@ -89,6 +89,21 @@ pub struct AddArgs {
     /// Lock the worktree after creating it.
     #[arg(long)]
     pub lock: bool,
+    /// With --lock, the reason for the lock.
+    #[arg(long, value_name = "STRING", requires = "lock")]
+    pub reason: Option<OsString>,
+    /// Set up upstream tracking for a new branch (as `git worktree add --track`).
+    #[arg(long, conflicts_with = "no_track")]
+    pub track: bool,
+    /// Do not set up upstream tracking.
+    #[arg(long)]
+    pub no_track: bool,
+    /// Create the worktree on a new, unborn branch (Git 2.42 or later).
+    #[arg(long, conflicts_with_all = ["detach", "commit_ish"])]
+    pub orphan: bool,
+    /// Pass --quiet to git worktree add.
+    #[arg(long, short)]
+    pub quiet: bool,
     /// Allocate ports but do not write env files or docker-compose.yml.
     #[arg(long)]
     pub no_env: bool,

@@ -197,14 +197,18 @@ impl ResolutionConfig {
 impl Config {
     /// Read the team file in `root` (if any) and overlay the machine-local file (if any).
     pub fn load(root: &Path, local: &Path) -> Result<Config> {
-        let mut table = read_table(&root.join(TEAM_FILE))?.unwrap_or_default();
+        let team_path = root.join(TEAM_FILE);
+        let mut table = read_table(&team_path)?.unwrap_or_default();
+        // Each file alone first, so an unknown key or a wrong type names the file it is in.
+        check_alone(&table, &team_path)?;
         if let Some(overrides) = read_table(local)? {
+            check_alone(&overrides, local)?;
             merge(&mut table, overrides);
         }
         let config: Config = table.try_into().map_err(|e: toml::de::Error| {
             Error::failed(format!(
-                "invalid configuration in {} or {}: {}",
-                root.join(TEAM_FILE).display(),
+                "invalid configuration from {} and {} together: {}",
+                team_path.display(),
                 local.display(),
                 e.message()
             ))
@@ -277,6 +281,16 @@ pub fn parse_range(text: &str) -> std::result::Result<(u16, u16), String> {
         return Err(format!("'{text}' starts above where it ends"));
     }
     Ok((lo, hi))
+}
+
+fn check_alone(table: &toml::Table, path: &Path) -> Result<()> {
+    Config::deserialize(table.clone()).map(|_| ()).map_err(|e| {
+        Error::failed(format!(
+            "invalid configuration in {}: {}",
+            path.display(),
+            e.message()
+        ))
+    })
 }
 
 fn read_table(path: &Path) -> Result<Option<toml::Table>> {
@@ -358,5 +372,20 @@ mod tests {
         fs::write(dir.path().join(TEAM_FILE), "stratgy = \"range\"\n").unwrap();
         let e = Config::load(dir.path(), &dir.path().join("none")).unwrap_err();
         assert!(e.message.contains("stratgy"), "{}", e.message);
+        assert!(
+            e.message.contains(".atlas.toml:") || e.message.contains(".atlas.toml: "),
+            "{}",
+            e.message
+        );
+        fs::write(dir.path().join(TEAM_FILE), "strategy = \"range\"\n").unwrap();
+        let local = dir.path().join("local.toml");
+        fs::write(&local, "[offset]\nmni = 5\n").unwrap();
+        let e = Config::load(dir.path(), &local).unwrap_err();
+        assert!(
+            e.message
+                .starts_with(&format!("invalid configuration in {}:", local.display())),
+            "{}",
+            e.message
+        );
     }
 }

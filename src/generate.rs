@@ -131,14 +131,19 @@ pub fn render_template(path: &Path, services: &[Service], vars: &WorktreeVars) -
     let text = fs::read_to_string(path).at("read", path)?;
     let body =
         template::render(&text, |name| template_value(services, vars, name)).map_err(|e| {
+            // PORT_OFFSET only exists under the offset strategy.
             let known: Vec<String> = ["WORKTREE_NAME", "PORT_OFFSET", "COMPOSE_PROJECT_NAME"]
                 .into_iter()
+                .filter(|n| *n != "PORT_OFFSET" || vars.offset.is_some())
                 .map(String::from)
                 .chain(services.iter().map(Service::placeholder))
                 .map(|n| format!("${{{n}}}"))
                 .collect();
-            Error::usage(format!("{}:{}: {}", path.display(), e.line, e.message))
-                .hint(format!("known placeholders: {}", known.join(", ")))
+            let mut err = Error::usage(format!("{}:{}: {}", path.display(), e.line, e.message));
+            if vars.offset.is_none() && e.message.contains("${PORT_OFFSET}") {
+                err = err.hint("${PORT_OFFSET} only has a value under the offset strategy; this repository uses the range strategy");
+            }
+            err.hint(format!("known placeholders: {}", known.join(", ")))
         })?;
     let file_name = path
         .file_name()
@@ -220,6 +225,35 @@ mod tests {
     use super::*;
     use crate::config::Config;
     use crate::services;
+
+    #[test]
+    fn port_offset_under_the_range_strategy_is_explained() {
+        let dir = tempfile::tempdir().unwrap();
+        let template = dir.path().join("t");
+        fs::write(&template, "A=${PORT_OFFSET}\n").unwrap();
+        let ports = IndexMap::new();
+        let vars = WorktreeVars {
+            name: "w",
+            is_main: false,
+            offset: None,
+            ports: &ports,
+            compose_project: "p-w".into(),
+        };
+        let e = render_template(&template, &[], &vars).unwrap_err();
+        assert!(
+            e.hints[0].contains("only has a value under the offset strategy"),
+            "{:?}",
+            e.hints
+        );
+        assert!(!e.hints[1].contains("PORT_OFFSET"), "{:?}", e.hints);
+        let vars = WorktreeVars {
+            offset: Some(5),
+            ..vars
+        };
+        assert!(render_template(&template, &[], &vars)
+            .unwrap()
+            .ends_with("A=5\n"));
+    }
 
     #[test]
     fn env_local_follows_crlf_sources() {

@@ -115,6 +115,22 @@ fn add_passes_git_flags_through() {
             .trim(),
         "topic2"
     );
+    let run = s.atlas(
+        &repo,
+        &["add", "-q", "--lock", "--reason", "on a usb disk", "../q"],
+    );
+    run.ok();
+    assert!(
+        !run.stderr().contains("Preparing worktree"),
+        "--quiet reached git: {}",
+        run.stderr()
+    );
+    assert_eq!(
+        fs::read_to_string(repo.join(".git/worktrees/q/locked"))
+            .unwrap()
+            .trim(),
+        "on a usb disk"
+    );
     s.atlas(&repo, &["add", "--no-env", "../e"]).ok();
     assert!(!s.root().join("e/.env.local").exists());
     assert_eq!(s.ports_of(&repo, "e")["app"], 3000 + u64::from(offset("e")));

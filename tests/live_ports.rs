@@ -517,6 +517,11 @@ fn scan_rebuild_keeps_running_services_where_they_are() {
         "{out}"
     );
     assert_eq!(s.ports_of(&repo, "running"), running);
+    assert_eq!(
+        s.registry(&repo)["worktrees"]["running"]["labels"]["app"],
+        "App",
+        "labels survive the rebuild"
+    );
     assert!(s.ports_of(&repo, "bare").contains_key("app"));
     assert_eq!(
         fs::read(repo.join(".git/worktree-registry/ports.json.backup")).unwrap(),

@@ -37,10 +37,18 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
         ("--detach", args.detach),
         ("--no-checkout", args.no_checkout),
         ("--lock", args.lock),
+        ("--track", args.track),
+        ("--no-track", args.no_track),
+        ("--orphan", args.orphan),
+        ("--quiet", args.quiet),
     ] {
         if on {
             git_args.push(flag.into());
         }
+    }
+    if let Some(reason) = &args.reason {
+        git_args.push("--reason".into());
+        git_args.push(reason.clone());
     }
     git_args.push("--".into());
     git_args.push(target.clone().into());

@@ -129,6 +129,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
                     WorktreeRecord {
                         path: wt.path.clone(),
                         offset,
+                        labels: labels(&ws, wt),
                         ..Default::default()
                     },
                 );
@@ -191,6 +192,13 @@ fn replace_registry(
         writeln!(out, "Backed up the registry to {}", path.display())?;
     }
     Ok(old)
+}
+
+/// The labels of a worktree's services, for `ports show` and `ports list`.
+fn labels(ws: &Workspace, wt: &Worktree) -> IndexMap<String, String> {
+    ws.inputs(&wt.path)
+        .map(|i| i.services.into_iter().map(|s| (s.key, s.label)).collect())
+        .unwrap_or_default()
 }
 
 /// The ports a worktree's generated env file holds, by service, and its `PORT_OFFSET`.
