@@ -1,0 +1,1296 @@
+//! Issue 3, proved with the real `git`: once `git atlas hooks install` has run, plain
+//! `git worktree add / remove / prune / move` and `rm -rf` get the same treatment as `git atlas`,
+//! a commit spawns nothing while the worktrees stay the same, and no hook ever breaks Git.
+//!
+//! Each test gets its own sandbox (HOME, XDG dirs, Git config, lease dir) and a PATH whose only
+//! `git-atlas` is the one just built, so the hooks call the binary under test.
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
+use std::fs;
+use std::os::unix::ffi::OsStrExt;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+use md5::{Digest, Md5};
+
+const ENV: &str = "PORT=4100\nDATABASE_URL=postgresql://localhost:5532/app\n";
+
+// ---------------------------------------------------------------------------------------------
+// The sandbox
+
+struct Sandbox {
+    dir: tempfile::TempDir,
+}
+
+fn bin() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_git-atlas"))
+}
+
+/// The caller's PATH without any directory that holds a `git-atlas` (an installed copy must not
+/// stand in for the one under test).
+fn path_without_git_atlas() -> OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::env::split_paths(&path).filter(|d| !d.join("git-atlas").exists()))
+        .unwrap()
+}
+
+/// `dirs` first, then the PATH without git-atlas.
+fn path_with(dirs: &[&Path]) -> OsString {
+    let rest = path_without_git_atlas();
+    let all: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.to_path_buf())
+        .chain(std::env::split_paths(&rest))
+        .collect();
+    std::env::join_paths(all).unwrap()
+}
+
+/// The PATH the hooks normally see: the built binary's directory first.
+fn path_with_git_atlas() -> OsString {
+    path_with(&[bin().parent().unwrap()])
+}
+
+impl Sandbox {
+    fn new() -> Sandbox {
+        let dir = tempfile::tempdir().unwrap();
+        for d in ["home", "config", "data", "cache", "state", "leases"] {
+            fs::create_dir_all(dir.path().join(d)).unwrap();
+        }
+        fs::write(
+            dir.path().join("gitconfig"),
+            "[user]\n\tname = Hook Test\n\temail = hooks@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
+        )
+        .unwrap();
+        Sandbox { dir }
+    }
+
+    fn root(&self) -> &Path {
+        self.dir.path()
+    }
+
+    fn at(&self, name: &str) -> PathBuf {
+        self.root().join(name)
+    }
+
+    /// `program` in `cwd` with nothing of the caller's environment but a PATH that finds the
+    /// built git-atlas first (no GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, no user config).
+    fn cmd(&self, program: impl AsRef<OsStr>, cwd: &Path) -> Command {
+        let mut c = Command::new(program);
+        c.current_dir(cwd)
+            .env_clear()
+            .env("PATH", path_with_git_atlas())
+            .env("HOME", self.at("home"))
+            .env("XDG_CONFIG_HOME", self.at("config"))
+            .env("XDG_DATA_HOME", self.at("data"))
+            .env("XDG_CACHE_HOME", self.at("cache"))
+            .env("XDG_STATE_HOME", self.at("state"))
+            .env("GIT_ATLAS_STATE_DIR", self.at("leases"))
+            .env("GIT_CONFIG_GLOBAL", self.at("gitconfig"))
+            .env("GIT_CONFIG_NOSYSTEM", "1")
+            .env("TZ", "UTC")
+            .env("LC_ALL", "C")
+            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn git(&self, cwd: &Path, args: &[&str]) -> Run {
+        Run::of(self.cmd("git", cwd).args(args))
+    }
+
+    /// `git <args>` with PATH replaced.
+    fn git_path(&self, cwd: &Path, path: &OsStr, args: &[&str]) -> Run {
+        Run::of(self.cmd("git", cwd).env("PATH", path).args(args))
+    }
+
+    /// `git atlas <args>`, as a user types it.
+    fn atlas(&self, cwd: &Path, args: &[&str]) -> Run {
+        Run::of(self.cmd("git", cwd).arg("atlas").args(args))
+    }
+
+    fn commit(&self, cwd: &Path) -> Run {
+        self.git(cwd, &["commit", "-q", "--allow-empty", "-m", "x"])
+            .ok()
+    }
+
+    /// `root/name`: a repository with an untracked `.env` and one commit.
+    fn repo(&self, name: &str) -> PathBuf {
+        let dir = self.at(name);
+        fs::create_dir_all(&dir).unwrap();
+        self.git(&dir, &["init", "-q", "-b", "main"]).ok();
+        fs::write(dir.join(".env"), ENV).unwrap();
+        fs::write(dir.join(".gitignore"), ".env\n").unwrap();
+        fs::write(dir.join("README"), "sample\n").unwrap();
+        self.git(&dir, &["add", ".gitignore", "README"]).ok();
+        self.git(&dir, &["commit", "-q", "-m", "init"]).ok();
+        dir
+    }
+
+    /// A repository with the hooks installed.
+    fn installed(&self, name: &str) -> PathBuf {
+        let repo = self.repo(name);
+        let out = self.atlas(&repo, &["hooks", "install"]).ok();
+        assert!(out.stdout.contains("git-atlas on PATH: "), "{out}");
+        repo
+    }
+
+    /// A script named `git-atlas`, first on the returned PATH, that logs its arguments to the
+    /// returned file and then runs the real binary: counts spawns without timing anything.
+    fn spying_path(&self) -> (OsString, PathBuf) {
+        let dir = self.at("spy");
+        fs::create_dir_all(&dir).unwrap();
+        let log = self.at("spawns.log");
+        write_exec(
+            &dir.join("git-atlas"),
+            &format!(
+                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                bin().display()
+            ),
+            0o755,
+        );
+        (path_with(&[&dir, bin().parent().unwrap()]), log)
+    }
+}
+
+struct Run {
+    what: String,
+    out: Output,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn of(cmd: &mut Command) -> Run {
+        let what = format!("{cmd:?}");
+        let out = cmd.output().unwrap();
+        Run {
+            what,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            out,
+        }
+    }
+
+    /// Assert exit 0.
+    fn ok(self) -> Run {
+        assert!(self.out.status.success(), "{self}");
+        self
+    }
+
+    /// The lines our hooks print.
+    fn atlas_lines(&self) -> Vec<&str> {
+        self.stderr
+            .lines()
+            .filter(|l| l.starts_with("git-atlas:"))
+            .collect()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} -> {}\n--- stdout\n{}--- stderr\n{}",
+            self.what, self.out.status, self.stdout, self.stderr
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Reading the results
+
+fn write_exec(path: &Path, text: &str, mode: u32) {
+    fs::write(path, text).unwrap();
+    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
+}
+
+fn mode(path: &Path) -> u32 {
+    fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn registry_path(repo: &Path) -> PathBuf {
+    repo.join(".git/worktree-registry/ports.json")
+}
+
+fn registry(repo: &Path) -> serde_json::Value {
+    serde_json::from_slice(&fs::read(registry_path(repo)).unwrap()).unwrap()
+}
+
+/// `service → port` of one worktree; empty when it has no entry.
+fn ports(repo: &Path, worktree: &str) -> BTreeMap<String, u64> {
+    registry(repo)["allocated_ports"][worktree]
+        .as_object()
+        .map(|m| {
+            m.iter()
+                .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// Released means gone from both halves of the registry.
+fn assert_released(repo: &Path, worktree: &str, how: &str) {
+    let r = registry(repo);
+    assert!(
+        r["allocated_ports"].get(worktree).is_none() && r["worktrees"].get(worktree).is_none(),
+        "{how}: {worktree} still in the registry: {r:#}"
+    );
+}
+
+/// The seed's offset: 100 + the first two bytes of md5(name), big-endian, mod 900.
+fn offset(name: &str) -> u64 {
+    let d = Md5::digest(name.as_bytes());
+    100 + u64::from(u16::from_be_bytes([d[0], d[1]]) % 900)
+}
+
+/// The ports `ENV` gives a worktree named `name` under the offset strategy.
+fn expected_ports(name: &str) -> BTreeMap<String, u64> {
+    BTreeMap::from([
+        ("app".to_string(), 4100 + offset(name)),
+        ("database".to_string(), 5532 + offset(name)),
+    ])
+}
+
+/// Every file of a directory: name → (bytes, mode).
+fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| {
+            let p = e.unwrap().path();
+            let name = p.file_name().unwrap().to_string_lossy().into_owned();
+            (name, (fs::read(&p).unwrap(), mode(&p)))
+        })
+        .collect()
+}
+
+fn python3() -> String {
+    ["/usr/bin/python3", "/usr/local/bin/python3"]
+        .into_iter()
+        .find(|p| Path::new(p).exists())
+        .map_or_else(|| "/usr/bin/env python3".to_string(), str::to_string)
+}
+
+/// Existing `sh` hooks that announce every run on stderr (`@@ <hook> <args>`), so a run's
+/// stderr can be cut into one piece per hook run. Install keeps them and puts its lines first.
+fn announce_hook_runs(hooks_dir: &Path) {
+    for name in ["post-checkout", "reference-transaction"] {
+        write_exec(
+            &hooks_dir.join(name),
+            &format!("#!/bin/sh\necho \"@@ {name} $*\" >&2\n"),
+            0o755,
+        );
+    }
+}
+
+/// `(hook run, git-atlas lines it printed)` for every hook run of `run`, and the `git-atlas:`
+/// lines printed outside any hook run (by git-atlas itself).
+type HookRuns = (Vec<(String, Vec<String>)>, Vec<String>);
+
+fn hook_runs(run: &Run) -> HookRuns {
+    let mut runs = Vec::new();
+    let mut pending = Vec::new();
+    for line in run.stderr.lines() {
+        if let Some(hook) = line.strip_prefix("@@ ") {
+            runs.push((hook.to_string(), std::mem::take(&mut pending)));
+        } else if line.starts_with("git-atlas:") {
+            pending.push(line.to_string());
+        }
+    }
+    (runs, pending)
+}
+
+/// Each hook run printed at most one `git-atlas:` line; returns how many printed one.
+fn assert_at_most_one_line_per_hook_run(run: &Run) -> usize {
+    let (runs, outside) = hook_runs(run);
+    assert!(!runs.is_empty(), "no hook ran: {run}");
+    assert!(outside.is_empty(), "lines outside a hook run: {run}");
+    for (hook, lines) in &runs {
+        assert!(lines.len() <= 1, "{hook} printed {lines:#?}\n{run}");
+        if !hook.starts_with("reference-transaction committed")
+            && !hook.starts_with("post-checkout")
+        {
+            assert!(lines.is_empty(), "{hook} printed {lines:#?}\n{run}");
+        }
+    }
+    runs.iter().filter(|(_, l)| !l.is_empty()).count()
+}
+
+// ---------------------------------------------------------------------------------------------
+// A plain `git worktree add` is as good as `git atlas add`
+
+#[test]
+fn plain_worktree_add_writes_what_git_atlas_add_writes() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let run = s.git(&repo, &["worktree", "add", "../x"]).ok();
+    assert_eq!(
+        run.atlas_lines(),
+        [format!(
+            "git-atlas: x: ports app:{} database:{}; wrote .env.local",
+            4100 + offset("x"),
+            5532 + offset("x")
+        )],
+        "{run}"
+    );
+    assert_eq!(ports(&repo, "x"), expected_ports("x"));
+    assert_eq!(registry(&repo)["worktrees"]["x"]["offset"], offset("x"));
+    assert!(
+        registry(&repo)["worktrees"]["x"]
+            .get("pending_files")
+            .is_none(),
+        "{:#}",
+        registry(&repo)
+    );
+    let by_hook = fs::read_to_string(s.at("x/.env.local")).unwrap();
+    assert!(
+        by_hook.contains(&format!(
+            "PORT={}\nDATABASE_URL=postgresql://localhost:{}/app_x\n",
+            4100 + offset("x"),
+            5532 + offset("x")
+        )),
+        "{by_hook}"
+    );
+    // The generated file is ignored, so the new worktree is clean.
+    assert_eq!(
+        s.git(&s.at("x"), &["status", "--porcelain"]).ok().stdout,
+        ""
+    );
+
+    // The same name through `git atlas add`, in a twin sandbox (its own leases): same bytes.
+    let twin = Sandbox::new();
+    let twin_repo = twin.repo("app");
+    twin.atlas(&twin_repo, &["add", "../x"]).ok();
+    assert_eq!(
+        by_hook,
+        fs::read_to_string(twin.at("x/.env.local")).unwrap()
+    );
+    assert_eq!(ports(&twin_repo, "x"), ports(&repo, "x"));
+}
+
+#[test]
+fn git_atlas_add_with_hooks_installed_does_the_work_once() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let (spy, log) = s.spying_path();
+    let run = Run::of(
+        s.cmd("git", &repo)
+            .env("PATH", &spy)
+            .args(["atlas", "add", "../w"]),
+    )
+    .ok();
+    // The only git-atlas process was the one the user started: the hooks spawned nothing.
+    assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
+    assert!(run.atlas_lines().is_empty(), "{run}");
+    assert!(!run.stderr.contains("w: ports"), "{run}");
+    assert!(
+        run.stdout.contains("Wrote .env.local") || run.stderr.contains("Wrote .env.local"),
+        "{run}"
+    );
+    assert_eq!(ports(&repo, "w"), expected_ports("w"));
+    assert!(registry(&repo)["worktrees"]["w"]
+        .get("pending_files")
+        .is_none());
+    assert!(s.at("w/.env.local").is_file());
+    // And `add` left the fingerprint current: the next commits spawn nothing either.
+    s.git_path(
+        &repo,
+        &spy,
+        &["commit", "-q", "--allow-empty", "-m", "after add"],
+    )
+    .ok();
+    s.git_path(
+        &s.at("w"),
+        &spy,
+        &["commit", "-q", "--allow-empty", "-m", "in w"],
+    )
+    .ok();
+    assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
+}
+
+// ---------------------------------------------------------------------------------------------
+// install, uninstall, status
+
+#[test]
+fn install_twice_is_a_no_op_and_status_says_installed() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    let hooks = repo.join(".git/hooks");
+    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    assert!(
+        status.contains("post-checkout          not installed")
+            && status.contains("reference-transaction  not installed"),
+        "{status}"
+    );
+
+    let first = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    assert_eq!(
+        first.lines().filter(|l| l.ends_with(": installed")).count(),
+        2,
+        "{first}"
+    );
+    for name in ["post-checkout", "reference-transaction"] {
+        assert_eq!(
+            mode(&hooks.join(name)) & 0o111,
+            0o111,
+            "{name} is executable"
+        );
+    }
+    let before = snapshot(&hooks);
+    let state_before = fs::read(repo.join(".git/worktree-registry/hook-state")).unwrap();
+
+    let second = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    assert_eq!(second.matches(": already installed").count(), 2, "{second}");
+    assert_eq!(snapshot(&hooks), before, "install twice changed the hooks");
+    assert_eq!(
+        fs::read(repo.join(".git/worktree-registry/hook-state")).unwrap(),
+        state_before
+    );
+
+    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    let dir = fs::canonicalize(&hooks).unwrap();
+    assert_eq!(
+        status,
+        format!(
+            "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  installed\ngit-atlas on PATH: {}\n",
+            dir.display(),
+            bin().display()
+        )
+    );
+}
+
+#[test]
+fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    // Our own sh hooks announce each run; install keeps them and runs its lines first.
+    announce_hook_runs(&repo.join(".git/hooks"));
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    let bare = path_without_git_atlas();
+
+    let status = Run::of(
+        s.cmd(bin(), &repo)
+            .env("PATH", &bare)
+            .args(["hooks", "status"]),
+    )
+    .ok();
+    assert!(
+        status.stdout.contains("post-checkout          installed")
+            && status
+                .stdout
+                .contains("warning: git-atlas is not on PATH, so the hooks will skip their work"),
+        "{status}"
+    );
+    assert!(!status.stdout.contains("git-atlas on PATH:"), "{status}");
+
+    let run = s.git_path(&repo, &bare, &["worktree", "add", "../np"]).ok();
+    let warned = assert_at_most_one_line_per_hook_run(&run);
+    assert!(
+        warned >= 2,
+        "post-checkout and reference-transaction: {run}"
+    );
+    for line in run.atlas_lines() {
+        assert_eq!(
+            line,
+            "git-atlas: hook skipped: git-atlas is not on PATH (see `git atlas hooks status`)"
+        );
+    }
+    let (runs, _) = hook_runs(&run);
+    let post_checkout: Vec<_> = runs
+        .iter()
+        .filter(|(h, _)| h.starts_with("post-checkout"))
+        .collect();
+    assert_eq!(post_checkout.len(), 1, "{run}");
+    assert_eq!(post_checkout[0].1.len(), 1, "{run}");
+    assert!(s.at("np/README").is_file(), "the checkout happened");
+    assert!(!s.at("np/.env.local").exists());
+    assert!(ports(&repo, "np").is_empty());
+
+    // Back on PATH, the next ref update catches up: allocated and files written.
+    s.commit(&repo);
+    assert_eq!(ports(&repo, "np"), expected_ports("np"));
+    assert!(s.at("np/.env.local").is_file());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks that were there keep running
+
+#[test]
+fn existing_hooks_are_chained_and_uninstall_restores_them() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    let hooks = repo.join(".git/hooks");
+    let refs_log = s.at("refs.log");
+    let sh = "#!/bin/sh\necho user-post-checkout-ran \"$3\"\nexit 0\n";
+    let py = format!(
+        "#!{}\nimport sys\nwith open({:?}, 'a') as f:\n    f.write(sys.argv[1] + '\\n' + sys.stdin.read())\n",
+        python3(),
+        refs_log.display().to_string()
+    );
+    write_exec(&hooks.join("post-checkout"), sh, 0o755);
+    write_exec(&hooks.join("reference-transaction"), &py, 0o750);
+    let before = snapshot(&hooks);
+
+    let out = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    assert!(
+        out.contains("post-checkout: added to the existing hook")
+            && out.contains(
+                "reference-transaction: installed; the existing hook still runs after it"
+            ),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read_to_string(hooks.join("reference-transaction.pre-git-atlas")).unwrap(),
+        py
+    );
+    let chained = fs::read_to_string(hooks.join("post-checkout")).unwrap();
+    assert!(
+        chained.starts_with("#!/bin/sh\n# >>> git-atlas START")
+            && chained
+                .ends_with("# <<< git-atlas END\necho user-post-checkout-ran \"$3\"\nexit 0\n"),
+        "{chained}"
+    );
+    assert_eq!(mode(&hooks.join("post-checkout")), 0o755);
+    fs::write(&refs_log, "").unwrap();
+
+    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert!(all.contains("user-post-checkout-ran 1"), "{run}");
+    assert_eq!(ports(&repo, "w"), expected_ports("w"), "ours ran too");
+    assert!(s.at("w/.env.local").is_file(), "ours ran too");
+    let refs = fs::read_to_string(&refs_log).unwrap();
+    assert!(
+        refs.contains("prepared\n") && refs.contains("committed\n"),
+        "{refs}"
+    );
+    assert!(
+        refs.lines()
+            .any(|l| l.ends_with(" refs/heads/w") && l.starts_with("0000000")),
+        "the python hook got the full ref list on stdin:\n{refs}"
+    );
+
+    // A commit: the python hook still sees every update.
+    fs::write(&refs_log, "").unwrap();
+    s.commit(&repo);
+    let refs = fs::read_to_string(&refs_log).unwrap();
+    assert!(refs.contains(" refs/heads/main\n"), "{refs}");
+
+    let out = s.atlas(&repo, &["hooks", "uninstall"]).ok().stdout;
+    assert!(
+        out.contains("post-checkout: removed; the rest of the hook is unchanged")
+            && out.contains("reference-transaction: removed; the previous hook is back"),
+        "{out}"
+    );
+    assert_eq!(snapshot(&hooks), before, "uninstall restores byte for byte");
+    assert!(!hooks.join("reference-transaction.pre-git-atlas").exists());
+    assert_eq!(
+        s.atlas(&repo, &["hooks", "uninstall"])
+            .ok()
+            .stdout
+            .matches(": not installed")
+            .count(),
+        2
+    );
+    assert_eq!(snapshot(&hooks), before);
+}
+
+#[test]
+fn husky_relative_hooks_path_round_trips_byte_for_byte() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    let husky = repo.join(".husky/_");
+    fs::create_dir_all(&husky).unwrap();
+    let original = "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/h\"\n";
+    write_exec(&husky.join("post-checkout"), original, 0o755);
+    write_exec(
+        &husky.join("h"),
+        "#!/usr/bin/env sh\necho \"husky-ran ${0##*/} $3\" >&2\n",
+        0o755,
+    );
+    s.git(&repo, &["add", ".husky"]).ok();
+    s.git(&repo, &["commit", "-qm", "husky"]).ok();
+    s.git(&repo, &["config", "core.hooksPath", ".husky/_"]).ok();
+    let before = snapshot(&husky);
+
+    let out = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    let dir = fs::canonicalize(&husky).unwrap();
+    assert_eq!(
+        out,
+        format!(
+            "{d}/post-checkout: added to the existing hook\n{d}/reference-transaction: installed\ngit-atlas on PATH: {}\n",
+            bin().display(),
+            d = dir.display()
+        )
+    );
+    assert!(!repo.join(".git/hooks/post-checkout").exists());
+    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    assert!(
+        status.starts_with(&format!(
+            "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  installed\n",
+            dir.display()
+        )),
+        "{status}"
+    );
+
+    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    assert!(run.stderr.contains("husky-ran post-checkout 1"), "{run}");
+    assert_eq!(ports(&repo, "w"), expected_ports("w"));
+    assert!(s.at("w/.env.local").is_file(), "{run}");
+    assert_eq!(
+        s.git(&s.at("w"), &["status", "--porcelain"]).ok().stdout,
+        ""
+    );
+
+    let out = s.atlas(&repo, &["hooks", "uninstall"]).ok().stdout;
+    assert!(out.contains("post-checkout: removed; the rest"), "{out}");
+    assert_eq!(snapshot(&husky), before, "uninstall restores byte for byte");
+    assert_eq!(s.git(&repo, &["status", "--porcelain"]).ok().stdout, "");
+    assert_eq!(
+        s.git(&s.at("w"), &["status", "--porcelain"]).ok().stdout,
+        ""
+    );
+}
+
+#[test]
+fn husky_hooks_path_with_a_worktree_already_there_is_installed_in_each() {
+    // A relative core.hooksPath is resolved per worktree: each checkout has its own .husky/_.
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    let husky = repo.join(".husky/_");
+    fs::create_dir_all(&husky).unwrap();
+    write_exec(
+        &husky.join("post-checkout"),
+        "#!/bin/sh\necho husky-ran >&2\n",
+        0o755,
+    );
+    s.git(&repo, &["add", ".husky"]).ok();
+    s.git(&repo, &["commit", "-qm", "husky"]).ok();
+    s.git(&repo, &["config", "core.hooksPath", ".husky/_"]).ok();
+    s.git(&repo, &["worktree", "add", "-q", "../early"]).ok();
+    let early = s.at("early/.husky/_");
+    let before = (snapshot(&husky), snapshot(&early));
+
+    let out = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    assert_eq!(
+        out.matches(": added to the existing hook").count(),
+        2,
+        "{out}"
+    );
+    assert_eq!(ports(&repo, "early"), expected_ports("early"));
+    // A worktree added from the early one, through its own hooks.
+    s.git(&s.at("early"), &["worktree", "add", "../late"]).ok();
+    assert!(s.at("late/.env.local").is_file());
+    s.atlas(&repo, &["hooks", "uninstall"]).ok();
+    assert_eq!((snapshot(&husky), snapshot(&early)), before);
+}
+
+// ---------------------------------------------------------------------------------------------
+// --no-checkout
+
+#[test]
+fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    s.git(&repo, &["worktree", "add", "--no-checkout", "../nc"])
+        .ok();
+    assert_eq!(
+        ports(&repo, "nc"),
+        expected_ports("nc"),
+        "allocated at once"
+    );
+    assert_eq!(registry(&repo)["worktrees"]["nc"]["pending_files"], true);
+    let nc = s.at("nc");
+    assert!(!nc.join(".env.local").exists());
+
+    let run = s.git(&nc, &["checkout", "-f", "nc"]).ok();
+    assert_eq!(
+        run.atlas_lines(),
+        [format!(
+            "git-atlas: nc: ports app:{} database:{}; wrote .env.local",
+            4100 + offset("nc"),
+            5532 + offset("nc")
+        )],
+        "{run}"
+    );
+    assert!(nc.join(".env.local").is_file());
+    assert!(
+        registry(&repo)["worktrees"]["nc"]
+            .get("pending_files")
+            .is_none(),
+        "{:#}",
+        registry(&repo)
+    );
+    assert_eq!(ports(&repo, "nc"), expected_ports("nc"), "same ports");
+    assert_eq!(s.git(&nc, &["status", "--porcelain"]).ok().stdout, "");
+}
+
+#[test]
+#[ignore = "BUG: a --no-checkout worktree checked out with `git reset --hard` (no post-checkout) keeps pending_files forever and never gets its .env.local"]
+fn no_checkout_worktree_filled_after_reset_hard() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    s.git(&repo, &["worktree", "add", "--no-checkout", "../nc"])
+        .ok();
+    let nc = s.at("nc");
+    s.git(&nc, &["reset", "-q", "--hard"]).ok();
+    assert!(nc.join("README").is_file(), "the checkout happened");
+    // Any later ref update, or any git-atlas command, should write what is pending.
+    s.commit(&nc);
+    s.atlas(&repo, &["list"]).ok();
+    assert!(
+        nc.join(".env.local").is_file(),
+        "{:#}",
+        registry(&repo)["worktrees"]["nc"]
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Worktrees that go away without git-atlas
+
+/// An installed repository with linked worktrees `names`, added with plain Git.
+fn with_worktrees(s: &Sandbox, names: &[&str]) -> PathBuf {
+    let repo = s.installed("app");
+    for w in names {
+        s.git(&repo, &["worktree", "add", "-q", &format!("../{w}")])
+            .ok();
+        assert_eq!(ports(&repo, w), expected_ports(w));
+    }
+    repo
+}
+
+#[test]
+fn worktree_remove_is_released_at_the_next_commit() {
+    let s = Sandbox::new();
+    let repo = with_worktrees(&s, &["x", "keep"]);
+    let run = s.git(&repo, &["worktree", "remove", "../x"]).ok();
+    assert!(run.atlas_lines().is_empty(), "remove runs no hook: {run}");
+    assert_eq!(ports(&repo, "x"), expected_ports("x"), "nothing ran yet");
+    let run = s.commit(&repo);
+    assert_eq!(
+        run.atlas_lines(),
+        ["git-atlas: released 2 port(s) of x: the worktree no longer exists"],
+        "{run}"
+    );
+    assert_released(&repo, "x", "git worktree remove");
+    assert_eq!(ports(&repo, "keep"), expected_ports("keep"));
+    let leases = fs::read_to_string(s.at("leases/leases.json")).unwrap();
+    assert!(
+        !leases.contains("\"x\"") && leases.contains("\"keep\""),
+        "{leases}"
+    );
+}
+
+#[test]
+fn rm_rf_is_released_by_a_commit_in_another_linked_worktree() {
+    let s = Sandbox::new();
+    let repo = with_worktrees(&s, &["y", "other"]);
+    fs::remove_dir_all(s.at("y")).unwrap();
+    let run = s.commit(&s.at("other"));
+    assert_eq!(
+        run.atlas_lines(),
+        ["git-atlas: released 2 port(s) of y: the worktree no longer exists"],
+        "{run}"
+    );
+    assert_released(&repo, "y", "rm -rf");
+    assert_eq!(ports(&repo, "other"), expected_ports("other"));
+    assert_eq!(ports(&repo, "main")["app"], 4100);
+}
+
+#[test]
+fn prune_after_rm_rf_is_released_at_the_next_commit() {
+    let s = Sandbox::new();
+    let repo = with_worktrees(&s, &["p", "keep"]);
+    fs::remove_dir_all(s.at("p")).unwrap();
+    s.git(&repo, &["worktree", "prune"]).ok();
+    assert!(!repo.join(".git/worktrees/p").exists());
+    s.commit(&repo);
+    assert_released(&repo, "p", "git worktree prune");
+    assert_eq!(ports(&repo, "keep"), expected_ports("keep"));
+}
+
+#[test]
+fn worktree_move_updates_the_path_and_keeps_the_ports() {
+    let s = Sandbox::new();
+    let repo = with_worktrees(&s, &["m"]);
+    let before = registry(&repo);
+    s.git(&repo, &["worktree", "move", "../m", "../m-moved"])
+        .ok();
+    let run = s.commit(&repo);
+    assert_eq!(
+        run.atlas_lines(),
+        ["git-atlas: m moved; its ports follow it"],
+        "{run}"
+    );
+    let after = registry(&repo);
+    assert_eq!(after["allocated_ports"], before["allocated_ports"]);
+    assert_eq!(
+        after["worktrees"]["m"]["path"],
+        s.at("m-moved").display().to_string()
+    );
+    assert_eq!(after["worktrees"]["m"]["offset"], offset("m"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// The fast path
+
+#[test]
+fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
+    let s = Sandbox::new();
+    let repo = with_worktrees(&s, &["a", "b"]);
+    s.atlas(&repo, &["list"]).ok(); // one reconcile
+    let (spy, log) = s.spying_path();
+    let quiet = |dir: &Path, what: &str| {
+        let run = s
+            .git_path(dir, &spy, &["commit", "-q", "--allow-empty", "-m", what])
+            .ok();
+        assert_eq!(run.stderr, "", "{run}");
+    };
+    for i in 0..5 {
+        quiet(&repo, &format!("main {i}"));
+    }
+    for i in 0..5 {
+        quiet(&s.at("a"), &format!("a {i}"));
+    }
+    s.git_path(&repo, &spy, &["branch", "topic"]).ok();
+    s.git_path(&repo, &spy, &["tag", "v1"]).ok();
+    assert!(
+        !log.exists(),
+        "spawned while nothing changed: {}",
+        fs::read_to_string(&log).unwrap_or_default()
+    );
+
+    // A change no hook sees (move), then a commit: exactly one reconcile.
+    s.git(&repo, &["worktree", "move", "../b", "../b2"]).ok();
+    s.git_path(
+        &repo,
+        &spy,
+        &["commit", "-q", "--allow-empty", "-m", "after move"],
+    )
+    .ok();
+    let spawned = fs::read_to_string(&log).unwrap();
+    assert_eq!(
+        spawned, "hook reference-transaction committed\n",
+        "one spawn, at the first committed transaction"
+    );
+    for i in 0..5 {
+        quiet(&s.at("b2"), &format!("b2 {i}"));
+    }
+    assert_eq!(fs::read_to_string(&log).unwrap(), spawned, "quiet again");
+
+    // rm -rf is a change too, seen from a commit in the moved worktree.
+    fs::remove_dir_all(s.at("a")).unwrap();
+    s.git_path(
+        &s.at("b2"),
+        &spy,
+        &["commit", "-q", "--allow-empty", "-m", "after rm"],
+    )
+    .ok();
+    assert_released(&repo, "a", "rm -rf");
+    assert_eq!(
+        fs::read_to_string(&log).unwrap(),
+        format!("{spawned}{spawned}")
+    );
+}
+
+#[test]
+fn fast_path_does_not_read_the_registry() {
+    let s = Sandbox::new();
+    let repo = with_worktrees(&s, &["a"]);
+    let garbage = b"\x00\xffnot json {";
+    fs::write(registry_path(&repo), garbage).unwrap();
+    for dir in [repo.clone(), s.at("a")] {
+        let run = s.commit(&dir);
+        assert_eq!(run.stderr, "", "{run}");
+    }
+    assert_eq!(fs::read(registry_path(&repo)).unwrap(), garbage);
+}
+
+#[test]
+fn fast_path_stays_quiet_with_unusual_worktree_paths() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    for w in ["with space", "it's", "star*[x]", "dollar$HOME"] {
+        s.git(
+            &repo,
+            &["worktree", "add", "-q", "--detach", &format!("../{w}")],
+        )
+        .ok();
+    }
+    s.atlas(&repo, &["list"]).ok();
+    let (spy, log) = s.spying_path();
+    for i in 0..3 {
+        s.git_path(
+            &repo,
+            &spy,
+            &["commit", "-q", "--allow-empty", "-m", &i.to_string()],
+        )
+        .ok();
+    }
+    assert!(
+        !log.exists(),
+        "spawned: {}\nhook-state: {}",
+        fs::read_to_string(&log).unwrap_or_default(),
+        fs::read_to_string(repo.join(".git/worktree-registry/hook-state")).unwrap()
+    );
+}
+
+#[test]
+#[ignore = "BUG: a worktree path that is not UTF-8 makes git-atlas panic (registry.rs write_locked: `the registry always serialises`): every hook run prints a multi-line panic, every commit spawns git-atlas again, and every git-atlas command exits 101"]
+fn non_utf8_worktree_path_never_breaks_hooks_or_commands() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    announce_hook_runs(&repo.join(".git/hooks"));
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    let add = Run::of(
+        s.cmd("git", &repo)
+            .args(["worktree", "add", "--detach"])
+            .arg(Path::new("..").join(OsStr::from_bytes(b"caf\xe9"))),
+    )
+    .ok();
+    assert!(!add.stderr.contains("panicked"), "{add}");
+    assert_at_most_one_line_per_hook_run(&add);
+    let list = s.atlas(&repo, &["list"]);
+    assert!(
+        list.out.status.code() != Some(101) && !list.stderr.contains("panicked"),
+        "{list}"
+    );
+    // And once reconciled (or refused), commits are quiet again.
+    let (spy, log) = s.spying_path();
+    for i in 0..3 {
+        s.git_path(
+            &repo,
+            &spy,
+            &["commit", "-q", "--allow-empty", "-m", &i.to_string()],
+        )
+        .ok();
+    }
+    assert!(
+        !log.exists(),
+        "spawned: {}",
+        fs::read_to_string(&log).unwrap_or_default()
+    );
+}
+
+#[test]
+fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
+    // Four names with the same md5 offset, added at once with plain Git: the hooks take turns
+    // on the registry lock and hand out distinct ports.
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let names = ["r5", "r904", "r967", "r1321"];
+    assert!(names.iter().all(|n| offset(n) == offset("r5")));
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| {
+            s.cmd("git", &repo)
+                .args(["worktree", "add", "-q", &format!("../{n}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut all: Vec<u64> = Vec::new();
+    for n in names {
+        let p = ports(&repo, n);
+        assert_eq!(p.len(), 2, "{n}: {:#}", registry(&repo));
+        let local = fs::read_to_string(s.at(n).join(".env.local")).unwrap();
+        assert!(
+            local.contains(&format!("PORT={}\n", p["app"])),
+            "{n}: {local}"
+        );
+        all.extend(p.values());
+    }
+    all.extend(ports(&repo, "main").values());
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        n,
+        "a port was handed out twice: {:#}",
+        registry(&repo)
+    );
+
+    // A branch switch with the worktrees unchanged prints nothing.
+    let run = s.git(&repo, &["switch", "-q", "-c", "topic"]).ok();
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Never breaks Git
+
+#[test]
+fn corrupt_registry_never_breaks_worktree_add_or_commit() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    announce_hook_runs(&repo.join(".git/hooks"));
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    let garbage = b"\x00\xff\xfegarbage {{{ \n";
+    fs::write(registry_path(&repo), garbage).unwrap();
+
+    let add = s.git(&repo, &["worktree", "add", "../z"]).ok();
+    assert!(assert_at_most_one_line_per_hook_run(&add) >= 1, "{add}");
+    assert!(s.at("z/README").is_file(), "the worktree is there");
+    let commit = s.commit(&repo);
+    assert_at_most_one_line_per_hook_run(&commit);
+    let commit_z = s.commit(&s.at("z"));
+    assert_at_most_one_line_per_hook_run(&commit_z);
+    for line in [&add, &commit, &commit_z]
+        .iter()
+        .flat_map(|r| r.atlas_lines())
+    {
+        assert!(
+            line.starts_with("git-atlas: warning: ")
+                && line.contains("ports.json")
+                && line.contains("git atlas list"),
+            "{line}"
+        );
+    }
+    assert_eq!(fs::read(registry_path(&repo)).unwrap(), garbage);
+    assert!(!s.at("z/.env.local").exists());
+}
+
+#[test]
+fn missing_binary_never_breaks_git() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let bare = path_without_git_atlas();
+    let add = s
+        .git_path(&repo, &bare, &["worktree", "add", "../nobin"])
+        .ok();
+    assert!(!add.atlas_lines().is_empty(), "{add}");
+    s.git_path(&repo, &bare, &["commit", "-q", "--allow-empty", "-m", "x"])
+        .ok();
+    s.git_path(
+        &s.at("nobin"),
+        &bare,
+        &["commit", "-q", "--allow-empty", "-m", "x"],
+    )
+    .ok();
+    s.git_path(&s.at("nobin"), &bare, &["checkout", "-q", "-b", "other"])
+        .ok();
+    s.git_path(&repo, &bare, &["worktree", "remove", "--force", "../nobin"])
+        .ok();
+}
+
+#[test]
+fn skip_switch_turns_the_hooks_off() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let (spy, log) = s.spying_path();
+    let run = Run::of(
+        s.cmd("git", &repo)
+            .env("PATH", &spy)
+            .env("GIT_ATLAS_SKIP_HOOKS", "1")
+            .args(["worktree", "add", "../skipped"]),
+    )
+    .ok();
+    assert!(run.atlas_lines().is_empty(), "{run}");
+    assert!(!run.stderr.contains("git-atlas"), "{run}");
+    assert!(ports(&repo, "skipped").is_empty());
+    assert!(registry(&repo)["worktrees"].get("skipped").is_none());
+    assert!(!s.at("skipped/.env.local").exists());
+    Run::of(
+        s.cmd("git", &repo)
+            .env("PATH", &spy)
+            .env("GIT_ATLAS_SKIP_HOOKS", "1")
+            .args(["commit", "-q", "--allow-empty", "-m", "x"]),
+    )
+    .ok();
+    assert!(!log.exists(), "{}", fs::read_to_string(&log).unwrap());
+    assert!(ports(&repo, "skipped").is_empty());
+
+    // Without the switch, the next ref update is the backstop.
+    s.commit(&repo);
+    assert_eq!(ports(&repo, "skipped"), expected_ports("skipped"));
+    assert!(s.at("skipped/.env.local").is_file());
+}
+
+#[test]
+fn unreadable_env_never_breaks_git() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    announce_hook_runs(&repo.join(".git/hooks"));
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    // A directory where .env should be: reading it fails even as root.
+    fs::remove_file(repo.join(".env")).unwrap();
+    fs::create_dir(repo.join(".env")).unwrap();
+    let add = s.git(&repo, &["worktree", "add", "../u"]).ok();
+    assert_at_most_one_line_per_hook_run(&add);
+    let commit = s.commit(&repo);
+    assert_at_most_one_line_per_hook_run(&commit);
+    assert!(s.at("u/README").is_file());
+}
+
+#[test]
+fn installed_hook_files_exit_0_whatever_the_environment() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let hooks = repo.join(".git/hooks");
+    let garbage_env = |c: &mut Command| {
+        c.env("GIT_DIR", "/nonexistent/\u{1}garbage")
+            .env("GIT_COMMON_DIR", "\u{7f}")
+            .env("GIT_WORK_TREE", "/dev/null/x")
+            .env("GIT_INDEX_FILE", "/nonexistent")
+            .env("GIT_ATLAS_STATE_DIR", "/dev/null/nope")
+            .env("HOME", "/nonexistent")
+            .stdin(Stdio::piped());
+    };
+    let run_hook = |name: &str, args: &[&str], cwd: &Path, path: &OsStr| {
+        let mut c = s.cmd(hooks.join(name), cwd);
+        garbage_env(&mut c);
+        c.env("PATH", path).args(args);
+        let mut child = c
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        {
+            use std::io::Write;
+            let mut stdin = child.stdin.take().unwrap();
+            let _ = stdin.write_all(b"\xff\xfe not a ref line\n0 0 refs/heads/x\n");
+        }
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+        assert!(
+            out.status.success(),
+            "{name} {args:?} in {}: {}\n{stderr}",
+            cwd.display(),
+            out.status
+        );
+        assert!(
+            stderr.lines().count() <= 1,
+            "{name} {args:?}: more than one line:\n{stderr}"
+        );
+        stderr
+    };
+    let with = path_with_git_atlas();
+    let without = path_without_git_atlas();
+    let elsewhere = s.at("home");
+    for path in [&with, &without] {
+        for cwd in [&repo, &elsewhere] {
+            // `prepared` is the state whose failure would abort the user's transaction.
+            for state in ["prepared", "aborted", "committed", "garbage", ""] {
+                let stderr = run_hook("reference-transaction", &[state], cwd, path);
+                if state != "committed" {
+                    assert_eq!(stderr, "", "{state}: {stderr}");
+                }
+            }
+            run_hook("reference-transaction", &[], cwd, path);
+            run_hook(
+                "post-checkout",
+                &["0000000000000000000000000000000000000000", "zz", "1"],
+                cwd,
+                path,
+            );
+            run_hook("post-checkout", &["x", "y", "0"], cwd, path);
+            run_hook("post-checkout", &[], cwd, path);
+        }
+    }
+    // The registry of the real repository is untouched by all that.
+    assert_eq!(ports(&repo, "main")["app"], 4100);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rough edges found while testing (each ignored test is a bug to fix in src/)
+
+#[test]
+#[ignore = "BUG: an existing hook that is a symlink (e.g. to a tracked scripts/hook.sh) comes back from install + uninstall as a regular file: write_atomic replaces the link"]
+fn symlinked_hook_survives_the_round_trip() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    fs::create_dir_all(repo.join("scripts")).unwrap();
+    write_exec(
+        &repo.join("scripts/post-checkout.sh"),
+        "#!/bin/sh\necho tracked-hook-ran >&2\n",
+        0o755,
+    );
+    let link = repo.join(".git/hooks/post-checkout");
+    std::os::unix::fs::symlink("../../scripts/post-checkout.sh", &link).unwrap();
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    assert!(run.stderr.contains("tracked-hook-ran"), "{run}");
+    assert!(s.at("w/.env.local").is_file());
+    s.atlas(&repo, &["hooks", "uninstall"]).ok();
+    assert_eq!(
+        fs::read_link(&link).ok(),
+        Some(PathBuf::from("../../scripts/post-checkout.sh")),
+        "the symlink is gone"
+    );
+    assert_eq!(
+        fs::read_to_string(repo.join("scripts/post-checkout.sh")).unwrap(),
+        "#!/bin/sh\necho tracked-hook-ran >&2\n"
+    );
+}
+
+#[test]
+#[ignore = "BUG: an existing hook without the executable bit gets our lines and `hooks status` says `installed`, but Git ignores the file: a plain `git worktree add` then never writes .env.local (pending_files stays true)"]
+fn non_executable_existing_hook_is_not_reported_as_installed() {
+    let s = Sandbox::new();
+    let repo = s.repo("app");
+    let hook = repo.join(".git/hooks/post-checkout");
+    write_exec(&hook, "#!/bin/sh\necho disabled-by-its-owner\n", 0o644);
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    let works = {
+        s.git(&repo, &["worktree", "add", "-q", "../w"]).ok();
+        s.at("w/.env.local").is_file()
+    };
+    assert!(
+        works || !status.contains("post-checkout          installed\n"),
+        "status claims a hook Git ignores is installed:\n{status}"
+    );
+}
+
+#[test]
+#[ignore = "BUG: with core.hooksPath in the global config, `hooks install` in one repository silently enrolls every repository: their next commit creates .git/worktree-registry and leases, and their plain worktree adds get .env.local"]
+fn install_into_a_shared_hooks_dir_leaves_other_repositories_alone() {
+    let s = Sandbox::new();
+    let shared = s.at("global-hooks");
+    fs::create_dir_all(&shared).unwrap();
+    let mut config = fs::read_to_string(s.at("gitconfig")).unwrap();
+    config.push_str(&format!("[core]\n\thooksPath = {}\n", shared.display()));
+    fs::write(s.at("gitconfig"), config).unwrap();
+    let repo = s.repo("app");
+    let out = s.atlas(&repo, &["hooks", "install"]).ok();
+    let other = s.repo("other");
+    s.commit(&other);
+    s.git(&other, &["worktree", "add", "-q", "../other-wt"])
+        .ok();
+    assert!(
+        out.stderr.contains("warning")
+            || out.stdout.contains("warning")
+            || (!other.join(".git/worktree-registry").exists()
+                && !s.at("other-wt/.env.local").exists()),
+        "install said:\n{out}\nand repository `other` was enrolled: {:?}",
+        fs::read_dir(other.join(".git/worktree-registry"))
+            .map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())
+    );
+}
+
+#[test]
+#[ignore = "BUG: for a project without services the post-checkout hook prints `git-atlas: w: ports ` (an empty list), where `git atlas add` says `no services found (...)`"]
+fn hook_line_for_a_project_without_services_says_so() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    fs::remove_file(repo.join(".env")).unwrap();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    for line in run.atlas_lines() {
+        assert!(
+            !line.trim_end().ends_with("ports") && !line.contains("ports ;"),
+            "{line:?}"
+        );
+    }
+}
