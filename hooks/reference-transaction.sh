@@ -15,7 +15,10 @@ if [ "$1" = committed ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ]; then
   [ -f "$_atlas_c/worktree-registry/hook-state" ] && IFS= read -r _atlas_old < "$_atlas_c/worktree-registry/hook-state"
   _atlas_n=0
   _atlas_changed=
-  for _atlas_g in "$_atlas_c"/worktrees/*/gitdir; do
+  # A hooks directory shared by several repositories (a global core.hooksPath) reaches
+  # repositories that never used git-atlas: act only where it keeps a registry.
+  [ -d "$_atlas_c/worktree-registry" ] || _atlas_n=-1
+  [ "$_atlas_n" = -1 ] || for _atlas_g in "$_atlas_c"/worktrees/*/gitdir; do
     [ -f "$_atlas_g" ] || continue
     _atlas_p=
     IFS= read -r _atlas_p < "$_atlas_g"
@@ -27,7 +30,7 @@ if [ "$1" = committed ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ]; then
     case $_atlas_old in *"$_atlas_e"*) ;; *) _atlas_changed=1 ;; esac
     _atlas_n=$((_atlas_n + 1))
   done
-  case $_atlas_old in "$_atlas_n:"*) ;; *) _atlas_changed=1 ;; esac
+  [ "$_atlas_n" = -1 ] || case $_atlas_old in "$_atlas_n:"*) ;; *) _atlas_changed=1 ;; esac
   if [ -n "$_atlas_changed" ]; then
     if command -v git-atlas >/dev/null 2>&1; then
       git-atlas hook reference-transaction "$@" </dev/null || :

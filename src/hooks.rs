@@ -183,13 +183,15 @@ pub fn state_path(common_dir: &Path) -> PathBuf {
 
 /// `N:<id=target>…` (`!` for a missing target), exactly as the reference-transaction shim builds
 /// it from `worktrees/*/gitdir`: a difference means worktrees were added, removed, moved or deleted.
-pub fn fingerprint(common_dir: &Path) -> String {
+pub fn fingerprint(common_dir: &Path) -> Vec<u8> {
+    use std::os::unix::ffi::{OsStrExt, OsStringExt};
+    // Raw bytes, as the shim compares them: a name or path that is not UTF-8 must match too.
     let dir = common_dir.join("worktrees");
     let mut ids: Vec<_> = fs::read_dir(&dir)
         .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
         .unwrap_or_default();
     ids.sort();
-    let mut out = String::new();
+    let mut out = Vec::new();
     let mut n = 0;
     for id in ids {
         let gitdir = dir.join(&id).join("gitdir");
@@ -199,19 +201,26 @@ pub fn fingerprint(common_dir: &Path) -> String {
         if !gitdir.is_file() {
             continue;
         }
-        let target =
-            String::from_utf8_lossy(bytes.split(|b| *b == b'\n').next().unwrap_or_default())
-                .into_owned();
-        let resolved = if target.starts_with('/') {
-            PathBuf::from(&target)
+        let target = bytes
+            .split(|b| *b == b'\n')
+            .next()
+            .unwrap_or_default()
+            .to_vec();
+        let resolved = if target.starts_with(b"/") {
+            PathBuf::from(std::ffi::OsString::from_vec(target.clone()))
         } else {
-            dir.join(&id).join(&target)
+            dir.join(&id).join(std::ffi::OsStr::from_bytes(&target))
         };
-        let mark = if resolved.exists() { '=' } else { '!' };
-        out.push_str(&format!("<{}{mark}{target}>", id.to_string_lossy()));
+        out.push(b'<');
+        out.extend_from_slice(id.as_bytes());
+        out.push(if resolved.exists() { b'=' } else { b'!' });
+        out.extend_from_slice(&target);
+        out.push(b'>');
         n += 1;
     }
-    format!("{n}:{out}")
+    let mut state = format!("{n}:").into_bytes();
+    state.extend(out);
+    state
 }
 
 #[cfg(test)]

@@ -108,13 +108,10 @@ impl Workspace {
         let fingerprint = hooks::fingerprint(self.repo.common_dir());
         let report = self.reconcile_registry()?;
         let state = hooks::state_path(self.repo.common_dir());
-        if std::fs::read_to_string(&state)
-            .ok()
-            .as_deref()
-            .map(str::trim_end)
-            != Some(fingerprint.as_str())
-        {
-            files::write_atomic(&state, format!("{fingerprint}\n").as_bytes())?;
+        let mut line = fingerprint;
+        line.push(b'\n');
+        if std::fs::read(&state).ok().as_deref() != Some(line.as_slice()) {
+            files::write_atomic(&state, &line)?;
         }
         Ok(report)
     }
@@ -151,7 +148,14 @@ impl Workspace {
                     w.path.display()
                 ));
             }
-            let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable && (w.is_main || w.name != MAIN)).collect();
+            // The registry is JSON: a worktree whose path is not UTF-8 cannot be recorded.
+            for w in worktrees.iter().filter(|w| w.path.to_str().is_none()) {
+                report.warnings.push(format!(
+                    "the worktree at {} has a path that is not UTF-8, so it gets no ports; move it (`git worktree move`) to a UTF-8 path",
+                    w.path.display()
+                ));
+            }
+            let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable && (w.is_main || w.name != MAIN) && w.path.to_str().is_some()).collect();
             let stale: Vec<String> = reg
                 .allocated_ports
                 .keys()

@@ -7,6 +7,15 @@ use crate::repo::Worktree;
 use crate::workspace::Workspace;
 
 pub fn run(args: HookArgs) {
+    // Even a bug must not print a backtrace into the user's `git commit`: one line, exit 0.
+    let name = args.name.clone();
+    std::panic::set_hook(Box::new(|_| {}));
+    if std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| run_hook(args))).is_err() {
+        eprintln!("git-atlas: warning: {name} hook stopped on an internal error (a bug in git-atlas); run `git atlas list` to see it");
+    }
+}
+
+fn run_hook(args: HookArgs) {
     if std::env::var_os("GIT_ATLAS_SKIP_HOOKS").is_some_and(|v| !v.is_empty()) {
         return;
     }

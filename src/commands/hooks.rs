@@ -16,7 +16,20 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
     let dirs = hook_dirs(&ws)?;
     match args_in.command {
         HooksCommand::Install => {
+            let roots: Vec<PathBuf> = ws
+                .repo
+                .worktrees()?
+                .into_iter()
+                .map(|w| w.path)
+                .chain([ws.repo.common_dir().to_path_buf()])
+                .collect();
             for dir in &dirs {
+                if !roots.iter().any(|r| dir.starts_with(r)) {
+                    eprintln!(
+                        "git-atlas: warning: {} is outside this repository (a core.hooksPath shared with other repositories?); the shims run there too, but act only in repositories where git-atlas keeps a registry",
+                        dir.display()
+                    );
+                }
                 std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
                 for name in hooks::NAMES {
                     let what = hooks::install(dir, name)?;
