@@ -62,16 +62,20 @@ pub fn state(dir: &Path, name: &str) -> State {
 /// Install the shim for `name` in `dir`. Returns what was done, for the user.
 pub fn install(dir: &Path, name: &str) -> Result<&'static str> {
     let path = dir.join(name);
-    let existing = match fs::read(&path) {
-        Ok(bytes) => Some(bytes),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+    let meta = match fs::symlink_metadata(&path) {
+        Ok(meta) => meta,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            write_hook(&path, &format!("#!/bin/sh\n{}", block(name, CREATED)))?;
+            return Ok("installed");
+        }
         Err(e) => return Err(Error::io("read", &path, e)),
     };
-    let Some(bytes) = existing else {
-        write_hook(&path, &format!("#!/bin/sh\n{}", block(name, CREATED)))?;
-        return Ok("installed");
-    };
-    let text = String::from_utf8(bytes).ok();
+    // A symlink (to a tracked script, say) or a hook its owner switched off (not executable) is
+    // not edited: it is kept whole under another name, which restores it exactly.
+    if meta.file_type().is_symlink() || meta.permissions().mode() & 0o111 == 0 {
+        return wrap(dir, name);
+    }
+    let text = String::from_utf8(fs::read(&path).at("read", &path)?).ok();
     if let Some((_, flag, start, end)) = text.as_deref().and_then(find_block) {
         let text = text.as_deref().expect("found a block in text");
         let fresh = block(name, flag);
@@ -91,25 +95,33 @@ pub fn install(dir: &Path, name: &str) -> Result<&'static str> {
             )?;
             Ok("added to the existing hook")
         }
-        None => {
-            // Another language (or no shebang): keep the hook as it is under another name and
-            // run it after our lines, with the same arguments and stdin.
-            let saved = dir.join(format!("{name}{SAVED_SUFFIX}"));
-            if saved.exists() {
-                return Err(Error::failed(format!(
-                    "{} already exists; not overwriting it",
-                    saved.display()
-                ))
-                .hint("move it away, then run `git atlas hooks install` again"));
-            }
-            fs::rename(&path, &saved).at("rename", &path)?;
-            let wrapper = format!(
-                "#!/bin/sh\n{}exec \"${{0%/*}}/{name}{SAVED_SUFFIX}\" \"$@\"\n",
-                block(name, &format!("{WRAPS}{name}{SAVED_SUFFIX})"))
-            );
-            write_hook(&path, &wrapper)?;
-            Ok("installed; the existing hook still runs after it")
-        }
+        // Another language, or no shebang.
+        None => wrap(dir, name),
+    }
+}
+
+/// Keep the hook as it is under another name, and run it after our lines with the same
+/// arguments and stdin; only if it is executable, as Git would.
+fn wrap(dir: &Path, name: &str) -> Result<&'static str> {
+    let path = dir.join(name);
+    let saved = dir.join(format!("{name}{SAVED_SUFFIX}"));
+    if saved.symlink_metadata().is_ok() {
+        return Err(Error::failed(format!(
+            "{} already exists; not overwriting it",
+            saved.display()
+        ))
+        .hint("move it away, then run `git atlas hooks install` again"));
+    }
+    fs::rename(&path, &saved).at("rename", &path)?;
+    let wrapper = format!(
+        "#!/bin/sh\n{}if [ -x \"${{0%/*}}/{name}{SAVED_SUFFIX}\" ]; then exec \"${{0%/*}}/{name}{SAVED_SUFFIX}\" \"$@\"; fi\n",
+        block(name, &format!("{WRAPS}{name}{SAVED_SUFFIX})"))
+    );
+    write_hook(&path, &wrapper)?;
+    if saved.is_file() && fs::metadata(&saved).is_ok_and(|m| m.permissions().mode() & 0o111 == 0) {
+        Ok("installed; the existing hook is not executable, so it still does not run")
+    } else {
+        Ok("installed; the existing hook still runs after it")
     }
 }
 
@@ -236,6 +248,9 @@ mod tests {
         let python = "#!/usr/bin/env python3\nprint('hi')\n";
         fs::write(d.join("reference-transaction"), python).unwrap();
         for name in NAMES {
+            fs::set_permissions(d.join(name), fs::Permissions::from_mode(0o755)).unwrap();
+        }
+        for name in NAMES {
             install(d, name).unwrap();
             assert_eq!(state(d, name), State::Installed);
             assert_eq!(install(d, name).unwrap(), "already installed");
@@ -283,6 +298,7 @@ mod tests {
             format!("#!/bin/sh\n{START}\nold body\n{END}\necho mine\n"),
         )
         .unwrap();
+        fs::set_permissions(&path, fs::Permissions::from_mode(0o755)).unwrap();
         assert_eq!(state(dir.path(), "post-checkout"), State::Outdated);
         assert_eq!(install(dir.path(), "post-checkout").unwrap(), "updated");
         let text = fs::read_to_string(&path).unwrap();
