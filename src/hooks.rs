@@ -193,7 +193,7 @@ pub fn state_path(common_dir: &Path) -> PathBuf {
     common_dir.join(crate::registry::DIR).join("hook-state")
 }
 
-/// `N:<id=target>…` (`!` for a missing target), exactly as the reference-transaction shim builds
+/// `N:<id=target+>…` (`!` for a missing target, `+` once its files are checked out), exactly as the reference-transaction shim builds
 /// it from `worktrees/*/gitdir`: a difference means worktrees were added, removed, moved or deleted.
 pub fn fingerprint(common_dir: &Path) -> Vec<u8> {
     use std::os::unix::ffi::{OsStrExt, OsStringExt};
@@ -227,6 +227,9 @@ pub fn fingerprint(common_dir: &Path) -> Vec<u8> {
         out.extend_from_slice(id.as_bytes());
         out.push(if resolved.exists() { b'=' } else { b'!' });
         out.extend_from_slice(&target);
+        if dir.join(&id).join("index").exists() {
+            out.push(b'+');
+        }
         out.push(b'>');
         n += 1;
     }

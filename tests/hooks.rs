@@ -728,7 +728,6 @@ fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
 }
 
 #[test]
-#[ignore = "BUG: a --no-checkout worktree checked out with `git reset --hard` (no post-checkout) keeps pending_files forever and never gets its .env.local"]
 fn no_checkout_worktree_filled_after_reset_hard() {
     let s = Sandbox::new();
     let repo = s.installed("app");
@@ -1277,7 +1276,6 @@ fn install_into_a_shared_hooks_dir_leaves_other_repositories_alone() {
 }
 
 #[test]
-#[ignore = "BUG: for a project without services the post-checkout hook prints `git-atlas: w: ports ` (an empty list), where `git atlas add` says `no services found (...)`"]
 fn hook_line_for_a_project_without_services_says_so() {
     let s = Sandbox::new();
     let repo = s.installed("app");

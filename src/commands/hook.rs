@@ -56,26 +56,7 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
     }
     let report = ws.ensure(&current)?;
     let written = ws.generate(&current)?;
-    let ports = ws
-        .registry
-        .read()?
-        .allocated_ports
-        .get(&current.name)
-        .cloned()
-        .unwrap_or_default();
-    let files: Vec<String> = written
-        .iter()
-        .filter_map(|p| p.file_name())
-        .map(|n| n.to_string_lossy().into_owned())
-        .collect();
-    let mut line = format!(
-        "{}: ports {}",
-        current.name,
-        crate::output::ports_line(&ports)
-    );
-    if !files.is_empty() {
-        line.push_str(&format!("; wrote {}", files.join(", ")));
-    }
+    let mut line = generated(&ws, &current, &written)?;
     if let Some(extra) = summary(&report.notes(), &report.failed) {
         line.push_str(&format!(" ({extra})"));
     }
@@ -94,19 +75,65 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
     let report = ws.reconcile()?;
     let mut notes = report.notes();
     let mut failed: Vec<(String, crate::error::Error)> = report.failed;
+    // Also worktrees allocated while Git was still creating them (--no-checkout) whose files
+    // have been checked out since, by a checkout or by `reset --hard` (which runs no
+    // post-checkout).
+    let reg = ws.registry.read()?;
+    let checked_out = |w: &Worktree| {
+        ws.repo
+            .common_dir()
+            .join("worktrees")
+            .join(&w.name)
+            .join("index")
+            .exists()
+    };
+    let pending = |w: &Worktree| {
+        reg.worktrees.get(&w.name).is_some_and(|r| r.pending_files) && checked_out(w)
+    };
     let new: Vec<&Worktree> = worktrees
         .iter()
         .filter(|w| {
-            report.allocated.contains(&w.name) && !w.is_main && !w.is_initializing() && w.exists()
+            (report.allocated.contains(&w.name) || pending(w))
+                && !w.is_main
+                && !w.is_initializing()
+                && w.exists()
         })
         .collect();
     for wt in new {
         match ws.generate(wt) {
-            Ok(_) => notes.push(format!("{}: allocated ports and wrote its files", wt.name)),
+            Ok(written) => notes.push(generated(&ws, wt, &written)?),
             Err(e) => failed.push((wt.name.clone(), e)),
         }
     }
     Ok(summary(&notes, &failed))
+}
+
+/// `w: ports app:3828 db:6260; wrote .env.local`, what a worktree got.
+fn generated(ws: &Workspace, wt: &Worktree, written: &[std::path::PathBuf]) -> Result<String> {
+    let ports = ws
+        .registry
+        .read()?
+        .allocated_ports
+        .get(&wt.name)
+        .cloned()
+        .unwrap_or_default();
+    let mut line = if ports.is_empty() {
+        format!(
+            "{}: no services found (no *PORT* variables in .env and no [services] in .atlas.toml)",
+            wt.name
+        )
+    } else {
+        format!("{}: ports {}", wt.name, crate::output::ports_line(&ports))
+    };
+    let files: Vec<String> = written
+        .iter()
+        .filter_map(|p| p.file_name())
+        .map(|n| n.to_string_lossy().into_owned())
+        .collect();
+    if !files.is_empty() {
+        line.push_str(&format!("; wrote {}", files.join(", ")));
+    }
+    Ok(line)
 }
 
 /// Everything worth saying, on one line.
