@@ -2,14 +2,7 @@
 # branch checkout lets git-atlas reconcile. Only in repositories where git-atlas keeps a registry
 # (a hooks directory may be shared by several, through a global core.hooksPath). Never fails the
 # checkout.
-_atlas_d=${GIT_DIR:-.git}
-if [ -f "$_atlas_d" ]; then IFS= read -r _atlas_d < "$_atlas_d"; _atlas_d=${_atlas_d#gitdir: }; fi
-_atlas_c=$_atlas_d
-if [ -f "$_atlas_d/commondir" ]; then
-  IFS= read -r _atlas_c < "$_atlas_d/commondir"
-  case $_atlas_c in /*) ;; *) _atlas_c=$_atlas_d/$_atlas_c ;; esac
-fi
-if [ "$3" = 1 ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ] && [ -d "$_atlas_c/worktree-registry" ]; then
+if [ "$3" = 1 ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ] && _atlas_common_dir && [ -d "$_atlas_c/worktree-registry" ]; then
   if command -v git-atlas >/dev/null 2>&1; then
     git-atlas hook post-checkout "$@" </dev/null || :
   else

@@ -1,16 +1,11 @@
 # Runs on every ref update (about five times per commit), so it spawns nothing unless the set of
 # worktrees changed: with shell builtins only, it checks each worktrees/<id>/gitdir (id, target,
-# whether the target exists, whether it has an index) against the fingerprint git-atlas stored at its last reconcile
-# ("N:<id=target+><id!missing-target>…", + when checked out, in any order) and calls git-atlas only on a difference.
-# It never reads stdin (the ref list stays for the hook below) and never fails the transaction.
+# whether the target exists, whether it has an index) against the fingerprint git-atlas stored
+# at its last reconcile ("N:<id=target+><id!missing-target>…", + once checked out, any order)
+# and calls git-atlas only on a difference. It never reads stdin (the ref list stays for the hook
+# below) and never fails the transaction.
 if [ "$1" = committed ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ]; then
-  _atlas_d=${GIT_DIR:-.git}
-  if [ -f "$_atlas_d" ]; then IFS= read -r _atlas_d < "$_atlas_d"; _atlas_d=${_atlas_d#gitdir: }; fi
-  _atlas_c=$_atlas_d
-  if [ -f "$_atlas_d/commondir" ]; then
-    IFS= read -r _atlas_c < "$_atlas_d/commondir"
-    case $_atlas_c in /*) ;; *) _atlas_c=$_atlas_d/$_atlas_c ;; esac
-  fi
+  _atlas_common_dir
   _atlas_old=
   [ -f "$_atlas_c/worktree-registry/hook-state" ] && IFS= read -r _atlas_old < "$_atlas_c/worktree-registry/hook-state"
   _atlas_n=0

@@ -25,7 +25,12 @@ fn body(name: &str) -> &'static str {
 }
 
 fn block(name: &str, flag: &str) -> String {
-    format!("{START}{flag}\n{}{END}\n", body(name))
+    // Both shims find the common dir the same way: one function, defined here, removed after.
+    format!(
+        "{START}{flag}\n{}{}unset -f _atlas_common_dir\n{END}\n",
+        include_str!("../hooks/common-dir.sh"),
+        body(name)
+    )
 }
 
 /// The state of one hook file.
