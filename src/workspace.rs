@@ -232,15 +232,16 @@ impl Workspace {
         let needs: Vec<alloc::Need> = missing.iter().map(|s| s.need()).collect();
         let mut strategy = inputs.config.strategy();
         let mut resolution = inputs.config.port_conflict_resolution.for_allocator();
-        if let (Some(_), Some(offset)) = (&existing, recorded.as_ref().and_then(|r| r.offset)) {
-            // A worktree keeps its offset: new services join it or fail clearly.
+        // The main worktree always has its base ports. Another worktree keeps its offset: services
+        // that appeared since join it, or fail clearly.
+        let offset = recorded.as_ref().and_then(|r| r.offset);
+        if let (false, Some(_), Some(offset)) = (wt.is_main, &existing, offset) {
             strategy = Strategy::Offset {
-                min: offset.max(1),
-                max: offset.max(1),
+                min: offset,
+                max: offset,
             };
             resolution.skip_to_next = false;
         }
-        let is_main = wt.is_main && existing.is_none();
         let taken = |port: u16| -> Option<String> {
             if let Some(holder) = reg.holder(port, &wt.name) {
                 return Some(holder);
@@ -260,7 +261,7 @@ impl Workspace {
                 warnings: Vec::new(),
             }
         } else {
-            alloc::allocate(&wt.name, is_main, &needs, strategy, resolution, &taken).map_err(|e| {
+            alloc::allocate(&wt.name, wt.is_main, &needs, strategy, resolution, &taken).map_err(|e| {
                 Error::failed(format!("could not allocate ports for {}: {e}", wt.name))
                     .hint("see `git atlas ports status` and `git atlas ports check-conflicts`; free ports with `git atlas ports cleanup`")
             })?
@@ -272,10 +273,7 @@ impl Workspace {
             .iter()
             .map(|s| (s.key.clone(), s.label.clone()))
             .collect();
-        let offset = recorded
-            .as_ref()
-            .and_then(|r| r.offset)
-            .or(allocation.offset);
+        let offset = offset.or(allocation.offset);
         reg.allocated_ports.insert(wt.name.clone(), ports);
         let pending_files = recorded
             .as_ref()

@@ -545,3 +545,24 @@ fn a_linked_worktree_with_gits_id_main_is_set_aside_with_a_warning() {
         "{err}"
     );
 }
+
+#[test]
+fn a_service_added_later_joins_the_worktrees_ports() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\n");
+    s.atlas(&repo, &["add", "../w"]).ok();
+    fs::write(repo.join(".env"), "PORT=3000\nVITE_PORT=5173\n").unwrap();
+    s.atlas(&repo, &["env", "main"]).ok();
+    s.atlas(&repo, &["env", "w"]).ok();
+    assert_eq!(
+        s.ports_of(&repo, "main")["vite"],
+        5173,
+        "the main worktree keeps base ports"
+    );
+    assert_eq!(
+        s.ports_of(&repo, "w")["vite"],
+        5173 + u64::from(offset("w")),
+        "w keeps its offset"
+    );
+    assert_eq!(s.ports_of(&repo, "w")["app"], 3000 + u64::from(offset("w")));
+}
