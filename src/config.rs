@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
 
-use crate::alloc;
 use crate::error::{Error, Result};
+use crate::ports::alloc;
 
 pub const TEAM_FILE: &str = ".atlas.toml";
 

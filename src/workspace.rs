@@ -6,19 +6,19 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 
-use crate::alloc::{self, Allocation, Strategy};
 use crate::config::{self, Config};
-use crate::dotenv::DotEnv;
 use crate::error::{Error, Result};
 use crate::files;
-use crate::generate::{self, WorktreeVars};
-use crate::hooks;
-use crate::leases::{LeaseFile, Leases};
-use crate::names;
-use crate::net;
-use crate::registry::{Registry, RegistryFile, WorktreeRecord};
-use crate::repo::{Location, Repo, Worktree, MAIN};
-use crate::services::{self, Service};
+use crate::files::dotenv::DotEnv;
+use crate::files::generate::{self, WorktreeVars};
+use crate::files::names;
+use crate::git::hooks;
+use crate::git::repo::{Location, Repo, Worktree, MAIN};
+use crate::live::net;
+use crate::ports::alloc::{self, Allocation, Strategy};
+use crate::ports::leases::{LeaseFile, Leases};
+use crate::ports::registry::{Registry, RegistryFile, WorktreeRecord};
+use crate::ports::services::{self, Service};
 
 pub struct Workspace {
     pub repo: Repo,

@@ -5,11 +5,11 @@ use std::io::Write;
 
 use super::{cwd, print_notes, short};
 use crate::cli::AddArgs;
+use crate::commands::output;
 use crate::error::{Error, Result};
 use crate::files::Lock;
 use crate::git;
-use crate::output;
-use crate::repo::MAIN;
+use crate::git::repo::MAIN;
 use crate::workspace::Workspace;
 
 pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {

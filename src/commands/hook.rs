@@ -3,7 +3,7 @@
 
 use crate::cli::HookArgs;
 use crate::error::Result;
-use crate::repo::Worktree;
+use crate::git::repo::Worktree;
 use crate::workspace::Workspace;
 
 pub fn run(args: HookArgs) {
@@ -123,7 +123,11 @@ fn generated(ws: &Workspace, wt: &Worktree, written: &[std::path::PathBuf]) -> R
             wt.name
         )
     } else {
-        format!("{}: ports {}", wt.name, crate::output::ports_line(&ports))
+        format!(
+            "{}: ports {}",
+            wt.name,
+            crate::commands::output::ports_line(&ports)
+        )
     };
     let files: Vec<String> = written
         .iter()

@@ -7,8 +7,8 @@ use super::{cwd, print_notes};
 use crate::cli::{HooksArgs, HooksCommand};
 use crate::error::{Error, Result};
 use crate::git;
-use crate::hooks::{self, State};
-use crate::repo::args;
+use crate::git::hooks::{self, State};
+use crate::git::repo::args;
 use crate::workspace::Workspace;
 
 pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {

@@ -6,9 +6,9 @@ use serde::Serialize;
 
 use super::{cwd, print_notes};
 use crate::cli::ListArgs;
+use crate::commands::output;
 use crate::error::Result;
-use crate::output;
-use crate::repo::MAIN;
+use crate::git::repo::MAIN;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -64,7 +64,7 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
             .iter()
             .flat_map(|e| e.ports.values().copied())
             .collect();
-        let listening = crate::observe::listening_on(&all, &worktrees);
+        let listening = crate::live::observe::listening_on(&all, &worktrees);
         entries
             .into_iter()
             .filter(|e| {

@@ -13,6 +13,7 @@ mod env;
 mod hook;
 mod hooks;
 mod list;
+pub(crate) mod output;
 mod ports;
 mod remove;
 

@@ -7,9 +7,9 @@ use super::{cwd, print_notes};
 use crate::cli::RemoveArgs;
 use crate::error::{Error, Result};
 use crate::git;
-use crate::observe;
-use crate::procs;
-use crate::repo::{args, Worktree};
+use crate::git::repo::{args, Worktree};
+use crate::live::observe;
+use crate::live::procs;
 use crate::workspace::Workspace;
 
 pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {

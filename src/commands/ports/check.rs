@@ -6,10 +6,10 @@ use serde::Serialize;
 
 use crate::cli::PortsCheckArgs;
 use crate::commands::cwd;
+use crate::commands::output;
 use crate::error::Result;
-use crate::leases::LeaseFile;
-use crate::observe;
-use crate::output;
+use crate::live::observe;
+use crate::ports::leases::LeaseFile;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]

@@ -6,11 +6,11 @@ use std::io::Write;
 
 use indexmap::IndexMap;
 
-use crate::alloc::Strategy;
 use crate::commands::{cwd, print_notes};
 use crate::error::Result;
-use crate::net;
-use crate::observe;
+use crate::live::net;
+use crate::live::observe;
+use crate::ports::alloc::Strategy;
 use crate::workspace::Workspace;
 
 pub(super) fn run(out: &mut dyn Write) -> Result<()> {

@@ -5,10 +5,10 @@ use std::io::Write;
 
 use crate::cli::PortsConfigArgs;
 use crate::commands::cwd;
+use crate::commands::output;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::files;
-use crate::output;
 use crate::workspace::Workspace;
 
 pub(super) fn run(args: PortsConfigArgs, out: &mut dyn Write) -> Result<()> {
@@ -168,16 +168,16 @@ fn parse_range_flags(args: &[String]) -> Result<Vec<(String, (u16, u16))>> {
 
 fn show(
     config: &Config,
-    services: &[crate::services::Service],
+    services: &[crate::ports::services::Service],
     ws: &Workspace,
     out: &mut dyn Write,
 ) -> Result<()> {
     match config.strategy() {
-        crate::alloc::Strategy::Offset { min, max } => writeln!(
+        crate::ports::alloc::Strategy::Offset { min, max } => writeln!(
             out,
             "Strategy: offset (offsets {min}-{max}; the main worktree keeps its base ports)"
         )?,
-        crate::alloc::Strategy::Range => writeln!(out, "Strategy: range")?,
+        crate::ports::alloc::Strategy::Range => writeln!(out, "Strategy: range")?,
     }
     let res = &config.port_conflict_resolution;
     let names: Vec<String> = res

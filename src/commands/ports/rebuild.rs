@@ -6,14 +6,14 @@ use std::io::Write;
 use indexmap::IndexMap;
 
 use crate::commands::{cwd, print_notes};
-use crate::dburl::ConnUrl;
-use crate::dotenv::DotEnv;
 use crate::error::Result;
-use crate::generate::MARKER;
-use crate::leases::LeaseFile;
-use crate::observe;
-use crate::registry::{Registry, WorktreeRecord};
-use crate::repo::Worktree;
+use crate::files::dburl::ConnUrl;
+use crate::files::dotenv::DotEnv;
+use crate::files::generate::MARKER;
+use crate::git::repo::Worktree;
+use crate::live::observe;
+use crate::ports::leases::LeaseFile;
+use crate::ports::registry::{Registry, WorktreeRecord};
 use crate::workspace::Workspace;
 
 pub(super) fn reset(out: &mut dyn Write) -> Result<()> {

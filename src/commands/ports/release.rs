@@ -8,7 +8,7 @@ use crate::cli::{ReleaseAllArgs, ReleaseArgs};
 use crate::commands::cwd;
 use crate::config::ResolutionStrategy;
 use crate::error::{Error, Result};
-use crate::leases::LeaseFile;
+use crate::ports::leases::LeaseFile;
 use crate::workspace::Workspace;
 
 pub(super) fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<()> {

@@ -4,13 +4,13 @@ use std::io::Write;
 
 use serde::Serialize;
 
-use crate::alloc::Strategy;
 use crate::cli::JsonArgs;
 use crate::commands::cwd;
+use crate::commands::output;
 use crate::error::Result;
-use crate::leases::{LeaseFile, Leases};
-use crate::output;
-use crate::registry::Registry;
+use crate::ports::alloc::Strategy;
+use crate::ports::leases::{LeaseFile, Leases};
+use crate::ports::registry::Registry;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]

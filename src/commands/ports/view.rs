@@ -7,11 +7,11 @@ use indexmap::IndexMap;
 use serde::Serialize;
 
 use crate::cli::{PortsListArgs, PortsShowArgs};
+use crate::commands::output;
 use crate::commands::{cwd, print_notes};
 use crate::error::{Error, Result};
-use crate::output;
-use crate::registry::{Registry, RegistryFile};
-use crate::repo::Location;
+use crate::git::repo::Location;
+use crate::ports::registry::{Registry, RegistryFile};
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]

@@ -3,9 +3,9 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::net;
-use crate::repo::Worktree;
-use crate::sockets;
+use crate::git::repo::Worktree;
+use crate::live::net;
+use crate::live::sockets;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Listening {

@@ -1,11 +1,11 @@
 //! What a project's services are: from `.atlas.toml`, and from every `*PORT*` variable and local
 //! connection URL of `.env`, with the labels people know them by.
 
-use crate::alloc::Need;
 use crate::config::{self, Config};
-use crate::dburl::{self, ConnUrl};
-use crate::dotenv::DotEnv;
 use crate::error::{Error, Result};
+use crate::files::dburl::{self, ConnUrl};
+use crate::files::dotenv::DotEnv;
+use crate::ports::alloc::Need;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {

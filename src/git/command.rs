@@ -5,7 +5,7 @@ use std::ffi::OsString;
 use std::path::Path;
 
 use crate::error::{Error, Result};
-use crate::repo::GIT_ENV;
+use crate::git::repo::GIT_ENV;
 
 /// An environment variable set while `git atlas add` runs `git worktree add`, so the hooks
 /// it triggers leave the work to us instead of doing it twice.
@@ -57,7 +57,7 @@ pub fn read(cwd: &Path, args: Vec<OsString>) -> Result<String> {
 pub fn is_dirty(worktree: &Path) -> Result<bool> {
     let out = read(
         worktree,
-        crate::repo::args([
+        crate::git::repo::args([
             "status",
             "--porcelain",
             "--untracked-files=normal",

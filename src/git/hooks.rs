@@ -18,8 +18,8 @@ pub const SAVED_SUFFIX: &str = ".pre-git-atlas";
 
 fn body(name: &str) -> &'static str {
     match name {
-        "post-checkout" => include_str!("../hooks/post-checkout.sh"),
-        "reference-transaction" => include_str!("../hooks/reference-transaction.sh"),
+        "post-checkout" => include_str!("../../hooks/post-checkout.sh"),
+        "reference-transaction" => include_str!("../../hooks/reference-transaction.sh"),
         _ => unreachable!("only NAMES are installed"),
     }
 }
@@ -28,7 +28,7 @@ fn block(name: &str, flag: &str) -> String {
     // Both shims find the common dir the same way: one function, defined here, removed after.
     format!(
         "{START}{flag}\n{}{}unset -f _atlas_common_dir\n{END}\n",
-        include_str!("../hooks/common-dir.sh"),
+        include_str!("../../hooks/common-dir.sh"),
         body(name)
     )
 }
@@ -195,7 +195,9 @@ fn write_hook(path: &Path, text: &str) -> Result<()> {
 
 /// Where the fingerprint of the last reconcile is kept (read by the shim).
 pub fn state_path(common_dir: &Path) -> PathBuf {
-    common_dir.join(crate::registry::DIR).join("hook-state")
+    common_dir
+        .join(crate::ports::registry::DIR)
+        .join("hook-state")
 }
 
 /// `N:<id=target+>…` (`!` for a missing target, `+` once its files are checked out), exactly as the reference-transaction shim builds

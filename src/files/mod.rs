@@ -1,0 +1,12 @@
+//! What git-atlas reads and writes in a worktree: `.env` parsing, templates, connection URLs,
+//! names derived from worktrees, the generated files, and the atomic write and lock under all of
+//! them.
+
+mod atomic;
+pub mod dburl;
+pub mod dotenv;
+pub mod generate;
+pub mod names;
+pub mod template;
+
+pub use atomic::{write_atomic, Lock};

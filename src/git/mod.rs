@@ -1,0 +1,8 @@
+//! Git itself: discovering the repository and its worktrees through gix, running `git worktree`
+//! through duct, and the hook shims that bring plain Git commands to git-atlas.
+
+pub mod command;
+pub mod hooks;
+pub mod repo;
+
+pub use command::{is_dirty, read, run_visible, IN_ADD_ENV};
