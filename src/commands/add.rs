@@ -7,8 +7,6 @@ use super::{cwd, print_notes, short};
 use crate::cli::AddArgs;
 use crate::commands::output;
 use crate::error::{Error, Result};
-use crate::files::Lock;
-use crate::git;
 use crate::git::repo::MAIN;
 use crate::workspace::Workspace;
 
@@ -53,25 +51,7 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
     git_args.push("--".into());
     git_args.push(target.clone().into());
     git_args.extend(args.commit_ish.clone());
-    {
-        // Concurrent `git worktree add`s can read each other's half-written worktrees/<id>/
-        // files and fail ("failed to read .git/worktrees/x/commondir"), so ours take turns.
-        // This lock only orders `git atlas add`s; the registry's own lock is separate and short.
-        let _turn = Lock::exclusive(&ws.registry.dir().join("add.lock"))?;
-        git::run_visible(&cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
-    }
-
-    let worktrees = ws.repo.worktrees()?;
-    let canon = target.canonicalize().unwrap_or(target.clone());
-    let wt = worktrees
-        .iter()
-        .find(|w| !w.is_main && w.path.canonicalize().unwrap_or(w.path.clone()) == canon)
-        .ok_or_else(|| {
-            Error::failed(format!(
-                "git created {} but does not list it as a worktree",
-                target.display()
-            ))
-        })?;
+    let wt = &ws.add_worktree(&cwd, git_args, &target)?;
     let report = ws.ensure(wt)?;
     print_notes(&report);
     describe(&ws, &wt.name, out)?;

@@ -5,15 +5,14 @@ use std::path::PathBuf;
 
 use super::{cwd, print_notes};
 use crate::cli::{HooksArgs, HooksCommand};
-use crate::error::{Error, Result};
-use crate::git;
-use crate::git::hooks::{self, State};
-use crate::git::repo::args;
+use crate::error::Result;
+use crate::git::hooks::State;
+use crate::workspace::shims::NAMES;
 use crate::workspace::Workspace;
 
 pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
-    let dirs = hook_dirs(&ws)?;
+    let dirs = ws.hook_dirs()?;
     match args_in.command {
         HooksCommand::Install => {
             let roots: Vec<PathBuf> = ws
@@ -30,9 +29,8 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                         dir.display()
                     );
                 }
-                std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
-                for name in hooks::NAMES {
-                    let what = hooks::install(dir, name)?;
+                for name in NAMES {
+                    let what = ws.install_hook(dir, name)?;
                     writeln!(out, "{}: {what}", dir.join(name).display())?;
                 }
             }
@@ -42,8 +40,8 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
         }
         HooksCommand::Uninstall => {
             for dir in &dirs {
-                for name in hooks::NAMES {
-                    let what = hooks::uninstall(dir, name)?;
+                for name in NAMES {
+                    let what = ws.uninstall_hook(dir, name)?;
                     writeln!(out, "{}: {what}", dir.join(name).display())?;
                 }
             }
@@ -51,8 +49,8 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
         HooksCommand::Status => {
             for dir in &dirs {
                 writeln!(out, "Hooks directory: {}", dir.display())?;
-                for name in hooks::NAMES {
-                    let state = match hooks::state(dir, name) {
+                for name in NAMES {
+                    let state = match ws.hook_state(dir, name) {
                         State::Installed => "installed",
                         State::Outdated => {
                             "installed by another git-atlas version: run `git atlas hooks install`"
@@ -75,36 +73,6 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The hooks directory of every worktree, as Git resolves it (`core.hooksPath` may be relative,
-/// and is then resolved per worktree); usually one shared directory.
-fn hook_dirs(ws: &Workspace) -> Result<Vec<PathBuf>> {
-    let mut dirs: Vec<PathBuf> = Vec::new();
-    for wt in ws
-        .repo
-        .worktrees()?
-        .iter()
-        .filter(|w| w.exists() && !w.is_initializing())
-    {
-        let path = git::read(
-            &wt.path,
-            args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"]),
-        )?;
-        let dir = PathBuf::from(path.trim_end_matches('\n'));
-        if !dirs.contains(&dir) {
-            dirs.push(dir);
-        }
-    }
-    if dirs.is_empty() {
-        let git_dir = ws.location().git_dir.clone();
-        let path = git::read(
-            &git_dir,
-            args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"]),
-        )?;
-        dirs.push(PathBuf::from(path.trim_end_matches('\n')));
-    }
-    Ok(dirs)
 }
 
 /// Hooks run `git-atlas` by name from Git's PATH: say whether it will be found.

@@ -64,7 +64,7 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
             .iter()
             .flat_map(|e| e.ports.values().copied())
             .collect();
-        let listening = crate::live::observe::listening_on(&all, &worktrees);
+        let listening = ws.listening(&all, &worktrees);
         entries
             .into_iter()
             .filter(|e| {

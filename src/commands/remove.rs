@@ -6,10 +6,7 @@ use std::io::Write;
 use super::{cwd, print_notes};
 use crate::cli::RemoveArgs;
 use crate::error::{Error, Result};
-use crate::git;
-use crate::git::repo::{args, Worktree};
-use crate::live::observe;
-use crate::live::procs;
+use crate::git::repo::Worktree;
 use crate::workspace::Workspace;
 
 pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
@@ -52,7 +49,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
                         format!(" ({reason})")
                     }
                 ));
-            } else if wt.exists() && git::is_dirty(&wt.path)? {
+            } else if wt.exists() && ws.is_dirty(wt)? {
                 refused.push(format!(
                     "{} has uncommitted changes or untracked files",
                     wt.name
@@ -66,37 +63,19 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
 
-    // Run git from the main worktree (or the common dir): the current directory may be a target.
-    let git_cwd = ws
-        .repo
-        .main_dir()
-        .unwrap_or_else(|| ws.repo.common_dir().to_path_buf());
     let mut failures = Vec::new();
     let grace = std::time::Duration::from_secs_f64(args_in.grace.clamp(0.0, 600.0));
     for wt in targets {
         if !args_in.keep_services && wt.exists() {
             stop_services(&ws, &worktrees, wt, grace, out)?;
         }
-        let result = if wt.exists() {
-            let mut a = args(["worktree", "remove"]);
-            if args_in.force {
-                a.push("--force".into());
-                if wt.locked.is_some() {
-                    a.push("--force".into());
-                }
-            }
-            a.push("--".into());
-            a.push(wt.path.clone().into());
-            git::run_visible(&git_cwd, a, &[])
-        } else {
-            git::run_visible(&git_cwd, args(["worktree", "prune"]), &[])
-        };
+        let result = ws.remove_worktree(wt, args_in.force);
         if let Err(e) = result {
             eprintln!("error: {}: {e}", wt.name);
             failures.push(wt.name.clone());
             continue;
         }
-        let released = ws.update(|reg, _| Ok(reg.release(&wt.name)))?;
+        let released = ws.release(&wt.name)?;
         let count = released.map_or(0, |p| p.len());
         writeln!(
             out,
@@ -135,7 +114,7 @@ fn stop_services(
         return Ok(());
     }
     let mut ours: Vec<(u32, String)> = Vec::new();
-    for l in observe::listening_on(&ports, worktrees) {
+    for l in ws.listening(&ports, worktrees) {
         match (l.pid, l.worktree.as_deref() == Some(wt.name.as_str())) {
             (Some(pid), true) => {
                 if !ours.iter().any(|(p, _)| *p == pid) {
@@ -150,7 +129,7 @@ fn stop_services(
             ),
         }
     }
-    for result in procs::stop(&ours, grace) {
+    for result in ws.stop(&ours, grace) {
         match result {
             Ok(s) if s.killed => writeln!(
                 out,

@@ -152,6 +152,35 @@ pub fn render_template(path: &Path, services: &[Service], vars: &WorktreeVars) -
     Ok(format!("# {MARKER} for worktree {} from {file_name}: edit the template, then run `git atlas env`.\n{body}", vars.name))
 }
 
+/// The ports a generated env file (`text`) holds, by service, and its `PORT_OFFSET`; `None` when
+/// the file was not written by git-atlas.
+pub fn generated_ports(
+    text: &str,
+    services: &[Service],
+) -> Option<(IndexMap<String, u16>, Option<u16>)> {
+    if !text.lines().next().unwrap_or("").contains(MARKER) {
+        return None;
+    }
+    let env = DotEnv::parse(text).ok()?;
+    let mut ports = IndexMap::new();
+    for s in services {
+        let from_var = s
+            .vars
+            .iter()
+            .find_map(|v| env.get(v)?.trim().parse::<u16>().ok());
+        let from_url = || {
+            s.urls
+                .iter()
+                .find_map(|v| ConnUrl::parse_local(env.get(v)?).map(|u| u.port))
+        };
+        if let Some(port) = from_var.or_else(from_url).filter(|p| *p > 0) {
+            ports.insert(s.key.clone(), port);
+        }
+    }
+    let offset = env.get("PORT_OFFSET").and_then(|o| o.parse().ok());
+    Some((ports, offset))
+}
+
 /// Write a generated file with the permissions of the file it derives from (a private `.env`
 /// keeps a private `.env.local`), refusing to replace a file that git-atlas did not write.
 pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {

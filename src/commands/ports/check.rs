@@ -8,8 +8,6 @@ use crate::cli::PortsCheckArgs;
 use crate::commands::cwd;
 use crate::commands::output;
 use crate::error::Result;
-use crate::live::observe;
-use crate::ports::leases::LeaseFile;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -51,10 +49,8 @@ pub(super) fn run(args: PortsCheckArgs, out: &mut dyn Write) -> Result<()> {
             })
     });
     let unavailable = reg.unavailable_ports.get(&port).cloned();
-    let leased = LeaseFile::open()
-        .and_then(|f| f.read().ok())
-        .and_then(|l| l.holder(port, &ws.project));
-    let listening = observe::listening_on(&[port], &worktrees);
+    let leased = ws.machine_leases().holder(port, &ws.project);
+    let listening = ws.listening(&[port], &worktrees);
     let status = if !listening.is_empty() {
         "IN USE"
     } else if unavailable.is_some() {

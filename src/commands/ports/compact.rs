@@ -8,8 +8,6 @@ use indexmap::IndexMap;
 
 use crate::commands::{cwd, print_notes};
 use crate::error::Result;
-use crate::live::net;
-use crate::live::observe;
 use crate::ports::alloc::Strategy;
 use crate::workspace::Workspace;
 
@@ -53,7 +51,8 @@ pub(super) fn run(out: &mut dyn Write) -> Result<()> {
         .values()
         .flat_map(|p| p.values().copied())
         .collect();
-    let listening: HashSet<u16> = observe::listening_on(&all, &worktrees)
+    let listening: HashSet<u16> = ws
+        .listening(&all, &worktrees)
         .iter()
         .map(|l| l.port)
         .collect();
@@ -80,7 +79,7 @@ pub(super) fn run(out: &mut dyn Write) -> Result<()> {
                         && (*p < old || !range.is_some_and(|(lo, hi)| (lo..=hi).contains(&old)))
                         && !reg.unavailable_ports.contains_key(p)
                         && leases.holder(*p, &ws.project).is_none()
-                        && !net::in_use(*p)
+                        && !ws.port_in_use(*p)
                 };
                 let new = if listening.contains(&old) {
                     None

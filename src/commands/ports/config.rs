@@ -8,7 +8,6 @@ use crate::commands::cwd;
 use crate::commands::output;
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
-use crate::files;
 use crate::workspace::Workspace;
 
 pub(super) fn run(args: PortsConfigArgs, out: &mut dyn Write) -> Result<()> {
@@ -57,7 +56,7 @@ pub(super) fn run(args: PortsConfigArgs, out: &mut dyn Write) -> Result<()> {
     }
 
     let path = ws.local_config_path();
-    let mut table = config::read_local(&path)?;
+    let mut table = ws.local_config()?;
     if let Some(strategy) = &args.strategy {
         table.insert("strategy".into(), toml::Value::String(strategy.clone()));
     }
@@ -112,13 +111,7 @@ pub(super) fn run(args: PortsConfigArgs, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
-    let text = format!("# git-atlas settings for this machine (`git atlas ports config`); they override .atlas.toml\n{}", toml::to_string(&table).expect("a TOML table serialises"));
-    // Refuse settings that would not load, before writing them.
-    let probe = tempfile::NamedTempFile::new()
-        .map_err(|e| Error::failed(format!("could not create a temporary file: {e}")))?;
-    std::fs::write(probe.path(), &text).map_err(|e| Error::io("write", probe.path(), e))?;
-    Config::load(&root, probe.path())?;
-    files::write_atomic(&path, text.as_bytes())?;
+    ws.save_local_config(&root, &table)?;
     if let Some(s) = &args.strategy {
         writeln!(
             out,

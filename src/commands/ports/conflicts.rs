@@ -10,8 +10,6 @@ use crate::cli::JsonArgs;
 use crate::commands::cwd;
 use crate::commands::output;
 use crate::error::Result;
-use crate::live::observe;
-use crate::ports::leases::LeaseFile;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -27,12 +25,10 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
     let worktrees = ws.repo.worktrees()?;
     let reg = ws.registry.read()?;
-    let leases = LeaseFile::open()
-        .and_then(|f| f.read().ok())
-        .unwrap_or_default();
+    let leases = ws.machine_leases();
     let all = allocations(&reg);
     let ports: Vec<u16> = all.iter().map(|(_, _, p)| *p).collect();
-    let listening = observe::listening_on(&ports, &worktrees);
+    let listening = ws.listening(&ports, &worktrees);
 
     let mut found = Vec::new();
     for (wt, service, port) in &all {

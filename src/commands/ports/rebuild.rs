@@ -7,12 +7,7 @@ use indexmap::IndexMap;
 
 use crate::commands::{cwd, print_notes};
 use crate::error::Result;
-use crate::files::dburl::ConnUrl;
-use crate::files::dotenv::DotEnv;
-use crate::files::generate::MARKER;
 use crate::git::repo::Worktree;
-use crate::live::observe;
-use crate::ports::leases::LeaseFile;
 use crate::ports::registry::{Registry, WorktreeRecord};
 use crate::workspace::Workspace;
 
@@ -40,13 +35,11 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
     let worktrees = ws.repo.worktrees()?;
     let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable).collect();
     let old_registry = ws.registry.read().ok();
-    let leases = LeaseFile::open()
-        .and_then(|f| f.read().ok())
-        .unwrap_or_default();
+    let leases = ws.machine_leases();
 
     let mut shown: Vec<Shown> = Vec::new();
     for wt in &live {
-        let from_env = env_file_ports(&ws, wt);
+        let from_env = ws.generated_ports(wt);
         let from_registry = old_registry.as_ref().and_then(|r| {
             Some((
                 r.allocated_ports.get(&wt.name)?.clone(),
@@ -67,7 +60,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         .iter()
         .flat_map(|(_, p, _, _)| p.values().copied())
         .collect();
-    let listening = observe::listening_on(&all_ports, &worktrees);
+    let listening = ws.listening(&all_ports, &worktrees);
     writeln!(
         out,
         "Scanning {} worktree(s) and {} listening port(s)...",
@@ -199,33 +192,6 @@ fn labels(ws: &Workspace, wt: &Worktree) -> IndexMap<String, String> {
     ws.inputs(&wt.path)
         .map(|i| i.services.into_iter().map(|s| (s.key, s.label)).collect())
         .unwrap_or_default()
-}
-
-/// The ports a worktree's generated env file holds, by service, and its `PORT_OFFSET`.
-fn env_file_ports(ws: &Workspace, wt: &Worktree) -> Option<(IndexMap<String, u16>, Option<u16>)> {
-    let inputs = ws.inputs(&wt.path).ok()?;
-    let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
-    if !text.lines().next().unwrap_or("").contains(MARKER) {
-        return None;
-    }
-    let env = DotEnv::parse(&text).ok()?;
-    let mut ports = IndexMap::new();
-    for s in &inputs.services {
-        let from_var = s
-            .vars
-            .iter()
-            .find_map(|v| env.get(v)?.trim().parse::<u16>().ok());
-        let from_url = || {
-            s.urls
-                .iter()
-                .find_map(|v| ConnUrl::parse_local(env.get(v)?).map(|u| u.port))
-        };
-        if let Some(port) = from_var.or_else(from_url).filter(|p| *p > 0) {
-            ports.insert(s.key.clone(), port);
-        }
-    }
-    let offset = env.get("PORT_OFFSET").and_then(|o| o.parse().ok());
-    Some((ports, offset))
 }
 
 /// Rewrite the files of existing worktrees whose ports changed.

@@ -8,7 +8,6 @@ use crate::cli::{ReleaseAllArgs, ReleaseArgs};
 use crate::commands::cwd;
 use crate::config::ResolutionStrategy;
 use crate::error::{Error, Result};
-use crate::ports::leases::LeaseFile;
 use crate::workspace::Workspace;
 
 pub(super) fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<()> {
@@ -85,12 +84,9 @@ pub(super) fn cleanup(out: &mut dyn Write) -> Result<()> {
             .port_conflict_resolution
             .enabled(ResolutionStrategy::ForceRelease)
     });
-    if let (true, Some(file)) = (force_release, LeaseFile::open()) {
-        let _lock = file.lock()?;
-        let mut leases = file.read()?;
-        let gone = leases.drop_missing();
+    if force_release {
+        let gone = ws.drop_missing_leases()?;
         if !gone.is_empty() {
-            file.write_locked(&leases)?;
             writeln!(
                 out,
                 "\nReleasing leases of repositories that no longer exist:"

@@ -9,7 +9,7 @@ use crate::commands::cwd;
 use crate::commands::output;
 use crate::error::Result;
 use crate::ports::alloc::Strategy;
-use crate::ports::leases::{LeaseFile, Leases};
+use crate::ports::leases::Leases;
 use crate::ports::registry::Registry;
 use crate::workspace::Workspace;
 
@@ -49,9 +49,7 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
     let current = ws.here();
     let inputs = ws.inputs(&current)?;
     let reg = ws.registry.read()?;
-    let leases = LeaseFile::open()
-        .and_then(|f| f.read().ok())
-        .unwrap_or_default();
+    let leases = ws.machine_leases();
     let held = |port: u16| reg.holder(port, "").is_some();
     let blocked = |port: u16| {
         reg.unavailable_ports.contains_key(&port) || leases.holder(port, &ws.project).is_some()

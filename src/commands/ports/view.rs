@@ -10,8 +10,7 @@ use crate::cli::{PortsListArgs, PortsShowArgs};
 use crate::commands::output;
 use crate::commands::{cwd, print_notes};
 use crate::error::{Error, Result};
-use crate::git::repo::Location;
-use crate::ports::registry::{Registry, RegistryFile};
+use crate::ports::registry::Registry;
 use crate::workspace::Workspace;
 
 #[derive(Serialize)]
@@ -22,9 +21,9 @@ struct WorktreePorts<'a> {
 }
 
 pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
-    let location = Location::discover(&cwd()?)?;
-    let name = location.worktree.as_str();
-    let Some((ports, offset)) = RegistryFile::new(&location.common_dir).read_worktree(name)? else {
+    let (name, found) = crate::workspace::current_ports(&cwd()?)?;
+    let name = name.as_str();
+    let Some((ports, offset)) = found else {
         if json {
             writeln!(out, "null")?;
         }

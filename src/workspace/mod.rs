@@ -17,8 +17,12 @@ use crate::git::repo::{Location, Repo, Worktree, MAIN};
 use crate::live::net;
 use crate::ports::alloc::{self, Allocation, Strategy};
 use crate::ports::leases::{LeaseFile, Leases};
-use crate::ports::registry::{Registry, RegistryFile, WorktreeRecord};
+use crate::ports::registry::{Ports, Registry, RegistryFile, WorktreeRecord};
 use crate::ports::services::{self, Service};
+
+mod live;
+pub mod shims;
+mod worktrees;
 
 pub struct Workspace {
     pub repo: Repo,
@@ -44,6 +48,17 @@ pub struct Report {
     pub moved: Vec<String>,
     pub warnings: Vec<String>,
     pub failed: Vec<(String, Error)>,
+}
+
+/// A worktree's ports by service, and its offset when it has one.
+pub type PortsAndOffset = (Ports, Option<u16>);
+
+/// The current worktree's name and, if it has any, its ports and offset: the prompt's hot path,
+/// which finds the repository without opening it and reads only the registry.
+pub fn current_ports(cwd: &Path) -> Result<(String, Option<PortsAndOffset>)> {
+    let location = Location::discover(cwd)?;
+    let found = RegistryFile::new(&location.common_dir).read_worktree(&location.worktree)?;
+    Ok((location.worktree, found))
 }
 
 impl Workspace {
@@ -76,6 +91,22 @@ impl Workspace {
 
     pub fn local_config_path(&self) -> PathBuf {
         config::local_path(self.registry.dir())
+    }
+
+    /// This machine's overrides (`worktree-registry/config.toml`) as a TOML table.
+    pub fn local_config(&self) -> Result<toml::Table> {
+        config::read_local(&self.local_config_path())
+    }
+
+    /// Write this machine's overrides, refusing settings that would not load together with the
+    /// `.atlas.toml` in `root`.
+    pub fn save_local_config(&self, root: &Path, table: &toml::Table) -> Result<()> {
+        let text = format!("# git-atlas settings for this machine (`git atlas ports config`); they override .atlas.toml\n{}", toml::to_string(table).expect("a TOML table serialises"));
+        let probe = tempfile::NamedTempFile::new()
+            .map_err(|e| Error::failed(format!("could not create a temporary file: {e}")))?;
+        std::fs::write(probe.path(), &text).map_err(|e| Error::io("write", probe.path(), e))?;
+        Config::load(root, probe.path())?;
+        files::write_atomic(&self.local_config_path(), text.as_bytes())
     }
 
     pub fn inputs(&self, worktree: &Path) -> Result<Inputs> {
@@ -347,6 +378,13 @@ impl Workspace {
             })?;
         }
         Ok(written)
+    }
+
+    /// The ports `wt`'s generated env file holds, by service, and its `PORT_OFFSET`.
+    pub fn generated_ports(&self, wt: &Worktree) -> Option<PortsAndOffset> {
+        let inputs = self.inputs(&wt.path).ok()?;
+        let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
+        generate::generated_ports(&text, &inputs.services)
     }
 
     /// The project's name for Compose: the main worktree's directory name.

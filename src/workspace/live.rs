@@ -1,0 +1,56 @@
+//! The live side of the facade: who listens on a worktree's ports, stopping what was started in
+//! it, the bind test, and the machine-wide leases of other repositories.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use crate::error::Result;
+use crate::git::repo::Worktree;
+use crate::live::observe::{self, Listening};
+use crate::live::{net, procs};
+use crate::ports::leases::{LeaseFile, Leases};
+
+use super::Workspace;
+
+impl Workspace {
+    /// Everything listening on `ports`, attributed to `worktrees`.
+    pub fn listening(&self, ports: &[u16], worktrees: &[Worktree]) -> Vec<Listening> {
+        observe::listening_on(ports, worktrees)
+    }
+
+    /// Is `port` bound by any process right now?
+    pub fn port_in_use(&self, port: u16) -> bool {
+        net::in_use(port)
+    }
+
+    /// Stop processes (SIGTERM, then SIGKILL after `grace`).
+    pub fn stop(
+        &self,
+        pids: &[(u32, String)],
+        grace: Duration,
+    ) -> Vec<std::result::Result<procs::Stopped, (u32, String)>> {
+        procs::stop(pids, grace)
+    }
+
+    /// Every project's leases on this machine (empty when the lease file is missing or unreadable:
+    /// it is derived state).
+    pub fn machine_leases(&self) -> Leases {
+        LeaseFile::open()
+            .and_then(|f| f.read().ok())
+            .unwrap_or_default()
+    }
+
+    /// Drop the leases of repositories that no longer exist. Returns each one and its port count.
+    pub fn drop_missing_leases(&self) -> Result<Vec<(PathBuf, usize)>> {
+        let Some(file) = LeaseFile::open() else {
+            return Ok(Vec::new());
+        };
+        let _lock = file.lock()?;
+        let mut leases = file.read()?;
+        let gone = leases.drop_missing();
+        if !gone.is_empty() {
+            file.write_locked(&leases)?;
+        }
+        Ok(gone)
+    }
+}

@@ -1,0 +1,57 @@
+//! The hooks side of the facade: where Git looks for hooks, and installing the shims there.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::git;
+use crate::git::hooks::{self, State};
+use crate::git::repo::args;
+
+use super::Workspace;
+
+pub use hooks::NAMES;
+
+impl Workspace {
+    /// The hooks directory of every worktree, as Git resolves it (`core.hooksPath` may be
+    /// relative, and is then resolved per worktree); usually one shared directory.
+    pub fn hook_dirs(&self) -> Result<Vec<PathBuf>> {
+        let hooks_of = |dir: &std::path::Path| -> Result<PathBuf> {
+            let path = git::read(
+                dir,
+                args(["rev-parse", "--path-format=absolute", "--git-path", "hooks"]),
+            )?;
+            Ok(PathBuf::from(path.trim_end_matches('\n')))
+        };
+        let mut dirs: Vec<PathBuf> = Vec::new();
+        for wt in self
+            .repo
+            .worktrees()?
+            .iter()
+            .filter(|w| w.exists() && !w.is_initializing())
+        {
+            let dir = hooks_of(&wt.path)?;
+            if !dirs.contains(&dir) {
+                dirs.push(dir);
+            }
+        }
+        if dirs.is_empty() {
+            dirs.push(hooks_of(&self.location().git_dir)?);
+        }
+        Ok(dirs)
+    }
+
+    /// Install the shim `name` into `dir` (created if missing). Returns what was done.
+    pub fn install_hook(&self, dir: &std::path::Path, name: &str) -> Result<&'static str> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io("create", dir, e))?;
+        hooks::install(dir, name)
+    }
+
+    /// Remove the shim `name` from `dir`, restoring what was there. Returns what was done.
+    pub fn uninstall_hook(&self, dir: &std::path::Path, name: &str) -> Result<&'static str> {
+        hooks::uninstall(dir, name)
+    }
+
+    pub fn hook_state(&self, dir: &std::path::Path, name: &str) -> State {
+        hooks::state(dir, name)
+    }
+}
