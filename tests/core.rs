@@ -121,9 +121,9 @@ fn add_passes_git_flags_through() {
     );
     run.ok();
     assert!(
-        !run.stderr().contains("Preparing worktree"),
+        !run.stderr.contains("Preparing worktree"),
         "--quiet reached git: {}",
-        run.stderr()
+        run.stderr
     );
     assert_eq!(
         fs::read_to_string(repo.join(".git/worktrees/q/locked"))
@@ -388,10 +388,10 @@ fn list_shows_state_and_releases_deleted_worktrees() {
     let run = s.atlas(&repo, &["list"]);
     let out = run.ok();
     assert!(
-        run.stderr()
+        run.stderr
             .contains("released 1 port(s) of gone: the worktree no longer exists"),
         "{}",
-        run.stderr()
+        run.stderr
     );
     let gone = out.lines().find(|l| l.starts_with("gone")).unwrap();
     assert!(gone.contains("missing") && gone.contains(" - "), "{gone}");
@@ -528,9 +528,9 @@ fn a_linked_worktree_with_gits_id_main_is_set_aside_with_a_warning() {
             "{out}"
         );
         assert!(
-            run.stderr().contains("has Git's id 'main'") && !run.stderr().contains("moved"),
+            run.stderr.contains("has Git's id 'main'") && !run.stderr.contains("moved"),
             "{}",
-            run.stderr()
+            run.stderr
         );
     }
     assert_eq!(

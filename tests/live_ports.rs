@@ -575,11 +575,11 @@ fn remove_stops_the_worktrees_own_services_only() {
     let run = s.atlas(&repo, &["remove", "v"]);
     run.ok();
     assert!(
-        run.stderr()
+        run.stderr
             .contains(&format!("left pid {} (", stranger.pid()))
-            && run.stderr().contains("it was not started in v"),
+            && run.stderr.contains("it was not started in v"),
         "{}",
-        run.stderr()
+        run.stderr
     );
     assert!(!stranger.exited());
 
@@ -627,13 +627,13 @@ fn auto_resolution_strategies_are_configurable() {
     run.ok();
     assert_eq!(s.ports_of(&repo, "b")["web"], u64::from(base) + 2);
     assert!(
-        run.stderr().contains(&format!(
+        run.stderr.contains(&format!(
             "web range ({base}-{}) is full; expanded it to {}",
             base + 1,
             base + 2
         )),
         "{}",
-        run.stderr()
+        run.stderr
     );
 
     // Without skip_to_next a clashing offset is an error naming the port and its holder.

@@ -1,9 +1,13 @@
-//! A sandbox per test: its own HOME, XDG dirs, Git config and lease directory, the built
-//! git-atlas first on PATH (so `git atlas` and the hooks find it), and helpers that read as a story.
+//! The one harness of the integration tests: a sandbox per test with its own HOME, XDG dirs,
+//! Git config and lease directory, a PATH whose only `git-atlas` is the one just built (so
+//! `git atlas` and the hooks call the binary under test), and helpers that read as a story.
+//! `hooks` adds what the hook tests need.
 #![allow(dead_code)]
 
-use std::collections::HashMap;
-use std::ffi::OsStr;
+pub mod hooks;
+
+use std::collections::BTreeMap;
+use std::ffi::{OsStr, OsString};
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -12,17 +16,42 @@ use md5::{Digest, Md5};
 
 pub struct Sandbox {
     pub dir: tempfile::TempDir,
-    path: String,
+    path: OsString,
 }
 
 pub fn bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_git-atlas"))
 }
 
+/// The caller's PATH without any directory that holds a `git-atlas` (an installed copy must not
+/// stand in for the one under test).
+pub fn path_without_git_atlas() -> OsString {
+    let path = std::env::var_os("PATH").unwrap_or_default();
+    std::env::join_paths(std::env::split_paths(&path).filter(|d| !d.join("git-atlas").exists()))
+        .unwrap()
+}
+
+/// `dirs` first, then the PATH without git-atlas.
+pub fn path_with(dirs: &[&Path]) -> OsString {
+    let rest = path_without_git_atlas();
+    let all: Vec<PathBuf> = dirs
+        .iter()
+        .map(|d| d.to_path_buf())
+        .chain(std::env::split_paths(&rest))
+        .collect();
+    std::env::join_paths(all).unwrap()
+}
+
+/// The PATH a sandbox's commands (and so the hooks) normally see: the built binary's directory
+/// first, and no other git-atlas.
+pub fn path_with_git_atlas() -> OsString {
+    path_with(&[bin().parent().unwrap()])
+}
+
 impl Sandbox {
     pub fn new() -> Sandbox {
         let dir = tempfile::tempdir().unwrap();
-        for d in ["home", "config", "state", "leases"] {
+        for d in ["home", "config", "data", "cache", "state", "leases"] {
             fs::create_dir_all(dir.path().join(d)).unwrap();
         }
         fs::write(
@@ -30,39 +59,46 @@ impl Sandbox {
             "[user]\n\tname = Test\n\temail = test@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
         )
         .unwrap();
-        let bin_dir = bin().parent().unwrap().to_path_buf();
-        let path = format!(
-            "{}:{}",
-            bin_dir.display(),
-            std::env::var("PATH").unwrap_or_default()
-        );
-        Sandbox { dir, path }
+        Sandbox {
+            dir,
+            path: path_with_git_atlas(),
+        }
     }
 
     pub fn root(&self) -> &Path {
         self.dir.path()
     }
 
-    pub fn leases(&self) -> PathBuf {
-        self.root().join("leases")
+    /// `root/name`.
+    pub fn at(&self, name: &str) -> PathBuf {
+        self.root().join(name)
     }
 
-    /// A command in the sandbox's environment.
+    pub fn leases(&self) -> PathBuf {
+        self.at("leases")
+    }
+
+    /// `program` in `cwd` with nothing of the caller's environment but a PATH that finds the
+    /// built git-atlas first (no GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, no user config), and
+    /// no stdin.
     pub fn cmd(&self, program: impl AsRef<OsStr>, cwd: &Path) -> Command {
         let mut c = Command::new(program);
         c.current_dir(cwd)
             .env_clear()
             .env("PATH", &self.path)
-            .env("HOME", self.root().join("home"))
-            .env("XDG_CONFIG_HOME", self.root().join("config"))
-            .env("XDG_STATE_HOME", self.root().join("state"))
+            .env("HOME", self.at("home"))
+            .env("XDG_CONFIG_HOME", self.at("config"))
+            .env("XDG_DATA_HOME", self.at("data"))
+            .env("XDG_CACHE_HOME", self.at("cache"))
+            .env("XDG_STATE_HOME", self.at("state"))
             .env("GIT_ATLAS_STATE_DIR", self.leases())
-            .env("GIT_CONFIG_GLOBAL", self.root().join("gitconfig"))
+            .env("GIT_CONFIG_GLOBAL", self.at("gitconfig"))
             .env("GIT_CONFIG_NOSYSTEM", "1")
             .env("TZ", "UTC")
             .env("LC_ALL", "C")
             .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z");
+            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
+            .stdin(Stdio::null());
         c
     }
 
@@ -70,14 +106,25 @@ impl Sandbox {
         Run::of(self.cmd("git", cwd).args(args))
     }
 
+    /// `git <args>` with PATH replaced.
+    pub fn git_path(&self, cwd: &Path, path: &OsStr, args: &[&str]) -> Run {
+        Run::of(self.cmd("git", cwd).env("PATH", path).args(args))
+    }
+
     /// `git atlas …`, through git, as a user types it.
     pub fn atlas(&self, cwd: &Path, args: &[&str]) -> Run {
         Run::of(self.cmd("git", cwd).arg("atlas").args(args))
     }
 
-    /// A repository `name` with `env` as its untracked `.env` and one commit.
+    /// An empty commit in `cwd`, which must succeed.
+    pub fn commit(&self, cwd: &Path) -> Run {
+        self.git(cwd, &["commit", "-q", "--allow-empty", "-m", "x"])
+            .success()
+    }
+
+    /// A repository `root/name` with `env` as its untracked `.env` and one commit.
     pub fn repo(&self, name: &str, env: &str) -> PathBuf {
-        let dir = self.root().join(name);
+        let dir = self.at(name);
         fs::create_dir_all(&dir).unwrap();
         self.git(&dir, &["init", "-q", "-b", "main"]).ok();
         fs::write(dir.join(".env"), env).unwrap();
@@ -118,7 +165,8 @@ impl Sandbox {
         all
     }
 
-    pub fn ports_of(&self, repo: &Path, worktree: &str) -> HashMap<String, u64> {
+    /// `service → port` of one worktree; empty when it has no entry.
+    pub fn ports_of(&self, repo: &Path, worktree: &str) -> BTreeMap<String, u64> {
         let r = self.registry(repo);
         r["allocated_ports"][worktree]
             .as_object()
@@ -128,6 +176,15 @@ impl Sandbox {
                     .collect()
             })
             .unwrap_or_default()
+    }
+
+    /// Released means gone from both halves of the registry.
+    pub fn assert_released(&self, repo: &Path, worktree: &str, how: &str) {
+        let r = self.registry(repo);
+        assert!(
+            r["allocated_ports"].get(worktree).is_none() && r["worktrees"].get(worktree).is_none(),
+            "{how}: {worktree} still in the registry: {r:#}"
+        );
     }
 
     /// A process listening on `port` on 127.0.0.1, started in `cwd`; killed when dropped.
@@ -207,54 +264,53 @@ impl Drop for Listener {
 }
 
 pub struct Run {
-    pub out: Output,
     pub what: String,
+    pub out: Output,
+    pub stdout: String,
+    pub stderr: String,
 }
 
 impl Run {
     pub fn of(cmd: &mut Command) -> Run {
-        let what = format!("{:?}", cmd);
+        let what = format!("{cmd:?}");
+        let out = cmd.output().unwrap();
         Run {
-            out: cmd.output().unwrap(),
             what,
+            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+            out,
         }
-    }
-
-    pub fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.out.stdout).into_owned()
-    }
-
-    pub fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.out.stderr).into_owned()
     }
 
     pub fn code(&self) -> i32 {
         self.out.status.code().unwrap_or(-1)
     }
 
-    /// Assert success and return stdout.
+    /// Assert exit 0 and return the run, for a look at both streams.
+    pub fn success(self) -> Run {
+        assert!(self.out.status.success(), "{self}");
+        self
+    }
+
+    /// Assert exit 0 and return stdout.
     pub fn ok(&self) -> String {
-        assert!(
-            self.out.status.success(),
-            "{} failed ({})\nstdout:\n{}\nstderr:\n{}",
-            self.what,
-            self.out.status,
-            self.stdout(),
-            self.stderr()
-        );
-        self.stdout()
+        assert!(self.out.status.success(), "{self}");
+        self.stdout.clone()
     }
 
     /// Assert the exit code and return stderr.
     pub fn fails(&self, code: i32) -> String {
-        assert_eq!(
-            self.code(),
-            code,
-            "{}\nstdout:\n{}\nstderr:\n{}",
-            self.what,
-            self.stdout(),
-            self.stderr()
-        );
-        self.stderr()
+        assert_eq!(self.code(), code, "{self}");
+        self.stderr.clone()
+    }
+}
+
+impl std::fmt::Display for Run {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} -> {}\n--- stdout\n{}--- stderr\n{}",
+            self.what, self.out.status, self.stdout, self.stderr
+        )
     }
 }

@@ -5,319 +5,22 @@
 //! Each test gets its own sandbox (HOME, XDG dirs, Git config, lease dir) and a PATH whose only
 //! `git-atlas` is the one just built, so the hooks call the binary under test.
 
-use std::collections::BTreeMap;
-use std::ffi::{OsStr, OsString};
+#[path = "../support/mod.rs"]
+mod support;
+
+use std::ffi::OsStr;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
-use md5::{Digest, Md5};
-
-const ENV: &str = "PORT=4100\nDATABASE_URL=postgresql://localhost:5532/app\n";
-
-// ---------------------------------------------------------------------------------------------
-// The sandbox
-
-struct Sandbox {
-    dir: tempfile::TempDir,
-}
-
-fn bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_git-atlas"))
-}
-
-/// The caller's PATH without any directory that holds a `git-atlas` (an installed copy must not
-/// stand in for the one under test).
-fn path_without_git_atlas() -> OsString {
-    let path = std::env::var_os("PATH").unwrap_or_default();
-    std::env::join_paths(std::env::split_paths(&path).filter(|d| !d.join("git-atlas").exists()))
-        .unwrap()
-}
-
-/// `dirs` first, then the PATH without git-atlas.
-fn path_with(dirs: &[&Path]) -> OsString {
-    let rest = path_without_git_atlas();
-    let all: Vec<PathBuf> = dirs
-        .iter()
-        .map(|d| d.to_path_buf())
-        .chain(std::env::split_paths(&rest))
-        .collect();
-    std::env::join_paths(all).unwrap()
-}
-
-/// The PATH the hooks normally see: the built binary's directory first.
-fn path_with_git_atlas() -> OsString {
-    path_with(&[bin().parent().unwrap()])
-}
-
-impl Sandbox {
-    fn new() -> Sandbox {
-        let dir = tempfile::tempdir().unwrap();
-        for d in ["home", "config", "data", "cache", "state", "leases"] {
-            fs::create_dir_all(dir.path().join(d)).unwrap();
-        }
-        fs::write(
-            dir.path().join("gitconfig"),
-            "[user]\n\tname = Hook Test\n\temail = hooks@example.com\n[init]\n\tdefaultBranch = main\n[advice]\n\tdetachedHead = false\n",
-        )
-        .unwrap();
-        Sandbox { dir }
-    }
-
-    fn root(&self) -> &Path {
-        self.dir.path()
-    }
-
-    fn at(&self, name: &str) -> PathBuf {
-        self.root().join(name)
-    }
-
-    /// `program` in `cwd` with nothing of the caller's environment but a PATH that finds the
-    /// built git-atlas first (no GIT_DIR, GIT_WORK_TREE, GIT_INDEX_FILE, no user config).
-    fn cmd(&self, program: impl AsRef<OsStr>, cwd: &Path) -> Command {
-        let mut c = Command::new(program);
-        c.current_dir(cwd)
-            .env_clear()
-            .env("PATH", path_with_git_atlas())
-            .env("HOME", self.at("home"))
-            .env("XDG_CONFIG_HOME", self.at("config"))
-            .env("XDG_DATA_HOME", self.at("data"))
-            .env("XDG_CACHE_HOME", self.at("cache"))
-            .env("XDG_STATE_HOME", self.at("state"))
-            .env("GIT_ATLAS_STATE_DIR", self.at("leases"))
-            .env("GIT_CONFIG_GLOBAL", self.at("gitconfig"))
-            .env("GIT_CONFIG_NOSYSTEM", "1")
-            .env("TZ", "UTC")
-            .env("LC_ALL", "C")
-            .env("GIT_AUTHOR_DATE", "2026-01-01T00:00:00Z")
-            .env("GIT_COMMITTER_DATE", "2026-01-01T00:00:00Z")
-            .stdin(Stdio::null());
-        c
-    }
-
-    fn git(&self, cwd: &Path, args: &[&str]) -> Run {
-        Run::of(self.cmd("git", cwd).args(args))
-    }
-
-    /// `git <args>` with PATH replaced.
-    fn git_path(&self, cwd: &Path, path: &OsStr, args: &[&str]) -> Run {
-        Run::of(self.cmd("git", cwd).env("PATH", path).args(args))
-    }
-
-    /// `git atlas <args>`, as a user types it.
-    fn atlas(&self, cwd: &Path, args: &[&str]) -> Run {
-        Run::of(self.cmd("git", cwd).arg("atlas").args(args))
-    }
-
-    fn commit(&self, cwd: &Path) -> Run {
-        self.git(cwd, &["commit", "-q", "--allow-empty", "-m", "x"])
-            .ok()
-    }
-
-    /// `root/name`: a repository with an untracked `.env` and one commit.
-    fn repo(&self, name: &str) -> PathBuf {
-        let dir = self.at(name);
-        fs::create_dir_all(&dir).unwrap();
-        self.git(&dir, &["init", "-q", "-b", "main"]).ok();
-        fs::write(dir.join(".env"), ENV).unwrap();
-        fs::write(dir.join(".gitignore"), ".env\n").unwrap();
-        fs::write(dir.join("README"), "sample\n").unwrap();
-        self.git(&dir, &["add", ".gitignore", "README"]).ok();
-        self.git(&dir, &["commit", "-q", "-m", "init"]).ok();
-        dir
-    }
-
-    /// A repository with the hooks installed.
-    fn installed(&self, name: &str) -> PathBuf {
-        let repo = self.repo(name);
-        let out = self.atlas(&repo, &["hooks", "install"]).ok();
-        assert!(out.stdout.contains("git-atlas on PATH: "), "{out}");
-        repo
-    }
-
-    /// A script named `git-atlas`, first on the returned PATH, that logs its arguments to the
-    /// returned file and then runs the real binary: counts spawns without timing anything.
-    fn spying_path(&self) -> (OsString, PathBuf) {
-        let dir = self.at("spy");
-        fs::create_dir_all(&dir).unwrap();
-        let log = self.at("spawns.log");
-        write_exec(
-            &dir.join("git-atlas"),
-            &format!(
-                "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
-                log.display(),
-                bin().display()
-            ),
-            0o755,
-        );
-        (path_with(&[&dir, bin().parent().unwrap()]), log)
-    }
-}
-
-struct Run {
-    what: String,
-    out: Output,
-    stdout: String,
-    stderr: String,
-}
-
-impl Run {
-    fn of(cmd: &mut Command) -> Run {
-        let what = format!("{cmd:?}");
-        let out = cmd.output().unwrap();
-        Run {
-            what,
-            stdout: String::from_utf8_lossy(&out.stdout).into_owned(),
-            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
-            out,
-        }
-    }
-
-    /// Assert exit 0.
-    fn ok(self) -> Run {
-        assert!(self.out.status.success(), "{self}");
-        self
-    }
-
-    /// The lines our hooks print.
-    fn atlas_lines(&self) -> Vec<&str> {
-        self.stderr
-            .lines()
-            .filter(|l| l.starts_with("git-atlas:"))
-            .collect()
-    }
-}
-
-impl std::fmt::Display for Run {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "{} -> {}\n--- stdout\n{}--- stderr\n{}",
-            self.what, self.out.status, self.stdout, self.stderr
-        )
-    }
-}
-
-// ---------------------------------------------------------------------------------------------
-// Reading the results
-
-fn write_exec(path: &Path, text: &str, mode: u32) {
-    fs::write(path, text).unwrap();
-    fs::set_permissions(path, fs::Permissions::from_mode(mode)).unwrap();
-}
-
-fn mode(path: &Path) -> u32 {
-    fs::metadata(path).unwrap().permissions().mode() & 0o7777
-}
-
-fn registry_path(repo: &Path) -> PathBuf {
-    repo.join(".git/worktree-registry/ports.json")
-}
-
-fn registry(repo: &Path) -> serde_json::Value {
-    serde_json::from_slice(&fs::read(registry_path(repo)).unwrap()).unwrap()
-}
-
-/// `service → port` of one worktree; empty when it has no entry.
-fn ports(repo: &Path, worktree: &str) -> BTreeMap<String, u64> {
-    registry(repo)["allocated_ports"][worktree]
-        .as_object()
-        .map(|m| {
-            m.iter()
-                .map(|(k, v)| (k.clone(), v.as_u64().unwrap()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Released means gone from both halves of the registry.
-fn assert_released(repo: &Path, worktree: &str, how: &str) {
-    let r = registry(repo);
-    assert!(
-        r["allocated_ports"].get(worktree).is_none() && r["worktrees"].get(worktree).is_none(),
-        "{how}: {worktree} still in the registry: {r:#}"
-    );
-}
-
-/// The seed's offset: 100 + the first two bytes of md5(name), big-endian, mod 900.
-fn offset(name: &str) -> u64 {
-    let d = Md5::digest(name.as_bytes());
-    100 + u64::from(u16::from_be_bytes([d[0], d[1]]) % 900)
-}
-
-/// The ports `ENV` gives a worktree named `name` under the offset strategy.
-fn expected_ports(name: &str) -> BTreeMap<String, u64> {
-    BTreeMap::from([
-        ("app".to_string(), 4100 + offset(name)),
-        ("database".to_string(), 5532 + offset(name)),
-    ])
-}
-
-/// Every file of a directory: name → (bytes, mode).
-fn snapshot(dir: &Path) -> BTreeMap<String, (Vec<u8>, u32)> {
-    fs::read_dir(dir)
-        .unwrap()
-        .map(|e| {
-            let p = e.unwrap().path();
-            let name = p.file_name().unwrap().to_string_lossy().into_owned();
-            (name, (fs::read(&p).unwrap(), mode(&p)))
-        })
-        .collect()
-}
-
-fn python3() -> String {
-    ["/usr/bin/python3", "/usr/local/bin/python3"]
-        .into_iter()
-        .find(|p| Path::new(p).exists())
-        .map_or_else(|| "/usr/bin/env python3".to_string(), str::to_string)
-}
-
-/// Existing `sh` hooks that announce every run on stderr (`@@ <hook> <args>`), so a run's
-/// stderr can be cut into one piece per hook run. Install keeps them and puts its lines first.
-fn announce_hook_runs(hooks_dir: &Path) {
-    for name in ["post-checkout", "reference-transaction"] {
-        write_exec(
-            &hooks_dir.join(name),
-            &format!("#!/bin/sh\necho \"@@ {name} $*\" >&2\n"),
-            0o755,
-        );
-    }
-}
-
-/// `(hook run, git-atlas lines it printed)` for every hook run of `run`, and the `git-atlas:`
-/// lines printed outside any hook run (by git-atlas itself).
-type HookRuns = (Vec<(String, Vec<String>)>, Vec<String>);
-
-fn hook_runs(run: &Run) -> HookRuns {
-    let mut runs = Vec::new();
-    let mut pending = Vec::new();
-    for line in run.stderr.lines() {
-        if let Some(hook) = line.strip_prefix("@@ ") {
-            runs.push((hook.to_string(), std::mem::take(&mut pending)));
-        } else if line.starts_with("git-atlas:") {
-            pending.push(line.to_string());
-        }
-    }
-    (runs, pending)
-}
-
-/// Each hook run printed at most one `git-atlas:` line; returns how many printed one.
-fn assert_at_most_one_line_per_hook_run(run: &Run) -> usize {
-    let (runs, outside) = hook_runs(run);
-    assert!(!runs.is_empty(), "no hook ran: {run}");
-    assert!(outside.is_empty(), "lines outside a hook run: {run}");
-    for (hook, lines) in &runs {
-        assert!(lines.len() <= 1, "{hook} printed {lines:#?}\n{run}");
-        if !hook.starts_with("reference-transaction committed")
-            && !hook.starts_with("post-checkout")
-        {
-            assert!(lines.is_empty(), "{hook} printed {lines:#?}\n{run}");
-        }
-    }
-    runs.iter().filter(|(_, l)| !l.is_empty()).count()
-}
+use support::hooks::{
+    announce_hook_runs, assert_at_most_one_line_per_hook_run, expected_ports, hook_runs, mode,
+    python3, snapshot, with_worktrees, write_exec, ENV,
+};
+use support::{
+    bin, offset, path_with_git_atlas, path_without_git_atlas, registry_path, Run, Sandbox,
+};
 
 // ---------------------------------------------------------------------------------------------
 // A plain `git worktree add` is as good as `git atlas add`
@@ -326,7 +29,7 @@ fn assert_at_most_one_line_per_hook_run(run: &Run) -> usize {
 fn plain_worktree_add_writes_what_git_atlas_add_writes() {
     let s = Sandbox::new();
     let repo = s.installed("app");
-    let run = s.git(&repo, &["worktree", "add", "../x"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../x"]).success();
     assert_eq!(
         run.atlas_lines(),
         [format!(
@@ -336,14 +39,14 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
         )],
         "{run}"
     );
-    assert_eq!(ports(&repo, "x"), expected_ports("x"));
-    assert_eq!(registry(&repo)["worktrees"]["x"]["offset"], offset("x"));
+    assert_eq!(s.ports_of(&repo, "x"), expected_ports("x"));
+    assert_eq!(s.registry(&repo)["worktrees"]["x"]["offset"], offset("x"));
     assert!(
-        registry(&repo)["worktrees"]["x"]
+        s.registry(&repo)["worktrees"]["x"]
             .get("pending_files")
             .is_none(),
         "{:#}",
-        registry(&repo)
+        s.registry(&repo)
     );
     let by_hook = fs::read_to_string(s.at("x/.env.local")).unwrap();
     assert!(
@@ -355,20 +58,17 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
         "{by_hook}"
     );
     // The generated file is ignored, so the new worktree is clean.
-    assert_eq!(
-        s.git(&s.at("x"), &["status", "--porcelain"]).ok().stdout,
-        ""
-    );
+    assert_eq!(s.git(&s.at("x"), &["status", "--porcelain"]).ok(), "");
 
     // The same name through `git atlas add`, in a twin sandbox (its own leases): same bytes.
     let twin = Sandbox::new();
-    let twin_repo = twin.repo("app");
+    let twin_repo = twin.repo("app", ENV);
     twin.atlas(&twin_repo, &["add", "../x"]).ok();
     assert_eq!(
         by_hook,
         fs::read_to_string(twin.at("x/.env.local")).unwrap()
     );
-    assert_eq!(ports(&twin_repo, "x"), ports(&repo, "x"));
+    assert_eq!(twin.ports_of(&twin_repo, "x"), s.ports_of(&repo, "x"));
 }
 
 #[test]
@@ -381,7 +81,7 @@ fn git_atlas_add_with_hooks_installed_does_the_work_once() {
             .env("PATH", &spy)
             .args(["atlas", "add", "../w"]),
     )
-    .ok();
+    .success();
     // The only git-atlas process was the one the user started: the hooks spawned nothing.
     assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
     assert!(run.atlas_lines().is_empty(), "{run}");
@@ -390,8 +90,8 @@ fn git_atlas_add_with_hooks_installed_does_the_work_once() {
         run.stdout.contains("Wrote .env.local") || run.stderr.contains("Wrote .env.local"),
         "{run}"
     );
-    assert_eq!(ports(&repo, "w"), expected_ports("w"));
-    assert!(registry(&repo)["worktrees"]["w"]
+    assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"));
+    assert!(s.registry(&repo)["worktrees"]["w"]
         .get("pending_files")
         .is_none());
     assert!(s.at("w/.env.local").is_file());
@@ -417,16 +117,16 @@ fn git_atlas_add_with_hooks_installed_does_the_work_once() {
 #[test]
 fn install_twice_is_a_no_op_and_status_says_installed() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     let hooks = repo.join(".git/hooks");
-    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    let status = s.atlas(&repo, &["hooks", "status"]).ok();
     assert!(
         status.contains("post-checkout          not installed")
             && status.contains("reference-transaction  not installed"),
         "{status}"
     );
 
-    let first = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    let first = s.atlas(&repo, &["hooks", "install"]).ok();
     assert_eq!(
         first.lines().filter(|l| l.ends_with(": installed")).count(),
         2,
@@ -442,7 +142,7 @@ fn install_twice_is_a_no_op_and_status_says_installed() {
     let before = snapshot(&hooks);
     let state_before = fs::read(repo.join(".git/worktree-registry/hook-state")).unwrap();
 
-    let second = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    let second = s.atlas(&repo, &["hooks", "install"]).ok();
     assert_eq!(second.matches(": already installed").count(), 2, "{second}");
     assert_eq!(snapshot(&hooks), before, "install twice changed the hooks");
     assert_eq!(
@@ -450,7 +150,7 @@ fn install_twice_is_a_no_op_and_status_says_installed() {
         state_before
     );
 
-    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    let status = s.atlas(&repo, &["hooks", "status"]).ok();
     let dir = fs::canonicalize(&hooks).unwrap();
     assert_eq!(
         status,
@@ -465,7 +165,7 @@ fn install_twice_is_a_no_op_and_status_says_installed() {
 #[test]
 fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     // Our own sh hooks announce each run; install keeps them and runs its lines first.
     announce_hook_runs(&repo.join(".git/hooks"));
     s.atlas(&repo, &["hooks", "install"]).ok();
@@ -476,7 +176,7 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
             .env("PATH", &bare)
             .args(["hooks", "status"]),
     )
-    .ok();
+    .success();
     assert!(
         status.stdout.contains("post-checkout          installed")
             && status
@@ -486,7 +186,9 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
     );
     assert!(!status.stdout.contains("git-atlas on PATH:"), "{status}");
 
-    let run = s.git_path(&repo, &bare, &["worktree", "add", "../np"]).ok();
+    let run = s
+        .git_path(&repo, &bare, &["worktree", "add", "../np"])
+        .success();
     let warned = assert_at_most_one_line_per_hook_run(&run);
     assert!(
         warned >= 2,
@@ -507,11 +209,11 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
     assert_eq!(post_checkout[0].1.len(), 1, "{run}");
     assert!(s.at("np/README").is_file(), "the checkout happened");
     assert!(!s.at("np/.env.local").exists());
-    assert!(ports(&repo, "np").is_empty());
+    assert!(s.ports_of(&repo, "np").is_empty());
 
     // Back on PATH, the next ref update catches up: allocated and files written.
     s.commit(&repo);
-    assert_eq!(ports(&repo, "np"), expected_ports("np"));
+    assert_eq!(s.ports_of(&repo, "np"), expected_ports("np"));
     assert!(s.at("np/.env.local").is_file());
 }
 
@@ -521,7 +223,7 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
 #[test]
 fn existing_hooks_are_chained_and_uninstall_restores_them() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     let hooks = repo.join(".git/hooks");
     let refs_log = s.at("refs.log");
     let sh = "#!/bin/sh\necho user-post-checkout-ran \"$3\"\nexit 0\n";
@@ -534,7 +236,7 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
     write_exec(&hooks.join("reference-transaction"), &py, 0o750);
     let before = snapshot(&hooks);
 
-    let out = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    let out = s.atlas(&repo, &["hooks", "install"]).ok();
     assert!(
         out.contains("post-checkout: added to the existing hook")
             && out.contains(
@@ -556,10 +258,10 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
     assert_eq!(mode(&hooks.join("post-checkout")), 0o755);
     fs::write(&refs_log, "").unwrap();
 
-    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).success();
     let all = format!("{}{}", run.stdout, run.stderr);
     assert!(all.contains("user-post-checkout-ran 1"), "{run}");
-    assert_eq!(ports(&repo, "w"), expected_ports("w"), "ours ran too");
+    assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"), "ours ran too");
     assert!(s.at("w/.env.local").is_file(), "ours ran too");
     let refs = fs::read_to_string(&refs_log).unwrap();
     assert!(
@@ -578,7 +280,7 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
     let refs = fs::read_to_string(&refs_log).unwrap();
     assert!(refs.contains(" refs/heads/main\n"), "{refs}");
 
-    let out = s.atlas(&repo, &["hooks", "uninstall"]).ok().stdout;
+    let out = s.atlas(&repo, &["hooks", "uninstall"]).ok();
     assert!(
         out.contains("post-checkout: removed; the rest of the hook is unchanged")
             && out.contains("reference-transaction: removed; the previous hook is back"),
@@ -589,7 +291,6 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
     assert_eq!(
         s.atlas(&repo, &["hooks", "uninstall"])
             .ok()
-            .stdout
             .matches(": not installed")
             .count(),
         2
@@ -600,7 +301,7 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
 #[test]
 fn husky_relative_hooks_path_round_trips_byte_for_byte() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     let husky = repo.join(".husky/_");
     fs::create_dir_all(&husky).unwrap();
     let original = "#!/usr/bin/env sh\n. \"$(dirname -- \"$0\")/h\"\n";
@@ -615,7 +316,7 @@ fn husky_relative_hooks_path_round_trips_byte_for_byte() {
     s.git(&repo, &["config", "core.hooksPath", ".husky/_"]).ok();
     let before = snapshot(&husky);
 
-    let out = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    let out = s.atlas(&repo, &["hooks", "install"]).ok();
     let dir = fs::canonicalize(&husky).unwrap();
     assert_eq!(
         out,
@@ -626,7 +327,7 @@ fn husky_relative_hooks_path_round_trips_byte_for_byte() {
         )
     );
     assert!(!repo.join(".git/hooks/post-checkout").exists());
-    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    let status = s.atlas(&repo, &["hooks", "status"]).ok();
     assert!(
         status.starts_with(&format!(
             "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  installed\n",
@@ -635,30 +336,24 @@ fn husky_relative_hooks_path_round_trips_byte_for_byte() {
         "{status}"
     );
 
-    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).success();
     assert!(run.stderr.contains("husky-ran post-checkout 1"), "{run}");
-    assert_eq!(ports(&repo, "w"), expected_ports("w"));
+    assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"));
     assert!(s.at("w/.env.local").is_file(), "{run}");
-    assert_eq!(
-        s.git(&s.at("w"), &["status", "--porcelain"]).ok().stdout,
-        ""
-    );
+    assert_eq!(s.git(&s.at("w"), &["status", "--porcelain"]).ok(), "");
 
-    let out = s.atlas(&repo, &["hooks", "uninstall"]).ok().stdout;
+    let out = s.atlas(&repo, &["hooks", "uninstall"]).ok();
     assert!(out.contains("post-checkout: removed; the rest"), "{out}");
     assert_eq!(snapshot(&husky), before, "uninstall restores byte for byte");
-    assert_eq!(s.git(&repo, &["status", "--porcelain"]).ok().stdout, "");
-    assert_eq!(
-        s.git(&s.at("w"), &["status", "--porcelain"]).ok().stdout,
-        ""
-    );
+    assert_eq!(s.git(&repo, &["status", "--porcelain"]).ok(), "");
+    assert_eq!(s.git(&s.at("w"), &["status", "--porcelain"]).ok(), "");
 }
 
 #[test]
 fn husky_hooks_path_with_a_worktree_already_there_is_installed_in_each() {
     // A relative core.hooksPath is resolved per worktree: each checkout has its own .husky/_.
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     let husky = repo.join(".husky/_");
     fs::create_dir_all(&husky).unwrap();
     write_exec(
@@ -673,13 +368,13 @@ fn husky_hooks_path_with_a_worktree_already_there_is_installed_in_each() {
     let early = s.at("early/.husky/_");
     let before = (snapshot(&husky), snapshot(&early));
 
-    let out = s.atlas(&repo, &["hooks", "install"]).ok().stdout;
+    let out = s.atlas(&repo, &["hooks", "install"]).ok();
     assert_eq!(
         out.matches(": added to the existing hook").count(),
         2,
         "{out}"
     );
-    assert_eq!(ports(&repo, "early"), expected_ports("early"));
+    assert_eq!(s.ports_of(&repo, "early"), expected_ports("early"));
     // A worktree added from the early one, through its own hooks.
     s.git(&s.at("early"), &["worktree", "add", "../late"]).ok();
     assert!(s.at("late/.env.local").is_file());
@@ -697,15 +392,15 @@ fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
     s.git(&repo, &["worktree", "add", "--no-checkout", "../nc"])
         .ok();
     assert_eq!(
-        ports(&repo, "nc"),
+        s.ports_of(&repo, "nc"),
         expected_ports("nc"),
         "allocated at once"
     );
-    assert_eq!(registry(&repo)["worktrees"]["nc"]["pending_files"], true);
+    assert_eq!(s.registry(&repo)["worktrees"]["nc"]["pending_files"], true);
     let nc = s.at("nc");
     assert!(!nc.join(".env.local").exists());
 
-    let run = s.git(&nc, &["checkout", "-f", "nc"]).ok();
+    let run = s.git(&nc, &["checkout", "-f", "nc"]).success();
     assert_eq!(
         run.atlas_lines(),
         [format!(
@@ -717,14 +412,14 @@ fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
     );
     assert!(nc.join(".env.local").is_file());
     assert!(
-        registry(&repo)["worktrees"]["nc"]
+        s.registry(&repo)["worktrees"]["nc"]
             .get("pending_files")
             .is_none(),
         "{:#}",
-        registry(&repo)
+        s.registry(&repo)
     );
-    assert_eq!(ports(&repo, "nc"), expected_ports("nc"), "same ports");
-    assert_eq!(s.git(&nc, &["status", "--porcelain"]).ok().stdout, "");
+    assert_eq!(s.ports_of(&repo, "nc"), expected_ports("nc"), "same ports");
+    assert_eq!(s.git(&nc, &["status", "--porcelain"]).ok(), "");
 }
 
 #[test]
@@ -742,39 +437,32 @@ fn no_checkout_worktree_filled_after_reset_hard() {
     assert!(
         nc.join(".env.local").is_file(),
         "{:#}",
-        registry(&repo)["worktrees"]["nc"]
+        s.registry(&repo)["worktrees"]["nc"]
     );
 }
 
 // ---------------------------------------------------------------------------------------------
 // Worktrees that go away without git-atlas
 
-/// An installed repository with linked worktrees `names`, added with plain Git.
-fn with_worktrees(s: &Sandbox, names: &[&str]) -> PathBuf {
-    let repo = s.installed("app");
-    for w in names {
-        s.git(&repo, &["worktree", "add", "-q", &format!("../{w}")])
-            .ok();
-        assert_eq!(ports(&repo, w), expected_ports(w));
-    }
-    repo
-}
-
 #[test]
 fn worktree_remove_is_released_at_the_next_commit() {
     let s = Sandbox::new();
     let repo = with_worktrees(&s, &["x", "keep"]);
-    let run = s.git(&repo, &["worktree", "remove", "../x"]).ok();
+    let run = s.git(&repo, &["worktree", "remove", "../x"]).success();
     assert!(run.atlas_lines().is_empty(), "remove runs no hook: {run}");
-    assert_eq!(ports(&repo, "x"), expected_ports("x"), "nothing ran yet");
+    assert_eq!(
+        s.ports_of(&repo, "x"),
+        expected_ports("x"),
+        "nothing ran yet"
+    );
     let run = s.commit(&repo);
     assert_eq!(
         run.atlas_lines(),
         ["git-atlas: released 2 port(s) of x: the worktree no longer exists"],
         "{run}"
     );
-    assert_released(&repo, "x", "git worktree remove");
-    assert_eq!(ports(&repo, "keep"), expected_ports("keep"));
+    s.assert_released(&repo, "x", "git worktree remove");
+    assert_eq!(s.ports_of(&repo, "keep"), expected_ports("keep"));
     let leases = fs::read_to_string(s.at("leases/leases.json")).unwrap();
     assert!(
         !leases.contains("\"x\"") && leases.contains("\"keep\""),
@@ -793,9 +481,9 @@ fn rm_rf_is_released_by_a_commit_in_another_linked_worktree() {
         ["git-atlas: released 2 port(s) of y: the worktree no longer exists"],
         "{run}"
     );
-    assert_released(&repo, "y", "rm -rf");
-    assert_eq!(ports(&repo, "other"), expected_ports("other"));
-    assert_eq!(ports(&repo, "main")["app"], 4100);
+    s.assert_released(&repo, "y", "rm -rf");
+    assert_eq!(s.ports_of(&repo, "other"), expected_ports("other"));
+    assert_eq!(s.ports_of(&repo, "main")["app"], 4100);
 }
 
 #[test]
@@ -806,15 +494,15 @@ fn prune_after_rm_rf_is_released_at_the_next_commit() {
     s.git(&repo, &["worktree", "prune"]).ok();
     assert!(!repo.join(".git/worktrees/p").exists());
     s.commit(&repo);
-    assert_released(&repo, "p", "git worktree prune");
-    assert_eq!(ports(&repo, "keep"), expected_ports("keep"));
+    s.assert_released(&repo, "p", "git worktree prune");
+    assert_eq!(s.ports_of(&repo, "keep"), expected_ports("keep"));
 }
 
 #[test]
 fn worktree_move_updates_the_path_and_keeps_the_ports() {
     let s = Sandbox::new();
     let repo = with_worktrees(&s, &["m"]);
-    let before = registry(&repo);
+    let before = s.registry(&repo);
     s.git(&repo, &["worktree", "move", "../m", "../m-moved"])
         .ok();
     let run = s.commit(&repo);
@@ -823,7 +511,7 @@ fn worktree_move_updates_the_path_and_keeps_the_ports() {
         ["git-atlas: m moved; its ports follow it"],
         "{run}"
     );
-    let after = registry(&repo);
+    let after = s.registry(&repo);
     assert_eq!(after["allocated_ports"], before["allocated_ports"]);
     assert_eq!(
         after["worktrees"]["m"]["path"],
@@ -844,7 +532,7 @@ fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
     let quiet = |dir: &Path, what: &str| {
         let run = s
             .git_path(dir, &spy, &["commit", "-q", "--allow-empty", "-m", what])
-            .ok();
+            .success();
         assert_eq!(run.stderr, "", "{run}");
     };
     for i in 0..5 {
@@ -887,7 +575,7 @@ fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
         &["commit", "-q", "--allow-empty", "-m", "after rm"],
     )
     .ok();
-    assert_released(&repo, "a", "rm -rf");
+    s.assert_released(&repo, "a", "rm -rf");
     assert_eq!(
         fs::read_to_string(&log).unwrap(),
         format!("{spawned}{spawned}")
@@ -939,7 +627,7 @@ fn fast_path_stays_quiet_with_unusual_worktree_paths() {
 #[test]
 fn non_utf8_worktree_path_never_breaks_hooks_or_commands() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     announce_hook_runs(&repo.join(".git/hooks"));
     s.atlas(&repo, &["hooks", "install"]).ok();
     let add = Run::of(
@@ -947,7 +635,7 @@ fn non_utf8_worktree_path_never_breaks_hooks_or_commands() {
             .args(["worktree", "add", "--detach"])
             .arg(Path::new("..").join(OsStr::from_bytes(b"caf\xe9"))),
     )
-    .ok();
+    .success();
     assert!(!add.stderr.contains("panicked"), "{add}");
     assert_at_most_one_line_per_hook_run(&add);
     let list = s.atlas(&repo, &["list"]);
@@ -1001,8 +689,8 @@ fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
     }
     let mut all: Vec<u64> = Vec::new();
     for n in names {
-        let p = ports(&repo, n);
-        assert_eq!(p.len(), 2, "{n}: {:#}", registry(&repo));
+        let p = s.ports_of(&repo, n);
+        assert_eq!(p.len(), 2, "{n}: {:#}", s.registry(&repo));
         let local = fs::read_to_string(s.at(n).join(".env.local")).unwrap();
         assert!(
             local.contains(&format!("PORT={}\n", p["app"])),
@@ -1010,7 +698,7 @@ fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
         );
         all.extend(p.values());
     }
-    all.extend(ports(&repo, "main").values());
+    all.extend(s.ports_of(&repo, "main").values());
     let n = all.len();
     all.sort();
     all.dedup();
@@ -1018,11 +706,11 @@ fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
         all.len(),
         n,
         "a port was handed out twice: {:#}",
-        registry(&repo)
+        s.registry(&repo)
     );
 
     // A branch switch with the worktrees unchanged prints nothing.
-    let run = s.git(&repo, &["switch", "-q", "-c", "topic"]).ok();
+    let run = s.git(&repo, &["switch", "-q", "-c", "topic"]).success();
     assert_eq!(run.stderr, "", "{run}");
 }
 
@@ -1032,13 +720,13 @@ fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
 #[test]
 fn corrupt_registry_never_breaks_worktree_add_or_commit() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     announce_hook_runs(&repo.join(".git/hooks"));
     s.atlas(&repo, &["hooks", "install"]).ok();
     let garbage = b"\x00\xff\xfegarbage {{{ \n";
     fs::write(registry_path(&repo), garbage).unwrap();
 
-    let add = s.git(&repo, &["worktree", "add", "../z"]).ok();
+    let add = s.git(&repo, &["worktree", "add", "../z"]).success();
     assert!(assert_at_most_one_line_per_hook_run(&add) >= 1, "{add}");
     assert!(s.at("z/README").is_file(), "the worktree is there");
     let commit = s.commit(&repo);
@@ -1067,7 +755,7 @@ fn missing_binary_never_breaks_git() {
     let bare = path_without_git_atlas();
     let add = s
         .git_path(&repo, &bare, &["worktree", "add", "../nobin"])
-        .ok();
+        .success();
     assert!(!add.atlas_lines().is_empty(), "{add}");
     s.git_path(&repo, &bare, &["commit", "-q", "--allow-empty", "-m", "x"])
         .ok();
@@ -1094,11 +782,11 @@ fn skip_switch_turns_the_hooks_off() {
             .env("GIT_ATLAS_SKIP_HOOKS", "1")
             .args(["worktree", "add", "../skipped"]),
     )
-    .ok();
+    .success();
     assert!(run.atlas_lines().is_empty(), "{run}");
     assert!(!run.stderr.contains("git-atlas"), "{run}");
-    assert!(ports(&repo, "skipped").is_empty());
-    assert!(registry(&repo)["worktrees"].get("skipped").is_none());
+    assert!(s.ports_of(&repo, "skipped").is_empty());
+    assert!(s.registry(&repo)["worktrees"].get("skipped").is_none());
     assert!(!s.at("skipped/.env.local").exists());
     Run::of(
         s.cmd("git", &repo)
@@ -1108,24 +796,24 @@ fn skip_switch_turns_the_hooks_off() {
     )
     .ok();
     assert!(!log.exists(), "{}", fs::read_to_string(&log).unwrap());
-    assert!(ports(&repo, "skipped").is_empty());
+    assert!(s.ports_of(&repo, "skipped").is_empty());
 
     // Without the switch, the next ref update is the backstop.
     s.commit(&repo);
-    assert_eq!(ports(&repo, "skipped"), expected_ports("skipped"));
+    assert_eq!(s.ports_of(&repo, "skipped"), expected_ports("skipped"));
     assert!(s.at("skipped/.env.local").is_file());
 }
 
 #[test]
 fn unreadable_env_never_breaks_git() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     announce_hook_runs(&repo.join(".git/hooks"));
     s.atlas(&repo, &["hooks", "install"]).ok();
     // A directory where .env should be: reading it fails even as root.
     fs::remove_file(repo.join(".env")).unwrap();
     fs::create_dir(repo.join(".env")).unwrap();
-    let add = s.git(&repo, &["worktree", "add", "../u"]).ok();
+    let add = s.git(&repo, &["worktree", "add", "../u"]).success();
     assert_at_most_one_line_per_hook_run(&add);
     let commit = s.commit(&repo);
     assert_at_most_one_line_per_hook_run(&commit);
@@ -1198,7 +886,7 @@ fn installed_hook_files_exit_0_whatever_the_environment() {
         }
     }
     // The registry of the real repository is untouched by all that.
-    assert_eq!(ports(&repo, "main")["app"], 4100);
+    assert_eq!(s.ports_of(&repo, "main")["app"], 4100);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1207,7 +895,7 @@ fn installed_hook_files_exit_0_whatever_the_environment() {
 #[test]
 fn symlinked_hook_survives_the_round_trip() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     fs::create_dir_all(repo.join("scripts")).unwrap();
     write_exec(
         &repo.join("scripts/post-checkout.sh"),
@@ -1217,7 +905,7 @@ fn symlinked_hook_survives_the_round_trip() {
     let link = repo.join(".git/hooks/post-checkout");
     std::os::unix::fs::symlink("../../scripts/post-checkout.sh", &link).unwrap();
     s.atlas(&repo, &["hooks", "install"]).ok();
-    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).success();
     assert!(run.stderr.contains("tracked-hook-ran"), "{run}");
     assert!(s.at("w/.env.local").is_file());
     s.atlas(&repo, &["hooks", "uninstall"]).ok();
@@ -1235,11 +923,11 @@ fn symlinked_hook_survives_the_round_trip() {
 #[test]
 fn non_executable_existing_hook_is_not_reported_as_installed() {
     let s = Sandbox::new();
-    let repo = s.repo("app");
+    let repo = s.repo("app", ENV);
     let hook = repo.join(".git/hooks/post-checkout");
     write_exec(&hook, "#!/bin/sh\necho disabled-by-its-owner\n", 0o644);
     s.atlas(&repo, &["hooks", "install"]).ok();
-    let status = s.atlas(&repo, &["hooks", "status"]).ok().stdout;
+    let status = s.atlas(&repo, &["hooks", "status"]).ok();
     let works = {
         s.git(&repo, &["worktree", "add", "-q", "../w"]).ok();
         s.at("w/.env.local").is_file()
@@ -1258,9 +946,9 @@ fn install_into_a_shared_hooks_dir_leaves_other_repositories_alone() {
     let mut config = fs::read_to_string(s.at("gitconfig")).unwrap();
     config.push_str(&format!("[core]\n\thooksPath = {}\n", shared.display()));
     fs::write(s.at("gitconfig"), config).unwrap();
-    let repo = s.repo("app");
-    let out = s.atlas(&repo, &["hooks", "install"]).ok();
-    let other = s.repo("other");
+    let repo = s.repo("app", ENV);
+    let out = s.atlas(&repo, &["hooks", "install"]).success();
+    let other = s.repo("other", ENV);
     s.commit(&other);
     s.git(&other, &["worktree", "add", "-q", "../other-wt"])
         .ok();
@@ -1280,7 +968,7 @@ fn hook_line_for_a_project_without_services_says_so() {
     let s = Sandbox::new();
     let repo = s.installed("app");
     fs::remove_file(repo.join(".env")).unwrap();
-    let run = s.git(&repo, &["worktree", "add", "../w"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).success();
     for line in run.atlas_lines() {
         assert!(
             !line.trim_end().ends_with("ports") && !line.contains("ports ;"),
