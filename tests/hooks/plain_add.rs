@@ -1,0 +1,218 @@
+//! A plain `git worktree add` is as good as `git atlas add`, and `git atlas add` with the hooks
+//! installed does the work once; `--no-checkout` worktrees; adds in parallel.
+
+use std::fs;
+use std::process::Stdio;
+
+use crate::support::hooks::{expected_ports, ENV};
+use crate::support::{offset, Run, Sandbox};
+
+#[test]
+fn plain_worktree_add_writes_what_git_atlas_add_writes() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let run = s.git(&repo, &["worktree", "add", "../x"]).success();
+    assert_eq!(
+        run.atlas_lines(),
+        [format!(
+            "git-atlas: x: ports app:{} database:{}; wrote .env.local",
+            4100 + offset("x"),
+            5532 + offset("x")
+        )],
+        "{run}"
+    );
+    assert_eq!(s.ports_of(&repo, "x"), expected_ports("x"));
+    assert_eq!(s.registry(&repo)["worktrees"]["x"]["offset"], offset("x"));
+    assert!(
+        s.registry(&repo)["worktrees"]["x"]
+            .get("pending_files")
+            .is_none(),
+        "{:#}",
+        s.registry(&repo)
+    );
+    let by_hook = fs::read_to_string(s.at("x/.env.local")).unwrap();
+    assert!(
+        by_hook.contains(&format!(
+            "PORT={}\nDATABASE_URL=postgresql://localhost:{}/app_x\n",
+            4100 + offset("x"),
+            5532 + offset("x")
+        )),
+        "{by_hook}"
+    );
+    // The generated file is ignored, so the new worktree is clean.
+    assert_eq!(s.git(&s.at("x"), &["status", "--porcelain"]).ok(), "");
+
+    // The same name through `git atlas add`, in a twin sandbox (its own leases): same bytes.
+    let twin = Sandbox::new();
+    let twin_repo = twin.repo("app", ENV);
+    twin.atlas(&twin_repo, &["add", "../x"]).ok();
+    assert_eq!(
+        by_hook,
+        fs::read_to_string(twin.at("x/.env.local")).unwrap()
+    );
+    assert_eq!(twin.ports_of(&twin_repo, "x"), s.ports_of(&repo, "x"));
+}
+
+#[test]
+fn git_atlas_add_with_hooks_installed_does_the_work_once() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let (spy, log) = s.spying_path();
+    let run = Run::of(
+        s.cmd("git", &repo)
+            .env("PATH", &spy)
+            .args(["atlas", "add", "../w"]),
+    )
+    .success();
+    // The only git-atlas process was the one the user started: the hooks spawned nothing.
+    assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
+    assert!(run.atlas_lines().is_empty(), "{run}");
+    assert!(!run.stderr.contains("w: ports"), "{run}");
+    assert!(
+        run.stdout.contains("Wrote .env.local") || run.stderr.contains("Wrote .env.local"),
+        "{run}"
+    );
+    assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"));
+    assert!(s.registry(&repo)["worktrees"]["w"]
+        .get("pending_files")
+        .is_none());
+    assert!(s.at("w/.env.local").is_file());
+    // And `add` left the fingerprint current: the next commits spawn nothing either.
+    s.git_path(
+        &repo,
+        &spy,
+        &["commit", "-q", "--allow-empty", "-m", "after add"],
+    )
+    .ok();
+    s.git_path(
+        &s.at("w"),
+        &spy,
+        &["commit", "-q", "--allow-empty", "-m", "in w"],
+    )
+    .ok();
+    assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
+}
+
+#[test]
+fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    s.git(&repo, &["worktree", "add", "--no-checkout", "../nc"])
+        .ok();
+    assert_eq!(
+        s.ports_of(&repo, "nc"),
+        expected_ports("nc"),
+        "allocated at once"
+    );
+    assert_eq!(s.registry(&repo)["worktrees"]["nc"]["pending_files"], true);
+    let nc = s.at("nc");
+    assert!(!nc.join(".env.local").exists());
+
+    let run = s.git(&nc, &["checkout", "-f", "nc"]).success();
+    assert_eq!(
+        run.atlas_lines(),
+        [format!(
+            "git-atlas: nc: ports app:{} database:{}; wrote .env.local",
+            4100 + offset("nc"),
+            5532 + offset("nc")
+        )],
+        "{run}"
+    );
+    assert!(nc.join(".env.local").is_file());
+    assert!(
+        s.registry(&repo)["worktrees"]["nc"]
+            .get("pending_files")
+            .is_none(),
+        "{:#}",
+        s.registry(&repo)
+    );
+    assert_eq!(s.ports_of(&repo, "nc"), expected_ports("nc"), "same ports");
+    assert_eq!(s.git(&nc, &["status", "--porcelain"]).ok(), "");
+}
+
+#[test]
+fn no_checkout_worktree_filled_after_reset_hard() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    s.git(&repo, &["worktree", "add", "--no-checkout", "../nc"])
+        .ok();
+    let nc = s.at("nc");
+    s.git(&nc, &["reset", "-q", "--hard"]).ok();
+    assert!(nc.join("README").is_file(), "the checkout happened");
+    // Any later ref update, or any git-atlas command, should write what is pending.
+    s.commit(&nc);
+    s.atlas(&repo, &["list"]).ok();
+    assert!(
+        nc.join(".env.local").is_file(),
+        "{:#}",
+        s.registry(&repo)["worktrees"]["nc"]
+    );
+}
+
+#[test]
+fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
+    // Four names with the same md5 offset, added at once with plain Git: the hooks take turns
+    // on the registry lock and hand out distinct ports.
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    let names = ["r5", "r904", "r967", "r1321"];
+    assert!(names.iter().all(|n| offset(n) == offset("r5")));
+    let children: Vec<_> = names
+        .iter()
+        .map(|n| {
+            s.cmd("git", &repo)
+                .args(["worktree", "add", "-q", &format!("../{n}")])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for child in children {
+        let out = child.wait_with_output().unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let mut all: Vec<u64> = Vec::new();
+    for n in names {
+        let p = s.ports_of(&repo, n);
+        assert_eq!(p.len(), 2, "{n}: {:#}", s.registry(&repo));
+        let local = fs::read_to_string(s.at(n).join(".env.local")).unwrap();
+        assert!(
+            local.contains(&format!("PORT={}\n", p["app"])),
+            "{n}: {local}"
+        );
+        all.extend(p.values());
+    }
+    all.extend(s.ports_of(&repo, "main").values());
+    let n = all.len();
+    all.sort();
+    all.dedup();
+    assert_eq!(
+        all.len(),
+        n,
+        "a port was handed out twice: {:#}",
+        s.registry(&repo)
+    );
+
+    // A branch switch with the worktrees unchanged prints nothing.
+    let run = s.git(&repo, &["switch", "-q", "-c", "topic"]).success();
+    assert_eq!(run.stderr, "", "{run}");
+}
+
+#[test]
+fn hook_line_for_a_project_without_services_says_so() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    fs::remove_file(repo.join(".env")).unwrap();
+    let run = s.git(&repo, &["worktree", "add", "../w"]).success();
+    for line in run.atlas_lines() {
+        assert!(
+            !line.trim_end().ends_with("ports") && !line.contains("ports ;"),
+            "{line:?}"
+        );
+    }
+}
