@@ -35,6 +35,11 @@ pub enum Command {
     Ports(PortsArgs),
     /// Regenerate a worktree's env files (.env.local, .env.worktree) and docker-compose.yml.
     Env(EnvArgs),
+    /// Run a worktree's Docker Compose project: up, down, ps, regenerate its docker-compose.yml.
+    Docker(DockerArgs),
+    /// Run a program in a worktree with its generated values (.env.local, ports,
+    /// COMPOSE_PROJECT_NAME) in its environment: `git atlas exec -- docker compose up -d`.
+    Exec(ExecArgs),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
     Hooks(HooksArgs),
     /// Run by the hook shims: `git atlas hook <git-hook-name> [args…]`. Always exits 0.
@@ -107,6 +112,12 @@ pub struct AddArgs {
     /// Allocate ports but do not write env files or docker-compose.yml.
     #[arg(long)]
     pub no_env: bool,
+    /// Start the new worktree's Compose project (`docker compose up -d`) once its files are written.
+    #[arg(long, conflicts_with_all = ["no_docker", "no_env"])]
+    pub up: bool,
+    /// Skip everything Docker: no docker-compose.yml is written and nothing is started.
+    #[arg(long)]
+    pub no_docker: bool,
 }
 
 #[derive(Debug, Args)]
@@ -120,7 +131,8 @@ pub struct RemoveArgs {
     /// Remove even with uncommitted changes or untracked files, which are lost.
     #[arg(long, short)]
     pub force: bool,
-    /// Leave running the processes started in the worktree that listen on its ports.
+    /// Leave running what the worktree started: the processes listening on its ports and its
+    /// Compose project (otherwise brought down as `[docker] on_remove` says: `down -v` by default).
     #[arg(long)]
     pub keep_services: bool,
     /// Seconds to wait after SIGTERM before sending SIGKILL.
@@ -301,6 +313,63 @@ pub struct PortsListArgs {
 pub struct EnvArgs {
     /// The worktree (name, path or branch); default: the current one.
     pub worktree: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DockerArgs {
+    #[command(subcommand)]
+    pub command: DockerCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DockerCommand {
+    /// Start the worktree's project in the background (`docker compose up -d`).
+    Up(WorktreeArg),
+    /// Stop and remove the worktree's containers and networks (`docker compose down`).
+    Down(DockerDownArgs),
+    /// Show the containers of the worktree's project, or of every worktree: name, ports, state.
+    Ps(DockerPsArgs),
+    /// Render docker-compose.yml again from docker-compose.worktree.template.yml.
+    Regenerate(WorktreeArg),
+}
+
+#[derive(Debug, Args)]
+pub struct WorktreeArg {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct DockerDownArgs {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
+    /// Also remove the project's named volumes, with their data (`down -v`).
+    #[arg(long, short)]
+    pub volumes: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DockerPsArgs {
+    /// The worktree (name, path or branch); default: every worktree.
+    pub worktree: Option<String>,
+    /// Print JSON: an array of containers (see the README for the fields).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ExecArgs {
+    /// The worktree to run in (name, path or branch); default: the current one.
+    #[arg(long, short, value_name = "WORKTREE")]
+    pub worktree: Option<String>,
+    /// The program and its arguments (after `--`); run directly, never through a shell.
+    #[arg(
+        required = true,
+        trailing_var_arg = true,
+        allow_hyphen_values = true,
+        value_name = "COMMAND"
+    )]
+    pub command: Vec<OsString>,
 }
 
 #[cfg(test)]

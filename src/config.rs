@@ -28,6 +28,26 @@ pub struct Config {
     pub templates: TemplatesConfig,
     #[serde(default)]
     pub port_conflict_resolution: ResolutionConfig,
+    #[serde(default)]
+    pub docker: DockerConfig,
+}
+
+/// `[docker]`: what happens to a worktree's Compose project when the worktree goes.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DockerConfig {
+    #[serde(default)]
+    pub on_remove: OnRemove,
+}
+
+/// `down-volumes` (default, as the seed's `down -v`), `down` (keep named volumes), `keep`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum OnRemove {
+    #[default]
+    DownVolumes,
+    Down,
+    Keep,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]

@@ -12,6 +12,8 @@ pub enum Kind {
     Usage,
     /// Whoever read our output went away (`git atlas list | head -1`): end quietly.
     BrokenPipe,
+    /// A program we ran for the user (`git atlas exec`) ended with this code: pass it on quietly.
+    Exit(u8),
 }
 
 #[derive(Debug)]
@@ -56,6 +58,16 @@ impl Error {
             Kind::Failed => 1,
             Kind::Usage => 2,
             Kind::BrokenPipe => 0,
+            Kind::Exit(code) => i32::from(code),
+        }
+    }
+
+    /// End with `code` and say nothing more: the program we ran has spoken.
+    pub fn exit(code: u8) -> Self {
+        Error {
+            kind: Kind::Exit(code),
+            message: String::new(),
+            hints: Vec::new(),
         }
     }
 }

@@ -22,6 +22,9 @@ fn main() -> ExitCode {
     match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) if e.kind == git_atlas::error::Kind::BrokenPipe => ExitCode::SUCCESS,
+        Err(e) if matches!(e.kind, git_atlas::error::Kind::Exit(_)) && e.message.is_empty() => {
+            ExitCode::from(e.exit_code() as u8)
+        }
         Err(e) => {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "error: {e}");

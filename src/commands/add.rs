@@ -22,7 +22,8 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
     }
 
     // Configuration and .env mistakes fail here, before Git creates anything.
-    ws.inputs(&ws.here())?;
+    let here = ws.here();
+    ws.check_templates(&here, &ws.inputs(&here)?)?;
 
     let mut git_args: Vec<OsString> = vec!["worktree".into(), "add".into()];
     for (flag, value) in [("-b", &args.branch), ("-B", &args.force_branch)] {
@@ -61,9 +62,32 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
             "Skipped env files (--no-env); write them later with `git atlas env {}`",
             wt.name
         )?;
+    } else if args.no_docker {
+        let written = ws.generate_without_compose(wt)?;
+        write_written(out, &written, &wt.path)?;
     } else {
         let written = ws.generate(wt)?;
         write_written(out, &written, &wt.path)?;
+    }
+    if args.up {
+        // The worktree exists and has its files: a Docker problem is reported, not fatal.
+        out.flush()?;
+        match ws.docker_up(wt) {
+            Ok(project) => writeln!(out, "Started Compose project {project}")?,
+            Err(crate::docker::Failure::Absent(a)) => {
+                eprintln!("git-atlas: skipped `docker compose up`: {a}")
+            }
+            Err(e) => {
+                return Err(Error::failed(format!(
+                    "{} was created, but its Compose project did not start: {e}",
+                    wt.name
+                ))
+                .hint(format!(
+                    "fix it, then run `git atlas docker up {}`",
+                    wt.name
+                )))
+            }
+        }
     }
     Ok(())
 }

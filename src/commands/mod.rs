@@ -9,7 +9,9 @@ use crate::error::{IoContext, Result};
 use crate::workspace::Report;
 
 mod add;
+mod docker;
 mod env;
+mod exec;
 mod hook;
 mod hooks;
 mod list;
@@ -24,6 +26,11 @@ pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
         Command::List(args) => list::run(args, out),
         Command::Ports(args) => ports::run(args, out),
         Command::Env(args) => env::run(args, out),
+        Command::Docker(args) => docker::run(args, out),
+        Command::Exec(args) => {
+            out.flush()?;
+            exec::run(args)
+        }
         Command::Hooks(args) => hooks::run(args, out),
         Command::Hook(args) => {
             hook::run(args);

@@ -66,6 +66,15 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     let mut failures = Vec::new();
     let grace = std::time::Duration::from_secs_f64(args_in.grace.clamp(0.0, 600.0));
     for wt in targets {
+        // Compose first: its containers' ports are then free, and the compose file is still there.
+        match ws.docker_teardown(wt, args_in.keep_services) {
+            Ok(Some(line)) => writeln!(out, "{line}")?,
+            Ok(None) => {}
+            Err(crate::docker::Failure::Absent(a)) => {
+                eprintln!("git-atlas: skipped Docker for {}: {a}", wt.name)
+            }
+            Err(e) => eprintln!("git-atlas: warning: {}: {e}", wt.name),
+        }
         if !args_in.keep_services && wt.exists() {
             stop_services(&ws, &worktrees, wt, grace, out)?;
         }
@@ -116,6 +125,12 @@ fn stop_services(
     let mut ours: Vec<(u32, String)> = Vec::new();
     for l in ws.listening(&ports, worktrees) {
         match (l.pid, l.worktree.as_deref() == Some(wt.name.as_str())) {
+            // A container's port belongs to its Compose project, which `[docker] on_remove` governs.
+            _ if l.container.is_some() => eprintln!(
+                "git-atlas: note: left {} running on port {}: Compose manages it",
+                l.describe(),
+                l.port
+            ),
             (Some(pid), true) => {
                 if !ours.iter().any(|(p, _)| *p == pid) {
                     ours.push((pid, l.command.clone().unwrap_or_default()));

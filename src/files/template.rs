@@ -17,6 +17,27 @@ impl fmt::Display for TemplateError {
     }
 }
 
+/// The names of the `${NAME}` placeholders in `template`, in order of first use (`$${…}` is not one).
+pub fn placeholders(template: &str) -> Vec<String> {
+    let names = std::cell::RefCell::new(Vec::<String>::new());
+    let _ = render(template, |name| {
+        let mut names = names.borrow_mut();
+        if !names.iter().any(|n| n == name) {
+            names.push(name.to_string());
+        }
+        Some(String::new())
+    });
+    names.into_inner()
+}
+
+/// The line (1-based) where the placeholder `${name}` is first used.
+pub fn line_of(template: &str, name: &str) -> Option<usize> {
+    match render(template, |n| (n != name).then(String::new)) {
+        Err(e) if e.message.contains(&format!("${{{name}}}")) => Some(e.line),
+        _ => None,
+    }
+}
+
 pub fn render(
     template: &str,
     lookup: impl Fn(&str) -> Option<String>,

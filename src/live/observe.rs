@@ -12,13 +12,19 @@ pub struct Listening {
     pub port: u16,
     pub pid: Option<u32>,
     pub command: Option<String>,
-    /// The worktree the process was started in (its working directory is inside it).
+    /// The worktree the process was started in (its working directory is inside it), or whose
+    /// Compose project owns the container publishing the port.
     pub worktree: Option<String>,
+    /// The Compose container publishing this port (the listener is Docker's proxy).
+    pub container: Option<String>,
 }
 
 impl Listening {
     /// `pid 4242 (python3 -m http.server 3828)`, or what we can say without a pid.
     pub fn describe(&self) -> String {
+        if let Some(name) = &self.container {
+            return format!("container {name}");
+        }
         match (self.pid, &self.command) {
             (Some(pid), Some(cmd)) => format!("pid {pid} ({cmd})"),
             (Some(pid), None) => format!("pid {pid}"),
@@ -45,6 +51,7 @@ pub fn listening_on(ports: &[u16], worktrees: &[Worktree]) -> Vec<Listening> {
             pid: l.pid,
             command: l.command,
             worktree,
+            container: None,
         });
     }
     for &port in ports {
@@ -54,6 +61,7 @@ pub fn listening_on(ports: &[u16], worktrees: &[Worktree]) -> Vec<Listening> {
                 pid: None,
                 command: None,
                 worktree: None,
+                container: None,
             });
         }
     }

@@ -30,6 +30,21 @@ pub struct Registry {
     /// Ports never to hand out, with the reason given.
     #[serde(default)]
     pub unavailable_ports: BTreeMap<u16, String>,
+    /// Compose projects of this repository's worktrees, by project name: what to tear down
+    /// when a worktree goes without `git atlas remove`. An entry outlives its worktree's ports
+    /// until its containers, networks and volumes are gone.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub compose_projects: IndexMap<String, ComposeRecord>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ComposeRecord {
+    pub worktree: String,
+    /// Its containers and networks were removed while the worktree was missing; its volumes
+    /// wait until Git no longer lists the worktree.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub down: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -55,6 +70,7 @@ impl Default for Registry {
             allocated_ports: IndexMap::new(),
             worktrees: IndexMap::new(),
             unavailable_ports: BTreeMap::new(),
+            compose_projects: IndexMap::new(),
         }
     }
 }

@@ -5,6 +5,7 @@ use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::files::dburl::{self, ConnUrl};
 use crate::files::dotenv::DotEnv;
+use crate::files::template;
 use crate::ports::alloc::Need;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,6 +171,59 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
     Ok(services)
 }
 
+/// Add the services that template placeholders `${ALLOCATED_<NAME>_PORT}` name and nothing else
+/// declares: the seed's web, db, test, debug and api, with their default ranges (the base port is
+/// the range's start). `templates` holds each template's file name and text. Any other name is
+/// an error naming the file and line, and saying how to declare it.
+pub fn declare_from_templates(
+    services: &mut Vec<Service>,
+    templates: &[(String, String)],
+) -> Result<()> {
+    for (file, text) in templates {
+        for name in template::placeholders(text) {
+            let Some(stem) = name
+                .strip_prefix("ALLOCATED_")
+                .and_then(|n| n.strip_suffix("_PORT"))
+                .filter(|n| !n.is_empty())
+            else {
+                continue;
+            };
+            if services.iter().any(|s| s.placeholder() == name) {
+                continue;
+            }
+            let key = service_key(stem);
+            let Some(&(_, lo, hi)) = DEFAULT_RANGES.iter().find(|(n, _, _)| *n == key) else {
+                let line = template::line_of(text, &name).unwrap_or(1);
+                let defaults: Vec<&str> = DEFAULT_RANGES.iter().map(|(n, _, _)| *n).collect();
+                let known: Vec<String> = services
+                    .iter()
+                    .map(|s| format!("${{{}}}", s.placeholder()))
+                    .collect();
+                let mut err = Error::usage(format!(
+                    "{file}:{line}: unknown placeholder ${{{name}}}: no service '{key}' in .atlas.toml or .env, and only {} have defaults",
+                    defaults.join(", ")
+                ))
+                .hint(format!(
+                    "declare it in .atlas.toml:\n  [services.{key}]\n  port = 4000\n  range = \"4000-4099\""
+                ));
+                if !known.is_empty() {
+                    err = err.hint(format!("known port placeholders: {}", known.join(", ")));
+                }
+                return Err(err);
+            };
+            services.push(Service {
+                label: label_for_stem(&stem.to_ascii_uppercase()),
+                key,
+                base: lo,
+                range: (lo, hi),
+                vars: Vec::new(),
+                urls: Vec::new(),
+            });
+        }
+    }
+    Ok(())
+}
+
 fn default_range(key: &str, base: u16) -> (u16, u16) {
     DEFAULT_RANGES
         .iter()
@@ -284,6 +338,61 @@ pub fn label_for_stem(stem: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn seed_placeholders_declare_web_db_test_with_default_ranges() {
+        let mut services = Vec::new();
+        let text = "p: ${ALLOCATED_WEB_PORT}\nq: ${ALLOCATED_DB_PORT} $${ALLOCATED_X_PORT}\nr: ${ALLOCATED_TEST_PORT} ${WORKTREE_NAME}\n";
+        declare_from_templates(&mut services, &[("t".into(), text.into())]).unwrap();
+        let got: Vec<(&str, u16, (u16, u16))> = services
+            .iter()
+            .map(|s| (s.key.as_str(), s.base, s.range))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("web", 8080, (8080, 8099)),
+                ("db", 5432, (5432, 5439)),
+                ("test", 9000, (9000, 9099))
+            ]
+        );
+    }
+
+    #[test]
+    fn a_declared_service_wins_and_an_unknown_name_is_an_error_with_its_line() {
+        let mut services = vec![Service {
+            key: "web".into(),
+            label: "Web".into(),
+            base: 3000,
+            range: (3000, 3099),
+            vars: vec![],
+            urls: vec![],
+        }];
+        declare_from_templates(
+            &mut services,
+            &[("t".into(), "${ALLOCATED_WEB_PORT}".into())],
+        )
+        .unwrap();
+        assert_eq!(services.len(), 1);
+        let err = declare_from_templates(
+            &mut services,
+            &[("f.yml".into(), "a\nb: ${ALLOCATED_MY_THING_PORT}\n".into())],
+        )
+        .unwrap_err();
+        assert!(
+            err.message.starts_with(
+                "f.yml:2: unknown placeholder ${ALLOCATED_MY_THING_PORT}: no service 'my_thing'"
+            ),
+            "{}",
+            err.message
+        );
+        assert!(
+            err.hints[0].contains("[services.my_thing]"),
+            "{:?}",
+            err.hints
+        );
+    }
+
     use super::*;
 
     fn detect_env(text: &str) -> Vec<Service> {

@@ -13,9 +13,31 @@ use crate::ports::leases::{LeaseFile, Leases};
 use super::Workspace;
 
 impl Workspace {
-    /// Everything listening on `ports`, attributed to `worktrees`.
+    /// Everything listening on `ports`, attributed to `worktrees`: a process by its working
+    /// directory, a port a Compose container publishes by the container's project. Docker is
+    /// asked only when some listener has no worktree (Docker's proxy runs in `/`).
     pub fn listening(&self, ports: &[u16], worktrees: &[Worktree]) -> Vec<Listening> {
-        observe::listening_on(ports, worktrees)
+        let mut found = observe::listening_on(ports, worktrees);
+        if found.iter().all(|l| l.worktree.is_some()) || which::which("docker").is_err() {
+            return found;
+        }
+        let Ok(containers) = self.containers(worktrees, None) else {
+            return found;
+        };
+        for l in found.iter_mut().filter(|l| l.worktree.is_none()) {
+            let running = containers
+                .iter()
+                .find(|(_, c)| c.state == "running" && c.host_ports().contains(&l.port));
+            if let Some((worktree, c)) = running {
+                l.worktree = Some(worktree.clone());
+                l.container = Some(c.name.clone());
+            }
+        }
+        // Docker's proxy listens once per address family: one container, one line.
+        found.dedup_by(|a, b| {
+            a.port == b.port && a.container.is_some() && a.container == b.container
+        });
+        found
     }
 
     /// Is `port` bound by any process right now?

@@ -20,6 +20,8 @@ use crate::ports::leases::{LeaseFile, Leases};
 use crate::ports::registry::{Ports, Registry, RegistryFile, WorktreeRecord};
 use crate::ports::services::{self, Service};
 
+mod docker;
+mod exec;
 mod live;
 pub mod shims;
 mod worktrees;
@@ -48,6 +50,8 @@ pub struct Report {
     pub moved: Vec<String>,
     pub warnings: Vec<String>,
     pub failed: Vec<(String, Error)>,
+    /// What happened to the Compose projects of worktrees that went.
+    pub docker: Vec<String>,
 }
 
 /// A worktree's ports by service, and its offset when it has one.
@@ -120,13 +124,51 @@ impl Workspace {
         let env_name = env_path
             .as_deref()
             .map_or_else(|| config.env.source.clone(), |p| p.display().to_string());
-        let services = services::detect(&config, env.as_ref(), &env_name)?;
+        let mut services = services::detect(&config, env.as_ref(), &env_name)?;
+        let mut templates = Vec::new();
+        for name in [&config.templates.env, &config.templates.compose] {
+            if let Some(path) = generate::find_input(worktree, main.as_deref(), name) {
+                let text =
+                    std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+                templates.push((path.display().to_string(), text));
+            }
+        }
+        services::declare_from_templates(&mut services, &templates)?;
         Ok(Inputs {
             config,
             env_path,
             env,
             services,
         })
+    }
+
+    /// Render the templates that apply in `dir` with stand-in values, so that a template mistake
+    /// fails before `git worktree add` creates anything.
+    pub fn check_templates(&self, dir: &Path, inputs: &Inputs) -> Result<()> {
+        let ports: IndexMap<String, u16> = inputs
+            .services
+            .iter()
+            .map(|s| (s.key.clone(), s.base))
+            .collect();
+        let offset = match inputs.config.strategy() {
+            Strategy::Offset { min, .. } => Some(min),
+            Strategy::Range => None,
+        };
+        let vars = WorktreeVars {
+            name: "check",
+            is_main: false,
+            offset,
+            ports: &ports,
+            compose_project: names::compose_project(&self.project_name(), "check"),
+        };
+        let main = self.repo.main_dir();
+        let cfg = &inputs.config.templates;
+        for template in [&cfg.env, &cfg.compose] {
+            if let Some(path) = generate::find_input(dir, main.as_deref(), template) {
+                generate::render_template(&path, &inputs.services, &vars)?;
+            }
+        }
+        Ok(())
     }
 
     /// Bring the registry in line with the worktrees Git knows.
@@ -137,7 +179,8 @@ impl Workspace {
     /// in between only costs one more reconcile.
     pub fn reconcile(&self) -> Result<Report> {
         let fingerprint = hooks::fingerprint(self.repo.common_dir());
-        let report = self.reconcile_registry()?;
+        let (mut report, orphans) = self.reconcile_registry()?;
+        self.teardown_orphans(orphans, &mut report);
         let state = hooks::state_path(self.repo.common_dir());
         let mut line = fingerprint;
         line.push(b'\n');
@@ -166,10 +209,23 @@ impl Workspace {
         })
     }
 
-    fn reconcile_registry(&self) -> Result<Report> {
+    fn reconcile_registry(&self) -> Result<(Report, Vec<docker::Orphan>)> {
         self.update(|reg, leases| {
             let worktrees = self.repo.worktrees()?;
             let mut report = Report::default();
+            let mut orphans = Vec::new();
+            for (project, rec) in &mut reg.compose_projects {
+                let listed = worktrees.iter().find(|w| w.name == rec.worktree);
+                match listed {
+                    Some(w) if !w.prunable => rec.down = false,
+                    Some(_) if rec.down => {}
+                    _ => orphans.push(docker::Orphan {
+                        project: project.clone(),
+                        worktree: rec.worktree.clone(),
+                        listed: listed.is_some(),
+                    }),
+                }
+            }
             // A linked worktree whose Git id is "main" would share the main worktree's entry.
             let clashing = worktrees.iter().filter(|w| w.name == MAIN && !w.is_main);
             for w in clashing {
@@ -221,7 +277,7 @@ impl Workspace {
                     Err(e) => report.failed.push((wt.name.clone(), e)),
                 }
             }
-            Ok(report)
+            Ok((report, orphans))
         })
     }
 
@@ -328,6 +384,15 @@ impl Workspace {
 
     /// Write the worktree's generated files from its allocation. Returns the files written.
     pub fn generate(&self, wt: &Worktree) -> Result<Vec<PathBuf>> {
+        self.generate_files(wt, true)
+    }
+
+    /// Like [`Workspace::generate`], leaving docker-compose.yml alone (`add --no-docker`).
+    pub fn generate_without_compose(&self, wt: &Worktree) -> Result<Vec<PathBuf>> {
+        self.generate_files(wt, false)
+    }
+
+    fn generate_files(&self, wt: &Worktree, compose: bool) -> Result<Vec<PathBuf>> {
         let reg = self.registry.read()?;
         let ports = reg
             .allocated_ports
@@ -356,10 +421,11 @@ impl Workspace {
             written.push(out);
         }
         let main = self.repo.main_dir();
-        for (template, output) in [
-            (&cfg.templates.env, &cfg.templates.env_output),
-            (&cfg.templates.compose, &cfg.templates.compose_output),
-        ] {
+        let mut templates = vec![(&cfg.templates.env, &cfg.templates.env_output)];
+        if compose {
+            templates.push((&cfg.templates.compose, &cfg.templates.compose_output));
+        }
+        for (template, output) in templates {
             if let Some(template) = generate::find_input(&wt.path, main.as_deref(), template) {
                 let out = wt.path.join(output);
                 generate::write_generated(
@@ -368,6 +434,9 @@ impl Workspace {
                 )?;
                 written.push(out);
             }
+        }
+        if written.contains(&wt.path.join(&cfg.templates.compose_output)) {
+            self.record_compose(wt)?;
         }
         if reg.worktrees.get(&wt.name).is_some_and(|r| r.pending_files) {
             self.registry.update(|reg| {
@@ -457,6 +526,7 @@ impl Report {
         for name in &self.moved {
             out.push(format!("{name} moved; its ports follow it"));
         }
+        out.extend(self.docker.iter().cloned());
         out.extend(self.warnings.iter().cloned());
         out
     }

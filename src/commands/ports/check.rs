@@ -32,6 +32,8 @@ struct Listener {
     pid: Option<u32>,
     command: Option<String>,
     worktree: Option<String>,
+    /// The Compose container publishing the port, when Docker's proxy is the listener.
+    container: Option<String>,
 }
 
 pub(super) fn run(args: PortsCheckArgs, out: &mut dyn Write) -> Result<()> {
@@ -76,6 +78,7 @@ pub(super) fn run(args: PortsCheckArgs, out: &mut dyn Write) -> Result<()> {
                     pid: l.pid,
                     command: l.command.clone(),
                     worktree: l.worktree.clone(),
+                    container: l.container.clone(),
                 })
                 .collect(),
         };
@@ -96,7 +99,10 @@ pub(super) fn run(args: PortsCheckArgs, out: &mut dyn Write) -> Result<()> {
         let from = l
             .worktree
             .as_ref()
-            .map(|w| format!(", started in worktree {w}"))
+            .map(|w| match l.container {
+                Some(_) => format!(", of worktree {w}"),
+                None => format!(", started in worktree {w}"),
+            })
             .unwrap_or_default();
         writeln!(out, "  listening: {}{from}", l.describe())?;
     }

@@ -67,15 +67,17 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
                 Some(owner) if owner == wt => {}
                 Some(owner) => add(
                     "in use",
-                    format!("{} started in worktree {owner}", l.describe()),
-                ),
-                None => add(
-                    "in use",
                     format!(
-                        "{}, not started in {wt} (a Docker container shows this way too)",
-                        l.describe()
+                        "{} {} worktree {owner}",
+                        l.describe(),
+                        if l.container.is_some() {
+                            "of"
+                        } else {
+                            "started in"
+                        }
                     ),
                 ),
+                None => add("in use", format!("{}, not started in {wt}", l.describe())),
             }
         }
     }

@@ -100,6 +100,24 @@ pub(super) fn cleanup(out: &mut dyn Write) -> Result<()> {
     for (name, err) in &report.failed {
         eprintln!("git-atlas: warning: {name}: {err}");
     }
+    if !report.docker.is_empty() {
+        writeln!(out, "\nDocker:")?;
+        for line in &report.docker {
+            writeln!(out, "  {line}")?;
+        }
+    }
+    let waiting = ws.volumes_waiting();
+    if !waiting.is_empty() {
+        writeln!(out, "\nVolumes kept while Git still lists their worktree (`git worktree prune` lets the next cleanup remove them):")?;
+        for (project, worktree, volumes) in &waiting {
+            let names = if volumes.is_empty() {
+                "none left".to_string()
+            } else {
+                volumes.join(", ")
+            };
+            writeln!(out, "  {project} ({worktree} is missing): {names}")?;
+        }
+    }
     writeln!(out, "\nCleanup complete: {total} ports released")?;
     Ok(())
 }

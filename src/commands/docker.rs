@@ -1,0 +1,147 @@
+//! `git atlas docker up | down | ps | regenerate`: a worktree's Compose project (seed:
+//! `docker-compose up -d`, `docker-compose ps`, `atlas docker regenerate`).
+
+use std::io::Write;
+
+use serde::Serialize;
+
+use super::{add, cwd, print_notes};
+use crate::cli::{DockerArgs, DockerCommand};
+use crate::commands::output;
+use crate::error::{Error, Result};
+use crate::git::repo::Worktree;
+use crate::workspace::Workspace;
+
+#[derive(Serialize)]
+struct ContainerJson<'a> {
+    worktree: &'a str,
+    project: &'a str,
+    service: &'a str,
+    name: &'a str,
+    state: &'a str,
+    status: &'a str,
+    /// Host ports the container publishes.
+    ports: Vec<u16>,
+    /// As Docker shows them: `8082->80/tcp`.
+    published: String,
+}
+
+pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
+    let cwd = cwd()?;
+    let ws = Workspace::discover(&cwd)?;
+    let worktrees = ws.repo.worktrees()?;
+    print_notes(&ws.reconcile()?);
+    let pick = |arg: &Option<String>| -> Result<&Worktree> {
+        match arg {
+            Some(a) => ws.resolve(&worktrees, a, &cwd),
+            None => ws.current(&worktrees),
+        }
+    };
+    match args.command {
+        DockerCommand::Up(a) => {
+            let wt = pick(&a.worktree)?;
+            let project = ws.docker_up(wt)?;
+            writeln!(out, "Started Compose project {project} for {}", wt.name)?;
+            ps(&ws, &worktrees, Some(wt), false, out)
+        }
+        DockerCommand::Down(a) => {
+            let wt = pick(&a.worktree)?;
+            ws.docker_down(wt, a.volumes)?;
+            writeln!(
+                out,
+                "Brought Compose project {} of {} down{}",
+                ws.compose_project(wt),
+                wt.name,
+                if a.volumes {
+                    " with its volumes"
+                } else {
+                    " (named volumes kept; --volumes removes them)"
+                }
+            )?;
+            Ok(())
+        }
+        DockerCommand::Ps(a) => {
+            let only = a
+                .worktree
+                .as_ref()
+                .map(|w| pick(&Some(w.clone())))
+                .transpose()?;
+            ps(&ws, &worktrees, only, a.json, out)
+        }
+        DockerCommand::Regenerate(a) => {
+            let wt = pick(&a.worktree)?;
+            print_notes(&ws.ensure(wt)?);
+            let written = ws.generate(wt)?;
+            let Some(file) = ws.compose_file(wt).filter(|f| written.contains(f)) else {
+                return Err(Error::failed(format!(
+                    "no compose template for {}: add docker-compose.worktree.template.yml (or set [templates] compose in .atlas.toml)",
+                    wt.name
+                )));
+            };
+            add::write_written(out, &written, &wt.path)?;
+            writeln!(
+                out,
+                "Compose project {}: run `git atlas docker up {}` (or `docker-compose up -d` in {}) to apply it",
+                ws.compose_project(wt),
+                wt.name,
+                file.parent().unwrap_or(&wt.path).display()
+            )?;
+            Ok(())
+        }
+    }
+}
+
+fn ps(
+    ws: &Workspace,
+    worktrees: &[Worktree],
+    only: Option<&Worktree>,
+    json: bool,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let containers = ws.containers(worktrees, only)?;
+    if json {
+        let list: Vec<ContainerJson> = containers
+            .iter()
+            .map(|(w, c)| ContainerJson {
+                worktree: w,
+                project: &c.project,
+                service: &c.service,
+                name: &c.name,
+                state: &c.state,
+                status: &c.status,
+                ports: c.host_ports(),
+                published: c.short_ports(),
+            })
+            .collect();
+        output::json(out, &list, true)?;
+        return Ok(());
+    }
+    if containers.is_empty() {
+        match only {
+            Some(wt) => writeln!(
+                out,
+                "No containers in Compose project {} ({})",
+                ws.compose_project(wt),
+                wt.name
+            )?,
+            None => writeln!(out, "No containers in any worktree's Compose project")?,
+        }
+        return Ok(());
+    }
+    let mut rows = vec![vec![
+        "WORKTREE".to_string(),
+        "NAME".into(),
+        "PORT".into(),
+        "STATE".into(),
+    ]];
+    for (w, c) in &containers {
+        rows.push(vec![
+            w.clone(),
+            c.name.clone(),
+            c.short_ports(),
+            c.status.clone(),
+        ]);
+    }
+    output::table(out, &rows)?;
+    Ok(())
+}

@@ -1,0 +1,23 @@
+//! `git atlas exec [-w <worktree>] -- <command>…`: run a program with the worktree's values.
+
+use super::{cwd, print_notes};
+use crate::cli::ExecArgs;
+use crate::error::Result;
+use crate::workspace::Workspace;
+
+pub fn run(args: ExecArgs) -> Result<()> {
+    let cwd = cwd()?;
+    let ws = Workspace::discover(&cwd)?;
+    let worktrees = ws.repo.worktrees()?;
+    print_notes(&ws.reconcile()?);
+    let (wt, dir) = match &args.worktree {
+        Some(arg) => {
+            let wt = ws.resolve(&worktrees, arg, &cwd)?;
+            (wt, wt.path.clone())
+        }
+        // In the current worktree, stay in the current directory (a subdirectory, say).
+        None => (ws.current(&worktrees)?, cwd.clone()),
+    };
+    let env = ws.exec_env(wt)?;
+    ws.exec(&args.command, &dir, &env)
+}

@@ -1,0 +1,104 @@
+//! Docker Compose itself: v2 (`docker compose`) when the docker CLI has the plugin, else v1
+//! (`docker-compose`, Debian 12's). The project name is always passed with `-p`, so it does not
+//! matter how the compose file spells it (v1 rejects a top-level `name:`).
+
+use std::path::{Path, PathBuf};
+
+use super::{clean, engine, Absent, Failure, Result};
+
+#[derive(Debug, Clone)]
+pub struct Compose {
+    program: PathBuf,
+    /// `docker compose` (v2) rather than `docker-compose` (v1).
+    plugin: bool,
+}
+
+/// A worktree's Compose project: its name, directory and compose file.
+#[derive(Debug, Clone)]
+pub struct Project<'a> {
+    pub name: &'a str,
+    pub dir: &'a Path,
+    pub file: &'a Path,
+}
+
+impl Compose {
+    /// Find Compose: `docker compose` if the plugin answers, else `docker-compose`.
+    pub fn find() -> Result<Compose> {
+        if let Ok(docker) = which::which("docker") {
+            let v2 = clean(duct::cmd(&docker, ["compose", "version"]))
+                .stdin_null()
+                .stdout_null()
+                .stderr_null()
+                .unchecked()
+                .run()
+                .is_ok_and(|o| o.status.success());
+            if v2 {
+                return Ok(Compose {
+                    program: docker,
+                    plugin: true,
+                });
+            }
+        }
+        match which::which("docker-compose") {
+            Ok(program) => Ok(Compose {
+                program,
+                plugin: false,
+            }),
+            Err(_) => Err(Failure::Absent(Absent::NotInstalled(
+                "Docker Compose (`docker compose` or `docker-compose`)",
+            ))),
+        }
+    }
+
+    /// `docker compose` or `docker-compose`, for messages.
+    pub fn name(&self) -> &'static str {
+        if self.plugin {
+            "docker compose"
+        } else {
+            "docker-compose"
+        }
+    }
+
+    /// The program and leading arguments that run Compose, e.g. for `git atlas exec`.
+    pub fn argv(&self) -> (PathBuf, Vec<&'static str>) {
+        let lead = if self.plugin { vec!["compose"] } else { vec![] };
+        (self.program.clone(), lead)
+    }
+
+    /// Run `<compose> -p NAME --project-directory DIR -f FILE <args>` with Compose's output on
+    /// our stderr, so the user sees its progress and its own error text. The daemon is asked
+    /// first, so that "Docker is not running" is one clear line rather than Compose's trace.
+    pub fn run(&self, project: &Project, args: &[&str]) -> Result<()> {
+        engine::ping().or_else(|f| match f {
+            // The docker CLI is optional for v1; Compose will say what it finds.
+            Failure::Absent(Absent::NotInstalled(_)) if !self.plugin => Ok(()),
+            f => Err(f),
+        })?;
+        let mut argv: Vec<std::ffi::OsString> = Vec::new();
+        if self.plugin {
+            argv.push("compose".into());
+        }
+        argv.extend(["-p".into(), project.name.into()]);
+        argv.extend(["--project-directory".into(), project.dir.into()]);
+        argv.extend(["-f".into(), project.file.into()]);
+        argv.extend(args.iter().map(Into::into));
+        // Compose's progress and its own error text go straight to the user's stderr.
+        let status = clean(duct::cmd(&self.program, argv))
+            .dir(project.dir)
+            .stdin_null()
+            .stdout_to_stderr()
+            .unchecked()
+            .run()
+            .map_err(|e| Failure::Failed(format!("could not run {}: {e}", self.name())))?
+            .status;
+        if status.success() {
+            return Ok(());
+        }
+        Err(Failure::Failed(format!(
+            "`{} {}` failed for project {} ({status}); its messages are above",
+            self.name(),
+            args.join(" "),
+            project.name,
+        )))
+    }
+}

@@ -1,0 +1,272 @@
+//! The Docker side of the facade: each worktree's Compose project (its name, its file, up, down,
+//! its containers), and the teardown of projects whose worktree went without `git atlas remove`.
+
+use std::path::PathBuf;
+
+use crate::config::OnRemove;
+use crate::docker::compose::{Compose, Project};
+use crate::docker::engine::{self, Container, Removed};
+use crate::docker::{self, Absent, Failure};
+use crate::error::Result;
+use crate::files::names;
+use crate::git::repo::Worktree;
+use crate::ports::registry::ComposeRecord;
+
+use super::{Report, Workspace};
+
+/// A Compose project whose worktree is gone (`listed` = false) or missing (prunable).
+#[derive(Debug, Clone)]
+pub struct Orphan {
+    pub project: String,
+    pub worktree: String,
+    /// Git still lists the worktree (its directory is missing): keep the volumes.
+    pub listed: bool,
+}
+
+impl Workspace {
+    /// `wt`'s Compose project name: `<repository>-<worktree>`, sanitised.
+    pub fn compose_project(&self, wt: &Worktree) -> String {
+        names::compose_project(&self.project_name(), &wt.name)
+    }
+
+    /// `wt`'s generated compose file, if it has one.
+    pub fn compose_file(&self, wt: &Worktree) -> Option<PathBuf> {
+        let output = self
+            .inputs(&wt.path)
+            .map(|i| i.config.templates.compose_output)
+            .unwrap_or_else(|_| crate::config::TemplatesConfig::default().compose_output);
+        Some(wt.path.join(output)).filter(|p| p.is_file())
+    }
+
+    /// What `.atlas.toml` says happens to a project when its worktree goes.
+    pub fn on_remove(&self) -> OnRemove {
+        self.inputs(&self.here())
+            .map(|i| i.config.docker.on_remove)
+            .unwrap_or_default()
+    }
+
+    /// Remember `wt`'s project, so that it is torn down when the worktree goes.
+    pub fn record_compose(&self, wt: &Worktree) -> Result<()> {
+        let project = self.compose_project(wt);
+        let known = |reg: &crate::ports::registry::Registry| {
+            reg.compose_projects
+                .get(&project)
+                .is_some_and(|r| r.worktree == wt.name && !r.down)
+        };
+        if known(&self.registry.read()?) {
+            return Ok(());
+        }
+        self.registry.update(|reg| {
+            reg.compose_projects.insert(
+                project.clone(),
+                ComposeRecord {
+                    worktree: wt.name.clone(),
+                    down: false,
+                },
+            );
+            Ok(())
+        })
+    }
+
+    /// Forget `wt`'s project: its resources are gone, or the user keeps them.
+    fn forget_compose(&self, project: &str) -> Result<()> {
+        if !self.registry.read()?.compose_projects.contains_key(project) {
+            return Ok(());
+        }
+        self.registry.update(|reg| {
+            reg.compose_projects.shift_remove(project);
+            Ok(())
+        })
+    }
+
+    /// `docker compose up -d` for `wt`'s generated compose file. Returns the project name.
+    pub fn docker_up(&self, wt: &Worktree) -> docker::Result<String> {
+        let project = self.compose_project(wt);
+        let file = self.compose_file(wt).ok_or_else(|| {
+            Failure::Failed(format!(
+                "{} has no docker-compose.yml to start: add docker-compose.worktree.template.yml to the repository, then run `git atlas docker regenerate {}`",
+                wt.name, wt.name
+            ))
+        })?;
+        let compose = Compose::find()?;
+        self.record_compose(wt)
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+        compose.run(
+            &Project {
+                name: &project,
+                dir: &wt.path,
+                file: &file,
+            },
+            &["up", "-d"],
+        )?;
+        Ok(project)
+    }
+
+    /// Bring `wt`'s project down (its containers and networks; with `volumes` its named
+    /// volumes too): Compose's `down` when the compose file is there, else by label.
+    pub fn docker_down(&self, wt: &Worktree, volumes: bool) -> docker::Result<Option<Removed>> {
+        let project = self.compose_project(wt);
+        let removed = match self.compose_file(wt) {
+            Some(file) => {
+                let compose = Compose::find()?;
+                let mut args = vec!["down", "--remove-orphans"];
+                if volumes {
+                    args.push("-v");
+                }
+                compose.run(
+                    &Project {
+                        name: &project,
+                        dir: &wt.path,
+                        file: &file,
+                    },
+                    &args,
+                )?;
+                None
+            }
+            None => Some(engine::remove_project(&project, volumes)?),
+        };
+        if volumes {
+            self.forget_compose(&project)
+                .map_err(|e| Failure::Failed(e.to_string()))?;
+        }
+        Ok(removed)
+    }
+
+    /// Before `git atlas remove` takes `wt` away: what `[docker] on_remove` says (`down -v` by
+    /// default), or nothing with `keep` (the project is forgotten, so no reconcile removes it
+    /// later). Returns a line for the user, or `None` when there was nothing to do.
+    pub fn docker_teardown(&self, wt: &Worktree, keep: bool) -> docker::Result<Option<String>> {
+        let project = self.compose_project(wt);
+        let recorded = self
+            .registry
+            .read()
+            .is_ok_and(|r| r.compose_projects.contains_key(&project));
+        if !recorded && self.compose_file(wt).is_none() {
+            return Ok(None);
+        }
+        let on_remove = if keep {
+            OnRemove::Keep
+        } else {
+            self.on_remove()
+        };
+        if on_remove == OnRemove::Keep {
+            let _ = self.forget_compose(&project);
+            return Ok(Some(format!(
+                "Left Compose project {project} as it is (its containers, networks and volumes stay)"
+            )));
+        }
+        let volumes = on_remove == OnRemove::DownVolumes;
+        self.docker_down(wt, volumes)?;
+        if !volumes {
+            let _ = self.forget_compose(&project);
+        }
+        Ok(Some(format!(
+            "Brought Compose project {project} down{}",
+            if volumes {
+                " with its volumes"
+            } else {
+                " (its named volumes stay: [docker] on_remove = \"down\")"
+            }
+        )))
+    }
+
+    /// Every Compose container of this repository's worktrees (or of `only`), with the name of
+    /// its worktree.
+    pub fn containers(
+        &self,
+        worktrees: &[Worktree],
+        only: Option<&Worktree>,
+    ) -> docker::Result<Vec<(String, Container)>> {
+        let reg = self
+            .registry
+            .read()
+            .map_err(|e| Failure::Failed(e.to_string()))?;
+        let mut projects: Vec<(String, String)> = worktrees
+            .iter()
+            .map(|w| (self.compose_project(w), w.name.clone()))
+            .collect();
+        for (project, rec) in &reg.compose_projects {
+            if !projects.iter().any(|(p, _)| p == project) {
+                projects.push((project.clone(), rec.worktree.clone()));
+            }
+        }
+        if let Some(wt) = only {
+            projects.retain(|(_, w)| *w == wt.name);
+        }
+        let project = match (only, projects.as_slice()) {
+            (Some(_), [(p, _)]) => Some(p.as_str()),
+            _ => None,
+        };
+        let mut out: Vec<(String, Container)> = engine::containers(project)?
+            .into_iter()
+            .filter_map(|c| {
+                let (_, w) = projects.iter().find(|(p, _)| *p == c.project)?;
+                Some((w.clone(), c))
+            })
+            .collect();
+        out.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
+        Ok(out)
+    }
+
+    /// Tear down the projects of worktrees that went without `git atlas remove`: containers and
+    /// networks at once (they hold ports), volumes only once Git no longer lists the worktree.
+    pub(super) fn teardown_orphans(&self, orphans: Vec<Orphan>, report: &mut Report) {
+        if orphans.is_empty() {
+            return;
+        }
+        let on_remove = self.on_remove();
+        for o in orphans {
+            let volumes = on_remove == OnRemove::DownVolumes && !o.listed;
+            let result = match on_remove {
+                OnRemove::Keep => Ok(Removed::default()),
+                _ => engine::remove_project(&o.project, volumes),
+            };
+            match result {
+                Ok(removed) => {
+                    if !removed.is_empty() {
+                        report.docker.push(format!(
+                            "removed {removed} of Compose project {}: worktree {} {}",
+                            o.project,
+                            o.worktree,
+                            if o.listed { "is missing" } else { "is gone" }
+                        ));
+                    }
+                    let _ = self.registry.update(|reg| {
+                        if o.listed && on_remove == OnRemove::DownVolumes {
+                            if let Some(r) = reg.compose_projects.get_mut(&o.project) {
+                                r.down = true;
+                            }
+                        } else {
+                            reg.compose_projects.shift_remove(&o.project);
+                        }
+                        Ok(())
+                    });
+                }
+                // Nothing can be running without Docker; try again at the next reconcile.
+                Err(Failure::Absent(Absent::NotInstalled(_))) => {}
+                Err(e) => report.docker.push(format!(
+                    "could not tear down Compose project {} of {}: {e}",
+                    o.project, o.worktree
+                )),
+            }
+        }
+    }
+
+    /// Projects whose volumes wait for `git worktree prune`, with their volume names.
+    pub fn volumes_waiting(&self) -> Vec<(String, String, Vec<String>)> {
+        let Ok(reg) = self.registry.read() else {
+            return Vec::new();
+        };
+        reg.compose_projects
+            .iter()
+            .filter(|(_, r)| r.down)
+            .map(|(p, r)| {
+                (
+                    p.clone(),
+                    r.worktree.clone(),
+                    engine::volumes(p).unwrap_or_default(),
+                )
+            })
+            .collect()
+    }
+}

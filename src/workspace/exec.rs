@@ -1,0 +1,84 @@
+//! Running a user's program in a worktree with the worktree's generated values in its
+//! environment (`git atlas exec`).
+
+use std::ffi::OsString;
+use std::path::Path;
+
+use crate::error::{Error, Result};
+use crate::files::dotenv::DotEnv;
+use crate::git::repo::Worktree;
+
+use super::Workspace;
+
+impl Workspace {
+    /// What `git atlas exec` adds to the environment: every variable of the worktree's
+    /// `.env.local`, then `WORKTREE_NAME`, `COMPOSE_PROJECT_NAME`, `PORT_OFFSET` (offset strategy)
+    /// and `ALLOCATED_<SERVICE>_PORT` for each port.
+    pub fn exec_env(&self, wt: &Worktree) -> Result<Vec<(String, String)>> {
+        let inputs = self.inputs(&wt.path)?;
+        let mut env: Vec<(String, String)> = Vec::new();
+        let local = wt.path.join(&inputs.config.env.output);
+        if let Ok(text) = std::fs::read_to_string(&local) {
+            let parsed = DotEnv::parse(&text).map_err(|e| {
+                Error::failed(format!("{}: {e}", local.display()))
+                    .hint(format!("run `git atlas env {}` to write it again", wt.name))
+            })?;
+            for var in parsed.vars() {
+                env.retain(|(k, _)| *k != var.key);
+                env.push((
+                    var.key.clone(),
+                    parsed.get(&var.key).unwrap_or_default().to_string(),
+                ));
+            }
+        }
+        let reg = self.registry.read()?;
+        let mut set = |k: String, v: String| {
+            env.retain(|(key, _)| *key != k);
+            env.push((k, v));
+        };
+        set("WORKTREE_NAME".into(), wt.name.clone());
+        set("COMPOSE_PROJECT_NAME".into(), self.compose_project(wt));
+        if let Some(offset) = reg.worktrees.get(&wt.name).and_then(|r| r.offset) {
+            set("PORT_OFFSET".into(), offset.to_string());
+        }
+        for (service, port) in reg.allocated_ports.get(&wt.name).into_iter().flatten() {
+            set(
+                format!("ALLOCATED_{}_PORT", service.to_ascii_uppercase()),
+                port.to_string(),
+            );
+        }
+        Ok(env)
+    }
+
+    /// Run `command` in `dir` with `env` added, no shell involved; its exit code becomes ours.
+    pub fn exec(&self, command: &[OsString], dir: &Path, env: &[(String, String)]) -> Result<()> {
+        let (program, args) = command
+            .split_first()
+            .ok_or_else(|| Error::usage("no command given: git atlas exec -- <command>…"))?;
+        let status = std::process::Command::new(program)
+            .args(args)
+            .current_dir(dir)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .status()
+            .map_err(|e| {
+                let code = if e.kind() == std::io::ErrorKind::NotFound {
+                    127
+                } else {
+                    126
+                };
+                let mut err =
+                    Error::failed(format!("could not run {}: {e}", program.to_string_lossy()));
+                err.kind = crate::error::Kind::Exit(code);
+                err
+            })?;
+        match status.code() {
+            Some(0) => Ok(()),
+            Some(code) => Err(Error::exit(u8::try_from(code).unwrap_or(1))),
+            None => {
+                use std::os::unix::process::ExitStatusExt;
+                let signal = status.signal().unwrap_or(0);
+                Err(Error::exit(128u8.saturating_add(signal as u8)))
+            }
+        }
+    }
+}
