@@ -18,11 +18,16 @@ impl Workspace {
         let inputs = self.inputs(&wt.path)?;
         let mut env: Vec<(String, String)> = Vec::new();
         let local = wt.path.join(&inputs.config.env.output);
-        if let Ok(text) = std::fs::read_to_string(&local) {
-            let parsed = DotEnv::parse(&text).map_err(|e| {
+        // The main worktree runs on `.env` itself; a linked one on its `.env.local`.
+        let parsed = match std::fs::read_to_string(&local) {
+            Ok(text) => Some(DotEnv::parse(&text).map_err(|e| {
                 Error::failed(format!("{}: {e}", local.display()))
                     .hint(format!("run `git atlas env {}` to write it again", wt.name))
-            })?;
+            })?),
+            Err(_) if wt.is_main => inputs.env,
+            Err(_) => None,
+        };
+        if let Some(parsed) = parsed {
             for var in parsed.vars() {
                 env.retain(|(k, _)| *k != var.key);
                 env.push((
