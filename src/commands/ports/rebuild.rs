@@ -18,6 +18,7 @@ pub(super) fn reset(out: &mut dyn Write) -> Result<()> {
         let mut fresh = Registry::default();
         if let Some(old) = old {
             fresh.unavailable_ports = old.unavailable_ports.clone();
+            fresh.compose_projects = old.compose_projects.clone();
         }
         Ok(fresh)
     })?;
@@ -73,6 +74,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         let mut fresh = Registry::default();
         if let Some(old) = old {
             fresh.unavailable_ports = old.unavailable_ports.clone();
+            fresh.compose_projects = old.compose_projects.clone();
         }
         for (wt, ports, offset, source) in &shown {
             let mut kept = IndexMap::new();
