@@ -19,6 +19,8 @@ pub struct Container {
     pub status: String,
     /// As Docker prints them: `0.0.0.0:8082->80/tcp, :::8082->80/tcp`.
     pub ports: String,
+    /// The project directory Compose ran in (`com.docker.compose.project.working_dir`).
+    pub working_dir: String,
 }
 
 impl Container {
@@ -102,7 +104,8 @@ pub fn ping() -> Result<()> {
 
 const FORMAT: &str = concat!(
     "{{.ID}}\t{{.Names}}\t{{.State}}\t{{.Status}}\t{{.Ports}}\t",
-    "{{.Label \"com.docker.compose.project\"}}\t{{.Label \"com.docker.compose.service\"}}"
+    "{{.Label \"com.docker.compose.project\"}}\t{{.Label \"com.docker.compose.service\"}}\t",
+    "{{.Label \"com.docker.compose.project.working_dir\"}}"
 );
 
 /// Every container Compose created (running or not), or those of `project`.
@@ -134,6 +137,7 @@ fn parse_line(line: &str) -> Option<Container> {
         ports: next()?,
         project: next()?,
         service: next().unwrap_or_default(),
+        working_dir: next().unwrap_or_default(),
     };
     Some(c)
 }
@@ -154,14 +158,20 @@ impl Removed {
 
 impl std::fmt::Display for Removed {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let mut parts = vec![
-            format!("{} container(s)", self.containers),
-            format!("{} network(s)", self.networks),
-        ];
-        if self.volumes > 0 {
-            parts.push(format!("{} volume(s)", self.volumes));
+        let parts: Vec<String> = [
+            (self.containers, "container"),
+            (self.networks, "network"),
+            (self.volumes, "volume"),
+        ]
+        .iter()
+        .filter(|(n, _)| *n > 0)
+        .map(|(n, what)| format!("{n} {what}(s)"))
+        .collect();
+        if parts.is_empty() {
+            f.write_str("nothing")
+        } else {
+            f.write_str(&parts.join(", "))
         }
-        f.write_str(&parts.join(", "))
     }
 }
 
@@ -250,6 +260,7 @@ mod tests {
             state: "running".into(),
             status: "Up".into(),
             ports: "0.0.0.0:8082->80/tcp, :::8082->80/tcp".into(),
+            working_dir: "/src/x".into(),
         };
         assert_eq!(c.short_ports(), "8082->80/tcp");
     }
@@ -257,9 +268,10 @@ mod tests {
     #[test]
     fn parse_line_reads_the_format() {
         let c = parse_line(
-            "abc\tmyapp-x_web_1\trunning\tUp 2 seconds\t0.0.0.0:8082->80/tcp\tmyapp-x\tweb",
+            "abc\tmyapp-x_web_1\trunning\tUp 2 seconds\t0.0.0.0:8082->80/tcp\tmyapp-x\tweb\t/src/x",
         )
         .unwrap();
+        assert_eq!(c.working_dir, "/src/x");
         assert_eq!(c.name, "myapp-x_web_1");
         assert_eq!(c.project, "myapp-x");
         assert_eq!(c.service, "web");

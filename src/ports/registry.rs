@@ -41,6 +41,10 @@ pub struct Registry {
 #[serde(deny_unknown_fields)]
 pub struct ComposeRecord {
     pub worktree: String,
+    /// The worktree's directory, which Compose labels the project's containers with: a
+    /// project of the same name run from elsewhere (another clone) is not ours to remove.
+    #[serde(default)]
+    pub path: PathBuf,
     /// Its containers and networks were removed while the worktree was missing; its volumes
     /// wait until Git no longer lists the worktree.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use crate::config::OnRemove;
 use crate::docker::compose::{Compose, Project};
 use crate::docker::engine::{self, Container, Removed};
-use crate::docker::{self, Absent, Failure};
+use crate::docker::{self, Failure};
 use crate::error::Result;
 use crate::files::names;
 use crate::git::repo::Worktree;
@@ -19,8 +19,23 @@ use super::{Report, Workspace};
 pub struct Orphan {
     pub project: String,
     pub worktree: String,
+    /// Where the worktree was.
+    pub path: PathBuf,
     /// Git still lists the worktree (its directory is missing): keep the volumes.
     pub listed: bool,
+}
+
+/// The directory another user of `o`'s project name runs it from, if its containers were not
+/// started from `o`'s worktree.
+fn foreign_user(o: &Orphan) -> docker::Result<Option<String>> {
+    if o.path.as_os_str().is_empty() {
+        return Ok(None);
+    }
+    let ours = o.path.display().to_string();
+    Ok(engine::containers(Some(&o.project))?
+        .into_iter()
+        .map(|c| c.working_dir)
+        .find(|dir| !dir.is_empty() && *dir != ours))
 }
 
 impl Workspace {
@@ -51,7 +66,7 @@ impl Workspace {
         let known = |reg: &crate::ports::registry::Registry| {
             reg.compose_projects
                 .get(&project)
-                .is_some_and(|r| r.worktree == wt.name && !r.down)
+                .is_some_and(|r| r.worktree == wt.name && r.path == wt.path && !r.down)
         };
         if known(&self.registry.read()?) {
             return Ok(());
@@ -61,6 +76,7 @@ impl Workspace {
                 project.clone(),
                 ComposeRecord {
                     worktree: wt.name.clone(),
+                    path: wt.path.clone(),
                     down: false,
                 },
             );
@@ -156,6 +172,19 @@ impl Workspace {
             )));
         }
         let volumes = on_remove == OnRemove::DownVolumes;
+        let this = Orphan {
+            project: project.clone(),
+            worktree: wt.name.clone(),
+            path: wt.path.clone(),
+            listed: true,
+        };
+        if let Some(dir) = foreign_user(&this)? {
+            let _ = self.forget_compose(&project);
+            return Ok(Some(format!(
+                "Left Compose project {project} alone: its containers run from {dir}, not from {} (another clone of the repository?)",
+                wt.path.display()
+            )));
+        }
         self.docker_down(wt, volumes)?;
         if !volumes {
             let _ = self.forget_compose(&project);
@@ -219,7 +248,20 @@ impl Workspace {
             let volumes = on_remove == OnRemove::DownVolumes && !o.listed;
             let result = match on_remove {
                 OnRemove::Keep => Ok(Removed::default()),
-                _ => engine::remove_project(&o.project, volumes),
+                _ => match foreign_user(&o) {
+                    Ok(Some(dir)) => {
+                        report.docker.push(format!(
+                            "left Compose project {} alone: containers of that name run from {dir}, not from {}'s directory {} (another clone of the repository?)",
+                            o.project,
+                            o.worktree,
+                            o.path.display()
+                        ));
+                        let _ = self.forget_compose(&o.project);
+                        continue;
+                    }
+                    Ok(None) => engine::remove_project(&o.project, volumes),
+                    Err(e) => Err(e),
+                },
             };
             match result {
                 Ok(removed) => {
@@ -242,8 +284,12 @@ impl Workspace {
                         Ok(())
                     });
                 }
-                // Nothing can be running without Docker; try again at the next reconcile.
-                Err(Failure::Absent(Absent::NotInstalled(_))) => {}
+                // Nothing of it runs while Docker is absent: try again at the next reconcile,
+                // without a line on every command meanwhile (`ports cleanup` says it).
+                Err(Failure::Absent(a)) => report.docker_deferred.push(format!(
+                    "Compose project {} of {} waits for Docker: {a}",
+                    o.project, o.worktree
+                )),
                 Err(e) => report.docker.push(format!(
                     "could not tear down Compose project {} of {}: {e}",
                     o.project, o.worktree

@@ -52,6 +52,8 @@ pub struct Report {
     pub failed: Vec<(String, Error)>,
     /// What happened to the Compose projects of worktrees that went.
     pub docker: Vec<String>,
+    /// Teardowns left for a later reconcile because Docker is not there (not part of `notes`).
+    pub docker_deferred: Vec<String>,
 }
 
 /// A worktree's ports by service, and its offset when it has one.
@@ -222,6 +224,7 @@ impl Workspace {
                     _ => orphans.push(docker::Orphan {
                         project: project.clone(),
                         worktree: rec.worktree.clone(),
+                        path: rec.path.clone(),
                         listed: listed.is_some(),
                     }),
                 }

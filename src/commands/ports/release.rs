@@ -100,9 +100,9 @@ pub(super) fn cleanup(out: &mut dyn Write) -> Result<()> {
     for (name, err) in &report.failed {
         eprintln!("git-atlas: warning: {name}: {err}");
     }
-    if !report.docker.is_empty() {
+    if !report.docker.is_empty() || !report.docker_deferred.is_empty() {
         writeln!(out, "\nDocker:")?;
-        for line in &report.docker {
+        for line in report.docker.iter().chain(&report.docker_deferred) {
             writeln!(out, "  {line}")?;
         }
     }
