@@ -79,11 +79,13 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
                 )));
             };
             add::write_written(out, &written, &wt.path)?;
+            // Compose alone would name the project after the directory: `exec` gives it ours.
             writeln!(
                 out,
-                "Compose project {}: run `git atlas docker up {}` (or `docker-compose up -d` in {}) to apply it",
+                "Compose project {}: run `git atlas docker up {}` (or `git atlas exec -- {} up -d` in {}) to apply it",
                 ws.compose_project(wt),
                 wt.name,
+                ws.compose_name(),
                 file.parent().unwrap_or(&wt.path).display()
             )?;
             Ok(())

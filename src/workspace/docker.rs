@@ -53,6 +53,11 @@ impl Workspace {
         Some(wt.path.join(output)).filter(|p| p.is_file())
     }
 
+    /// How the user runs Compose here, for hints: `docker compose` or `docker-compose`.
+    pub fn compose_name(&self) -> &'static str {
+        Compose::find().map_or("docker compose", |c| c.name())
+    }
+
     /// What `.atlas.toml` says happens to a project when its worktree goes.
     pub fn on_remove(&self) -> OnRemove {
         self.inputs(&self.here())
@@ -105,6 +110,18 @@ impl Workspace {
             ))
         })?;
         let compose = Compose::find()?;
+        let this = Orphan {
+            project: project.clone(),
+            worktree: wt.name.clone(),
+            path: wt.path.clone(),
+            listed: true,
+        };
+        if let Some(dir) = foreign_user(&this)? {
+            return Err(Failure::Failed(format!(
+                "Compose project {project} is taken: its containers run from {dir}, not from {} (another clone of the repository in a directory of the same name?); starting it here would replace them. Bring that one down first, or rename one of the repository directories",
+                wt.path.display()
+            )));
+        }
         self.record_compose(wt)
             .map_err(|e| Failure::Failed(e.to_string()))?;
         compose.run(
