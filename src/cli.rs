@@ -27,7 +27,7 @@ pub struct Cli {
 pub enum Command {
     /// Create a worktree (`git worktree add`), allocate its ports and write its env files.
     Add(AddArgs),
-    /// Remove worktrees (`git worktree remove`) and release their ports.
+    /// Remove worktrees (`git worktree remove`), bring their Compose projects down and release their ports.
     Remove(RemoveArgs),
     /// List every worktree with its branch, ports and state.
     List(ListArgs),

@@ -75,7 +75,7 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
         match ws.docker_up(wt) {
             Ok(project) => writeln!(out, "Started Compose project {project}")?,
             Err(crate::docker::Failure::Absent(a)) => {
-                eprintln!("git-atlas: skipped `docker compose up`: {a}")
+                eprintln!("git-atlas: did not start the Compose project: {a}")
             }
             Err(e) => {
                 return Err(Error::failed(format!(

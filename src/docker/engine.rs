@@ -3,6 +3,7 @@
 //! compose file is gone (`docker compose down` needs the file; labels do not).
 
 use std::path::PathBuf;
+use std::time::{Duration, Instant};
 
 use super::{clean, not_running, Absent, Failure, Result, PROJECT_LABEL};
 
@@ -73,15 +74,35 @@ fn docker() -> Result<PathBuf> {
     which::which("docker").map_err(|_| Failure::Absent(Absent::NotInstalled("docker")))
 }
 
-/// Run `docker <args>` and return its stdout.
+/// How long one `docker` call may take. The hooks call Docker when a worktree went: a hung
+/// daemon must not hang the user's `git commit`.
+const TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Run `docker <args>` and return its stdout; a failure is one line.
 fn run(args: &[&str]) -> Result<String> {
-    let out = clean(duct::cmd(docker()?, args))
+    let handle = clean(duct::cmd(docker()?, args))
         .stdin_null()
         .stdout_capture()
         .stderr_capture()
         .unchecked()
-        .run()
+        .start()
         .map_err(|e| Failure::Failed(format!("could not run docker: {e}")))?;
+    let deadline = Instant::now() + TIMEOUT;
+    let out = loop {
+        match handle.try_wait() {
+            Ok(Some(out)) => break out,
+            Ok(None) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(5)),
+            Ok(None) => {
+                let _ = handle.kill();
+                return Err(Failure::Absent(Absent::NotRunning(format!(
+                    "`docker {}` gave no answer in {}s",
+                    args.first().unwrap_or(&""),
+                    TIMEOUT.as_secs()
+                ))));
+            }
+            Err(e) => return Err(Failure::Failed(format!("could not run docker: {e}"))),
+        }
+    };
     let stderr = String::from_utf8_lossy(&out.stderr);
     if out.status.success() {
         return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
@@ -90,10 +111,14 @@ fn run(args: &[&str]) -> Result<String> {
         return Err(Failure::Absent(Absent::NotRunning(why)));
     }
     let words: Vec<&str> = args.iter().take(2).copied().collect();
+    let why = stderr
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("no message")
+        .trim();
     Err(Failure::Failed(format!(
-        "`docker {}` failed: {}",
-        words.join(" "),
-        stderr.trim()
+        "`docker {}` failed: {why}",
+        words.join(" ")
     )))
 }
 
@@ -175,44 +200,64 @@ impl std::fmt::Display for Removed {
     }
 }
 
-/// Remove a project's containers and networks, and with `volumes` its volumes, by label: what
-/// `down` (`down -v`) does, without needing the compose file.
+/// Remove a project's containers and networks, and with `volumes` its named volumes, by label:
+/// what `down` (`down -v`) does, without needing the compose file. Anonymous volumes go with
+/// their containers (they hold nothing a new container would reuse). Every step is tried; the
+/// first failure is returned after the others.
 pub fn remove_project(project: &str, volumes: bool) -> Result<Removed> {
     let filter = format!("label={PROJECT_LABEL}={project}");
     let mut removed = Removed::default();
-    let found = ids(&["ps", "-aq", "--no-trunc", "--filter", &filter])?;
-    if !found.is_empty() {
-        let mut args = vec!["rm", "-f"];
-        if volumes {
-            args.push("-v");
+    let mut first_failure = None;
+    let mut step = |result: Result<usize>, count: &mut usize| match result {
+        Ok(n) => *count = n,
+        Err(f) => {
+            first_failure.get_or_insert(f);
         }
+    };
+    step(
+        remove_each(
+            &["ps", "-aq", "--no-trunc", "--filter", &filter],
+            &["rm", "-f", "-v"],
+        ),
+        &mut removed.containers,
+    );
+    step(
+        remove_each(
+            &["network", "ls", "-q", "--no-trunc", "--filter", &filter],
+            &["network", "rm"],
+        ),
+        &mut removed.networks,
+    );
+    if volumes {
+        step(remove_volumes(project), &mut removed.volumes);
+    }
+    match first_failure {
+        // Daemon down: nothing was removed, and nothing of it runs.
+        Some(f) if removed.is_empty() => Err(f),
+        Some(Failure::Failed(m)) => Err(Failure::Failed(format!("{m} (removed {removed})"))),
+        Some(f) => Err(f),
+        None => Ok(removed),
+    }
+}
+
+/// List ids with `list`, then run `rm <ids>`. Returns how many there were.
+fn remove_each(list: &[&str], rm: &[&str]) -> Result<usize> {
+    let found = ids(list)?;
+    if !found.is_empty() {
+        let mut args = rm.to_vec();
         args.extend(found.iter().map(String::as_str));
         run(&args)?;
-        removed.containers = found.len();
     }
-    let nets = ids(&["network", "ls", "-q", "--no-trunc", "--filter", &filter])?;
-    if !nets.is_empty() {
-        let mut args = vec!["network", "rm"];
-        args.extend(nets.iter().map(String::as_str));
-        run(&args)?;
-        removed.networks = nets.len();
-    }
-    if volumes {
-        removed.volumes = remove_volumes(project)?;
-    }
-    Ok(removed)
+    Ok(found.len())
 }
 
 /// Remove a project's named volumes (its containers must be gone). Returns how many.
 pub fn remove_volumes(project: &str) -> Result<usize> {
     let filter = format!("label={PROJECT_LABEL}={project}");
-    let vols = ids(&["volume", "ls", "-q", "--filter", &filter])?;
-    if !vols.is_empty() {
-        let mut args = vec!["volume", "rm"];
-        args.extend(vols.iter().map(String::as_str));
-        run(&args)?;
-    }
-    Ok(vols.len())
+    remove_each(
+        &["volume", "ls", "-q", "--filter", &filter],
+        &["volume", "rm"],
+    )
 }
 
 /// The names of a project's volumes.

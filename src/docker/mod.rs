@@ -71,7 +71,7 @@ impl From<Failure> for crate::error::Error {
     fn from(f: Failure) -> Self {
         match f {
             Failure::Absent(a) => crate::error::Error::failed(a.to_string())
-                .hint("install Docker Engine with Compose and start it, or pass --no-docker"),
+                .hint("install Docker Engine with Compose and start it"),
             Failure::Failed(m) => crate::error::Error::failed(m),
         }
     }

@@ -28,14 +28,27 @@ pub fn database_name(base: &str, worktree: &str) -> String {
 }
 
 /// `myapp` + `feature-auth` → `myapp-feature-auth`: lower case, `[a-z0-9_-]`, starting with a
-/// letter or digit, as Docker Compose requires of project names.
+/// letter or digit, as Docker Compose requires of project names. A worktree name that loses
+/// characters on the way (`Feat`, `feat ü`, `-x`) gets a short hash, so that two worktrees of
+/// one repository never share a project (`feat_x` and `feat-x` stay apart as they are).
 pub fn compose_project(repo: &str, worktree: &str) -> String {
-    let name = format!("{}-{}", sanitize(repo, '-'), sanitize(worktree, '-'));
-    let name = name.trim_start_matches(['-', '_']).to_string();
-    if name.is_empty() {
-        format!("atlas-{}", short_hash(worktree))
+    let lossless = worktree
+        .chars()
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        && worktree.starts_with(|c: char| c.is_ascii_alphanumeric());
+    let part = if lossless {
+        worktree.to_string()
     } else {
-        name
+        match sanitize(worktree, '-') {
+            s if s.is_empty() => short_hash(worktree),
+            s => format!("{s}-{}", short_hash(worktree)),
+        }
+    };
+    let repo = sanitize(repo, '-');
+    if repo.is_empty() {
+        format!("atlas-{part}")
+    } else {
+        format!("{repo}-{part}")
     }
 }
 
@@ -87,10 +100,24 @@ mod tests {
             compose_project("MyApp", "feature-auth"),
             "myapp-feature-auth"
         );
-        assert_eq!(compose_project("my app", "feat ü x"), "my-app-feat-x");
+        let odd = compose_project("my app", "feat ü x");
+        assert_eq!(odd, format!("my-app-feat-x-{}", short_hash("feat ü x")));
         assert_eq!(
             compose_project("_", "-"),
             format!("atlas-{}", short_hash("-"))
         );
+        // Names that sanitise alike stay apart.
+        let names = ["feat-x", "feat_x", "Feat-x", "-feat-x", "feat.x", "feat x"];
+        let projects: std::collections::HashSet<String> =
+            names.iter().map(|n| compose_project("app", n)).collect();
+        assert_eq!(projects.len(), names.len(), "{projects:?}");
+        for p in &projects {
+            assert!(p.starts_with(|c: char| c.is_ascii_alphanumeric()), "{p}");
+            assert!(
+                p.chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_'),
+                "{p}"
+            );
+        }
     }
 }

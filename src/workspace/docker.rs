@@ -8,34 +8,41 @@ use crate::docker::compose::{Compose, Project};
 use crate::docker::engine::{self, Container, Removed};
 use crate::docker::{self, Failure};
 use crate::error::Result;
+use crate::files::generate;
 use crate::files::names;
+use crate::files::Lock;
 use crate::git::repo::Worktree;
 use crate::ports::registry::ComposeRecord;
 
 use super::{Report, Workspace};
 
-/// A Compose project whose worktree is gone (`listed` = false) or missing (prunable).
+/// A Compose project whose worktree is gone or missing (prunable).
 #[derive(Debug, Clone)]
 pub struct Orphan {
     pub project: String,
     pub worktree: String,
     /// Where the worktree was.
     pub path: PathBuf,
-    /// Git still lists the worktree (its directory is missing): keep the volumes.
-    pub listed: bool,
 }
 
-/// The directory another user of `o`'s project name runs it from, if its containers were not
-/// started from `o`'s worktree.
-fn foreign_user(o: &Orphan) -> docker::Result<Option<String>> {
-    if o.path.as_os_str().is_empty() {
+/// The directory another user of `project` runs it from, if its containers were not started
+/// from `dir` (the worktree's).
+fn foreign_user(project: &str, dir: &std::path::Path) -> docker::Result<Option<String>> {
+    if dir.as_os_str().is_empty() {
         return Ok(None);
     }
-    let ours = o.path.display().to_string();
-    Ok(engine::containers(Some(&o.project))?
+    let ours = dir.display().to_string();
+    Ok(engine::containers(Some(project))?
         .into_iter()
         .map(|c| c.working_dir)
-        .find(|dir| !dir.is_empty() && *dir != ours))
+        .find(|d| !d.is_empty() && *d != ours))
+}
+
+fn first_line(text: &str) -> &str {
+    text.lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or(text)
+        .trim()
 }
 
 impl Workspace {
@@ -59,10 +66,8 @@ impl Workspace {
     }
 
     /// What `.atlas.toml` says happens to a project when its worktree goes.
-    pub fn on_remove(&self) -> OnRemove {
-        self.inputs(&self.here())
-            .map(|i| i.config.docker.on_remove)
-            .unwrap_or_default()
+    pub fn on_remove(&self) -> Result<OnRemove> {
+        Ok(self.inputs(&self.here())?.config.docker.on_remove)
     }
 
     /// Remember `wt`'s project, so that it is torn down when the worktree goes.
@@ -89,7 +94,7 @@ impl Workspace {
         })
     }
 
-    /// Forget `wt`'s project: its resources are gone, or the user keeps them.
+    /// Forget a project: its resources are gone, or the user keeps them.
     fn forget_compose(&self, project: &str) -> Result<()> {
         if !self.registry.read()?.compose_projects.contains_key(project) {
             return Ok(());
@@ -100,23 +105,36 @@ impl Workspace {
         })
     }
 
+    /// Compose steps of this repository take turns: a teardown decided on a stale view must
+    /// not remove what an `up` just started (both re-check under this lock).
+    fn docker_turn(&self) -> docker::Result<Lock> {
+        Lock::exclusive(&self.registry.dir().join("docker.lock"))
+            .map_err(|e| Failure::Failed(e.to_string()))
+    }
+
     /// `docker compose up -d` for `wt`'s generated compose file. Returns the project name.
     pub fn docker_up(&self, wt: &Worktree) -> docker::Result<String> {
         let project = self.compose_project(wt);
         let file = self.compose_file(wt).ok_or_else(|| {
-            Failure::Failed(format!(
-                "{} has no docker-compose.yml to start: add docker-compose.worktree.template.yml to the repository, then run `git atlas docker regenerate {}`",
-                wt.name, wt.name
-            ))
+            let has_template = self.inputs(&wt.path).is_ok_and(|i| {
+                generate::find_input(&wt.path, self.repo.main_dir().as_deref(), &i.config.templates.compose)
+                    .is_some()
+            });
+            Failure::Failed(if has_template {
+                format!(
+                    "{} has no docker-compose.yml yet: run `git atlas docker regenerate {}` to render it from the template",
+                    wt.name, wt.name
+                )
+            } else {
+                format!(
+                    "{} has no docker-compose.yml to start: add docker-compose.worktree.template.yml to the repository, then run `git atlas docker regenerate {}`",
+                    wt.name, wt.name
+                )
+            })
         })?;
         let compose = Compose::find()?;
-        let this = Orphan {
-            project: project.clone(),
-            worktree: wt.name.clone(),
-            path: wt.path.clone(),
-            listed: true,
-        };
-        if let Some(dir) = foreign_user(&this)? {
+        let _turn = self.docker_turn()?;
+        if let Some(dir) = foreign_user(&project, &wt.path)? {
             return Err(Failure::Failed(format!(
                 "Compose project {project} is taken: its containers run from {dir}, not from {} (another clone of the repository in a directory of the same name?); starting it here would replace them. Bring that one down first, or rename one of the repository directories",
                 wt.path.display()
@@ -135,34 +153,35 @@ impl Workspace {
         Ok(project)
     }
 
-    /// Bring `wt`'s project down (its containers and networks; with `volumes` its named
-    /// volumes too): Compose's `down` when the compose file is there, else by label.
-    pub fn docker_down(&self, wt: &Worktree, volumes: bool) -> docker::Result<Option<Removed>> {
+    /// Bring `wt`'s project down: its containers and networks, and with `volumes` its named
+    /// volumes. Compose's `down` when the compose file is there, else by label; volumes always
+    /// by label, so that a volume the file names but another project created is left alone.
+    pub fn docker_down(&self, wt: &Worktree, volumes: bool) -> docker::Result<()> {
+        let _turn = self.docker_turn()?;
+        self.down_locked(wt, volumes)
+    }
+
+    fn down_locked(&self, wt: &Worktree, volumes: bool) -> docker::Result<()> {
         let project = self.compose_project(wt);
-        let removed = match self.compose_file(wt) {
+        match self.compose_file(wt) {
             Some(file) => {
-                let compose = Compose::find()?;
-                let mut args = vec!["down", "--remove-orphans"];
-                if volumes {
-                    args.push("-v");
-                }
-                compose.run(
+                Compose::find()?.run(
                     &Project {
                         name: &project,
                         dir: &wt.path,
                         file: &file,
                     },
-                    &args,
+                    &["down", "--remove-orphans"],
                 )?;
-                None
+                if volumes {
+                    engine::remove_volumes(&project)?;
+                }
             }
-            None => Some(engine::remove_project(&project, volumes)?),
-        };
-        if volumes {
-            self.forget_compose(&project)
-                .map_err(|e| Failure::Failed(e.to_string()))?;
+            None => {
+                engine::remove_project(&project, volumes)?;
+            }
         }
-        Ok(removed)
+        Ok(())
     }
 
     /// Before `git atlas remove` takes `wt` away: what `[docker] on_remove` says (`down -v` by
@@ -180,7 +199,12 @@ impl Workspace {
         let on_remove = if keep {
             OnRemove::Keep
         } else {
-            self.on_remove()
+            // A configuration that does not load never falls back to removing data.
+            self.on_remove().map_err(|e| {
+                Failure::Failed(format!(
+                    "left Compose project {project} as it is: [docker] on_remove is unknown ({e})"
+                ))
+            })?
         };
         if on_remove == OnRemove::Keep {
             let _ = self.forget_compose(&project);
@@ -189,23 +213,16 @@ impl Workspace {
             )));
         }
         let volumes = on_remove == OnRemove::DownVolumes;
-        let this = Orphan {
-            project: project.clone(),
-            worktree: wt.name.clone(),
-            path: wt.path.clone(),
-            listed: true,
-        };
-        if let Some(dir) = foreign_user(&this)? {
+        let _turn = self.docker_turn()?;
+        if let Some(dir) = foreign_user(&project, &wt.path)? {
             let _ = self.forget_compose(&project);
             return Ok(Some(format!(
                 "Left Compose project {project} alone: its containers run from {dir}, not from {} (another clone of the repository?)",
                 wt.path.display()
             )));
         }
-        self.docker_down(wt, volumes)?;
-        if !volumes {
-            let _ = self.forget_compose(&project);
-        }
+        self.down_locked(wt, volumes)?;
+        let _ = self.forget_compose(&project);
         Ok(Some(format!(
             "Brought Compose project {project} down{}",
             if volumes {
@@ -256,16 +273,38 @@ impl Workspace {
 
     /// Tear down the projects of worktrees that went without `git atlas remove`: containers and
     /// networks at once (they hold ports), volumes only once Git no longer lists the worktree.
+    /// Each orphan is checked again under the Docker turn: a worktree of that name may have come
+    /// back, or another process may have done the work.
     pub(super) fn teardown_orphans(&self, orphans: Vec<Orphan>, report: &mut Report) {
         if orphans.is_empty() {
             return;
         }
-        let on_remove = self.on_remove();
+        let on_remove = match self.on_remove() {
+            Ok(o) => o,
+            Err(e) => {
+                // Never fall back to the default (which removes volumes) on a broken file.
+                report.docker.push(format!(
+                    "Compose projects of removed worktrees wait: [docker] on_remove is unknown ({})",
+                    first_line(&e.to_string())
+                ));
+                return;
+            }
+        };
+        let turn = match self.docker_turn() {
+            Ok(t) => t,
+            Err(e) => {
+                report.docker.push(e.to_string());
+                return;
+            }
+        };
         for o in orphans {
-            let volumes = on_remove == OnRemove::DownVolumes && !o.listed;
+            let Some(listed) = self.still_orphaned(&o) else {
+                continue;
+            };
+            let volumes = on_remove == OnRemove::DownVolumes && !listed;
             let result = match on_remove {
                 OnRemove::Keep => Ok(Removed::default()),
-                _ => match foreign_user(&o) {
+                _ => match foreign_user(&o.project, &o.path) {
                     Ok(Some(dir)) => {
                         report.docker.push(format!(
                             "left Compose project {} alone: containers of that name run from {dir}, not from {}'s directory {} (another clone of the repository?)",
@@ -287,31 +326,63 @@ impl Workspace {
                             "removed {removed} of Compose project {}: worktree {} {}",
                             o.project,
                             o.worktree,
-                            if o.listed { "is missing" } else { "is gone" }
+                            if listed { "is missing" } else { "is gone" }
                         ));
                     }
+                    let keep_record = listed && on_remove == OnRemove::DownVolumes;
                     let _ = self.registry.update(|reg| {
-                        if o.listed && on_remove == OnRemove::DownVolumes {
-                            if let Some(r) = reg.compose_projects.get_mut(&o.project) {
-                                r.down = true;
+                        let worktrees = self.repo.worktrees()?;
+                        if worktrees
+                            .iter()
+                            .any(|w| w.name == o.worktree && !w.prunable)
+                        {
+                            return Ok(()); // it came back meanwhile: the record is its own
+                        }
+                        match reg.compose_projects.get_mut(&o.project) {
+                            Some(r) if r.path == o.path && keep_record => r.down = true,
+                            Some(r) if r.path == o.path => {
+                                reg.compose_projects.shift_remove(&o.project);
                             }
-                        } else {
-                            reg.compose_projects.shift_remove(&o.project);
+                            _ => {}
                         }
                         Ok(())
                     });
                 }
-                // Nothing of it runs while Docker is absent: try again at the next reconcile,
+                // Without Docker installed nothing of it can exist.
+                Err(Failure::Absent(docker::Absent::NotInstalled(_))) => {
+                    let _ = self.forget_compose(&o.project);
+                }
+                // Nothing of it runs while the daemon is down: try again at the next reconcile,
                 // without a line on every command meanwhile (`ports cleanup` says it).
                 Err(Failure::Absent(a)) => report.docker_deferred.push(format!(
                     "Compose project {} of {} waits for Docker: {a}",
                     o.project, o.worktree
                 )),
-                Err(e) => report.docker.push(format!(
-                    "could not tear down Compose project {} of {}: {e}",
-                    o.project, o.worktree
+                Err(Failure::Failed(m)) => report.docker.push(format!(
+                    "could not tear down Compose project {} of {}: {}",
+                    o.project,
+                    o.worktree,
+                    first_line(&m)
                 )),
             }
+        }
+        drop(turn);
+    }
+
+    /// Whether `o` is still an orphan, with whether Git still lists its worktree; `None` when
+    /// its record changed or its worktree is back.
+    fn still_orphaned(&self, o: &Orphan) -> Option<bool> {
+        let reg = self.registry.read().ok()?;
+        let rec = reg.compose_projects.get(&o.project)?;
+        if rec.worktree != o.worktree || rec.path != o.path {
+            return None;
+        }
+        let worktrees = self.repo.worktrees().ok()?;
+        match worktrees.iter().find(|w| w.name == o.worktree) {
+            Some(w) if !w.prunable => None,
+            Some(_) if rec.down => None,
+            Some(_) => Some(true),
+            None => Some(false),
         }
     }
 

@@ -60,9 +60,17 @@ impl Workspace {
         let (program, args) = command
             .split_first()
             .ok_or_else(|| Error::usage("no command given: git atlas exec -- <command>…"))?;
+        if !dir.is_dir() {
+            return Err(Error::failed(format!(
+                "cannot run in {}: the directory is gone",
+                dir.display()
+            ))
+            .hint("`git atlas list` shows it as missing; `git worktree prune` forgets it"));
+        }
         let status = std::process::Command::new(program)
             .args(args)
             .current_dir(dir)
+            .env("PWD", dir)
             .envs(env.iter().map(|(k, v)| (k, v)))
             .status()
             .map_err(|e| {

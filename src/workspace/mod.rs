@@ -225,7 +225,6 @@ impl Workspace {
                         project: project.clone(),
                         worktree: rec.worktree.clone(),
                         path: rec.path.clone(),
-                        listed: listed.is_some(),
                     }),
                 }
             }
