@@ -1012,6 +1012,44 @@ fn on_remove_down_keeps_the_named_volume() {
 }
 
 #[test]
+fn a_broken_on_remove_never_falls_back_to_removing_volumes() {
+    let Some(image) = docker_ready("a_broken_on_remove_never_falls_back_to_removing_volumes")
+    else {
+        return;
+    };
+    let s = Sandbox::new();
+    let repo = seed_repo(&s, "typoapp", &image, "");
+    let (one, two) = ("typoapp-typo-a", "typoapp-typo-b");
+    let _cleanup = Cleanup::new(&[one, two]);
+    add_up(&s, &repo, "typo-a", one);
+    add_up(&s, &repo, "typo-b", two);
+    // The team meant "keep"; the file now says something git-atlas does not know.
+    let toml = repo.join(".atlas.toml");
+    let mut text = fs::read_to_string(&toml).unwrap();
+    text.push_str("\n[docker]\non_remove = \"Keep\"\n");
+    fs::write(&toml, text).unwrap();
+
+    let run = atlas(&s, &repo, &["remove", "typo-a"]);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains("left Compose project typoapp-typo-a as it is")
+            && run.stderr.contains("on_remove"),
+        "{run}"
+    );
+    assert_eq!(running(one), v1_names(one, &["db", "test", "web"]), "{run}");
+    assert_eq!(volumes(one), ["typo-a-db-data"]);
+
+    // A worktree that goes by rm -rf and prune is not torn down with a guessed default either.
+    fs::remove_dir_all(s.at("typo-b")).unwrap();
+    git(&s, &repo, &["worktree", "prune"]).ok();
+    let run = atlas(&s, &repo, &["list"]);
+    run.ok();
+    assert!(run.stderr.contains("on_remove is unknown"), "{run}");
+    assert_eq!(volumes(two), ["typo-b-db-data"], "{run}");
+}
+
+#[test]
 fn on_remove_keep_leaves_the_project_running() {
     let Some(image) = docker_ready("on_remove_keep_leaves_the_project_running") else {
         return;
