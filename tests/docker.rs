@@ -1270,6 +1270,41 @@ fn exec_gives_the_worktrees_values_and_passes_the_exit_code_on() {
 }
 
 #[test]
+fn add_no_docker_writes_no_compose_file_and_records_no_project() {
+    let s = Sandbox::new();
+    let repo = compose_repo(&s, "nodockflag", &seed_template("unused-image"), None);
+    fs::write(
+        repo.join(".env.worktree.template"),
+        "WEB=${ALLOCATED_WEB_PORT}\n",
+    )
+    .unwrap();
+    s.git(&repo, &["add", ".env.worktree.template"]).ok();
+    s.git(&repo, &["commit", "-qm", "env template"]).ok();
+    let out = s.atlas(&repo, &["add", "--no-docker", "../plain-x"]).ok();
+    let wt = s.at("plain-x");
+    assert!(
+        out.contains(".env.worktree in") && !out.contains("docker-compose.yml"),
+        "{out}"
+    );
+    assert!(!wt.join("docker-compose.yml").exists(), "{out}");
+    assert!(wt.join(".env.worktree").exists());
+    assert!(
+        s.registry(&repo).get("compose_projects").is_none(),
+        "{}",
+        s.registry(&repo)
+    );
+    // --up and --no-docker contradict each other: a usage error before Git creates anything.
+    let err = s
+        .atlas(&repo, &["add", "--up", "--no-docker", "../both"])
+        .fails(2);
+    assert!(err.contains("cannot be used with"), "{err}");
+    assert!(!s.at("both").exists());
+    // Later, `docker regenerate` writes it.
+    let out = s.atlas(&wt, &["docker", "regenerate"]).ok();
+    assert!(wt.join("docker-compose.yml").exists(), "{out}");
+}
+
+#[test]
 fn without_docker_add_up_and_remove_still_work() {
     let s = Sandbox::new();
     let repo = compose_repo(&s, "nodock", &seed_template("unused-image"), None);
