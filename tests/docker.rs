@@ -1196,6 +1196,11 @@ fn a_clone_in_a_directory_of_the_same_name_does_not_take_over_the_project() {
         one_web,
         "the first clone's dup-x after the second clone's up",
     );
+    // Nor does the second clone count the first one's containers as its own.
+    let ps = atlas(&s, &two, &["docker", "ps"]).ok();
+    assert!(ps.starts_with("No containers"), "{ps}");
+    let ps = atlas(&s, &one, &["docker", "ps"]).ok();
+    assert!(ps.contains("dupclone-dup-x_web_1"), "{ps}");
 }
 
 // ---------------------------------------------------------------------------------------------

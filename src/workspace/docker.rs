@@ -31,11 +31,22 @@ fn foreign_user(project: &str, dir: &std::path::Path) -> docker::Result<Option<S
     if dir.as_os_str().is_empty() {
         return Ok(None);
     }
-    let ours = dir.display().to_string();
     Ok(engine::containers(Some(project))?
         .into_iter()
         .map(|c| c.working_dir)
-        .find(|d| !d.is_empty() && *d != ours))
+        .find(|d| !same_dir(d, dir)))
+}
+
+/// Is Compose's working-directory label `label` the directory `dir`? (An empty label, from an
+/// older Compose, gives no evidence otherwise.)
+fn same_dir(label: &str, dir: &std::path::Path) -> bool {
+    label.is_empty()
+        || dir.as_os_str().is_empty()
+        || std::path::Path::new(label) == dir
+        || matches!(
+            (std::path::Path::new(label).canonicalize(), dir.canonicalize()),
+            (Ok(a), Ok(b)) if a == b
+        )
 }
 
 fn first_line(text: &str) -> &str {
@@ -244,27 +255,29 @@ impl Workspace {
             .registry
             .read()
             .map_err(|e| Failure::Failed(e.to_string()))?;
-        let mut projects: Vec<(String, String)> = worktrees
+        // Project, worktree, and the directory its containers must have been started from (a
+        // project of the same name run from elsewhere is another clone's).
+        let mut projects: Vec<(String, String, PathBuf)> = worktrees
             .iter()
-            .map(|w| (self.compose_project(w), w.name.clone()))
+            .map(|w| (self.compose_project(w), w.name.clone(), w.path.clone()))
             .collect();
         for (project, rec) in &reg.compose_projects {
-            if !projects.iter().any(|(p, _)| p == project) {
-                projects.push((project.clone(), rec.worktree.clone()));
+            if !projects.iter().any(|(p, _, _)| p == project) {
+                projects.push((project.clone(), rec.worktree.clone(), rec.path.clone()));
             }
         }
         if let Some(wt) = only {
-            projects.retain(|(_, w)| *w == wt.name);
+            projects.retain(|(_, w, _)| *w == wt.name);
         }
         let project = match (only, projects.as_slice()) {
-            (Some(_), [(p, _)]) => Some(p.as_str()),
+            (Some(_), [(p, _, _)]) => Some(p.as_str()),
             _ => None,
         };
         let mut out: Vec<(String, Container)> = engine::containers(project)?
             .into_iter()
             .filter_map(|c| {
-                let (_, w) = projects.iter().find(|(p, _)| *p == c.project)?;
-                Some((w.clone(), c))
+                let (_, w, dir) = projects.iter().find(|(p, _, _)| *p == c.project)?;
+                same_dir(&c.working_dir, dir).then(|| (w.clone(), c))
             })
             .collect();
         out.sort_by(|a, b| (&a.0, &a.1.name).cmp(&(&b.0, &b.1.name)));
