@@ -59,12 +59,6 @@ impl Compose {
         }
     }
 
-    /// The program and leading arguments that run Compose, e.g. for `git atlas exec`.
-    pub fn argv(&self) -> (PathBuf, Vec<&'static str>) {
-        let lead = if self.plugin { vec!["compose"] } else { vec![] };
-        (self.program.clone(), lead)
-    }
-
     /// Run `<compose> -p NAME --project-directory DIR -f FILE <args>` with Compose's output on
     /// our stderr, so the user sees its progress and its own error text. The daemon is asked
     /// first, so that "Docker is not running" is one clear line rather than Compose's trace.

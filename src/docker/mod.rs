@@ -28,8 +28,6 @@ impl fmt::Display for Absent {
 
 /// Compose's project label, on every container, network and volume it creates.
 pub const PROJECT_LABEL: &str = "com.docker.compose.project";
-/// Compose's service label, on every container.
-pub const SERVICE_LABEL: &str = "com.docker.compose.service";
 
 /// The daemon-down messages of the docker CLI and of Compose v1, reduced to one line.
 fn not_running(stderr: &str) -> Option<String> {

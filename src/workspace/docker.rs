@@ -169,12 +169,18 @@ impl Workspace {
     /// by label, so that a volume the file names but another project created is left alone.
     pub fn docker_down(&self, wt: &Worktree, volumes: bool) -> docker::Result<()> {
         let _turn = self.docker_turn()?;
-        self.down_locked(wt, volumes)
+        self.down_locked(wt, self.compose_file(wt), volumes)
     }
 
-    fn down_locked(&self, wt: &Worktree, volumes: bool) -> docker::Result<()> {
+    /// `docker_down` for a caller that holds the Docker turn and has looked for the file.
+    fn down_locked(
+        &self,
+        wt: &Worktree,
+        file: Option<PathBuf>,
+        volumes: bool,
+    ) -> docker::Result<()> {
         let project = self.compose_project(wt);
-        match self.compose_file(wt) {
+        match file {
             Some(file) => {
                 Compose::find()?.run(
                     &Project {
@@ -204,7 +210,8 @@ impl Workspace {
             .registry
             .read()
             .is_ok_and(|r| r.compose_projects.contains_key(&project));
-        if !recorded && self.compose_file(wt).is_none() {
+        let file = self.compose_file(wt);
+        if !recorded && file.is_none() {
             return Ok(None);
         }
         let on_remove = if keep {
@@ -232,7 +239,7 @@ impl Workspace {
                 wt.path.display()
             )));
         }
-        self.down_locked(wt, volumes)?;
+        self.down_locked(wt, file, volumes)?;
         let _ = self.forget_compose(&project);
         Ok(Some(format!(
             "Brought Compose project {project} down{}",
