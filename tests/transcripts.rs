@@ -36,6 +36,22 @@ fn docker_transcripts() {
     }
 }
 
+/// A fixture file that the fixture's own `.gitignore` hides (its `.env`) is missing from every
+/// fresh clone, so the transcripts would pass here and fail in CI: every file must be tracked.
+#[test]
+fn fixtures_are_committed() {
+    let out = Command::new("git")
+        .args(["ls-files", "--others", "--ignored", "--exclude-standard"])
+        .args(["tests/cmd", "tests/cmd-docker"])
+        .output()
+        .expect("git ls-files");
+    let untracked = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        untracked.trim().is_empty(),
+        "fixture files not in Git (add them with `git add -f`):\n{untracked}"
+    );
+}
+
 fn transcripts_in(dir: &str) -> Vec<PathBuf> {
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
