@@ -37,6 +37,8 @@ pub enum Command {
     Env(EnvArgs),
     /// Run a worktree's Docker Compose project: up, down, ps, regenerate its docker-compose.yml.
     Docker(DockerArgs),
+    /// A worktree's own databases (PostgreSQL, MariaDB/MySQL, SQLite): status, create, drop.
+    Db(DbArgs),
     /// Run a program in a worktree with its generated values (.env.local, ports,
     /// COMPOSE_PROJECT_NAME) in its environment: `git atlas exec -- docker compose up -d`.
     Exec(ExecArgs),
@@ -118,6 +120,9 @@ pub struct AddArgs {
     /// Skip everything Docker: no docker-compose.yml is written and nothing is started.
     #[arg(long)]
     pub no_docker: bool,
+    /// Do not create the worktree's databases (`git atlas db create` does it later).
+    #[arg(long)]
+    pub no_db: bool,
 }
 
 #[derive(Debug, Args)]
@@ -138,6 +143,10 @@ pub struct RemoveArgs {
     /// Seconds to wait after SIGTERM before sending SIGKILL.
     #[arg(long, value_name = "SECONDS", default_value_t = 5.0)]
     pub grace: f64,
+    /// Also drop the worktree's own databases (as `[database] drop_on_remove` does); with
+    /// --force, connections to them are ended (PostgreSQL, MariaDB).
+    #[arg(long)]
+    pub drop_db: bool,
 }
 
 #[derive(Debug, Args)]
@@ -355,6 +364,56 @@ pub struct DockerPsArgs {
     /// Print JSON: an array of containers (see the README for the fields).
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbArgs {
+    #[command(subcommand)]
+    pub command: DbCommand,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Show each worktree's databases: variable, name, server, whether it exists, its size.
+    Status(DbStatusArgs),
+    /// Create the worktree's databases that do not exist yet (copies of the main's with
+    /// `[database] clone = true`).
+    Create(DbCreateArgs),
+    /// Drop the worktree's own databases (never the main worktree's).
+    Drop(DbDropArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DbStatusArgs {
+    /// The worktree (name, path or branch); default: every worktree.
+    pub worktree: Option<String>,
+    /// Print JSON (see the README for the fields).
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbCreateArgs {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
+    /// Start as a copy of the main worktree's database (default: `[database] clone`).
+    #[arg(long, overrides_with = "empty")]
+    pub clone: bool,
+    /// Start empty, whatever `[database] clone` says.
+    #[arg(long)]
+    pub empty: bool,
+    /// Seconds to wait for the server to accept connections (a container that is starting).
+    #[arg(long, value_name = "SECONDS", default_value_t = 0.0)]
+    pub wait: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct DbDropArgs {
+    /// The worktree (name, path or branch).
+    pub worktree: String,
+    /// End the connections that hold the database, then drop it.
+    #[arg(long, short)]
+    pub force: bool,
 }
 
 #[derive(Debug, Args)]

@@ -30,6 +30,63 @@ pub struct Config {
     pub port_conflict_resolution: ResolutionConfig,
     #[serde(default)]
     pub docker: DockerConfig,
+    #[serde(default)]
+    pub database: DatabaseConfig,
+}
+
+/// `[database]`: each worktree's own database, in the server its rewritten URL names.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseConfig {
+    /// Create the worktree's databases when it is created (on by default; `add --no-db` skips).
+    #[serde(default = "yes")]
+    pub create: bool,
+    /// Seed option 2: every worktree uses the main's server (its port is kept), only the database
+    /// name changes. Off: option 3, the port moves with the worktree and the name changes too.
+    #[serde(default)]
+    pub shared_server: bool,
+    /// Start a new worktree's database as a copy of the main worktree's.
+    #[serde(default)]
+    pub clone: bool,
+    /// Drop a worktree's databases when it is removed (by `git atlas remove`, or, once Git no
+    /// longer lists it, by the next reconcile).
+    #[serde(default)]
+    pub drop_on_remove: bool,
+    /// The variables that hold database URLs or SQLite paths; by default every variable whose
+    /// value names one.
+    #[serde(default)]
+    pub url_var: Option<OneOrMany>,
+}
+
+impl Default for DatabaseConfig {
+    fn default() -> Self {
+        DatabaseConfig {
+            create: true,
+            shared_server: false,
+            clone: false,
+            drop_on_remove: false,
+            url_var: None,
+        }
+    }
+}
+
+impl DatabaseConfig {
+    /// Whether `var` is one the configuration lets hold a database (all, unless `url_var` says).
+    pub fn allows(&self, var: &str) -> bool {
+        match &self.url_var {
+            None => true,
+            Some(OneOrMany::One(v)) => v == var,
+            Some(OneOrMany::Many(vs)) => vs.iter().any(|v| v == var),
+        }
+    }
+}
+
+/// A string or a list of strings.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(untagged)]
+pub enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
 }
 
 /// `[docker]`: what happens to a worktree's Compose project when the worktree goes.

@@ -2,12 +2,13 @@
 
 use std::ffi::OsString;
 use std::io::Write;
+use std::time::Duration;
 
 use super::{cwd, print_notes, short};
 use crate::cli::AddArgs;
 use crate::commands::output;
 use crate::error::{Error, Result};
-use crate::git::repo::MAIN;
+use crate::git::repo::{Worktree, MAIN};
 use crate::workspace::Workspace;
 
 pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
@@ -69,11 +70,15 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
         let written = ws.generate(wt)?;
         write_written(out, &written, &wt.path)?;
     }
+    let mut started = false;
     if args.up {
         // The worktree exists and has its files: a Docker problem is reported, not fatal.
         out.flush()?;
         match ws.docker_up(wt) {
-            Ok(project) => writeln!(out, "Started Compose project {project}")?,
+            Ok(project) => {
+                writeln!(out, "Started Compose project {project}")?;
+                started = true;
+            }
             Err(crate::docker::Failure::Absent(a)) => {
                 eprintln!("git-atlas: did not start the Compose project: {a}")
             }
@@ -89,7 +94,54 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
+    let database = ws.inputs(&wt.path)?.config.database;
+    if !args.no_db && !args.no_env && database.create {
+        // A database container that was just started needs a moment before it accepts clients.
+        let wait = Duration::from_secs(if started { 60 } else { 0 });
+        create_databases(&ws, wt, database.clone, wait, out)?;
+    }
     Ok(())
+}
+
+/// Create `wt`'s databases as part of a bigger step (`add`, `docker up`): one line each. The
+/// server refusing is an error; a server that is not running, on another machine, or without
+/// its client tool installed is a note, since the worktree can live without it for now.
+pub(super) fn create_databases(
+    ws: &Workspace,
+    wt: &Worktree,
+    copy: bool,
+    wait: Duration,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let mut hard = Vec::new();
+    for o in ws.create_databases(wt, copy, wait)? {
+        let line = o.line("created");
+        match &o.result {
+            Ok(_) => writeln!(out, "{line}")?,
+            Err(crate::db::Failure::NotListening(at)) => eprintln!(
+                "git-atlas: note: database {} not created yet: no server on {at} (`git atlas docker up {}` or `git atlas db create {}` creates it)",
+                o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name()),
+                wt.name,
+                wt.name
+            ),
+            Err(_) if o.is_hard_failure() => hard.push(line),
+            Err(_) => eprintln!("git-atlas: note: {line}"),
+        }
+    }
+    match hard.pop() {
+        None => Ok(()),
+        Some(last) => {
+            for line in hard {
+                eprintln!("error: {line}");
+            }
+            Err(
+                Error::failed(format!("{} was created, but: {last}", wt.name)).hint(format!(
+                    "fix it, then run `git atlas db create {}`",
+                    wt.name
+                )),
+            )
+        }
+    }
 }
 
 /// `Worktree feature-auth (offset 828)` and a table of its ports.

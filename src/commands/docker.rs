@@ -2,6 +2,7 @@
 //! `docker-compose up -d`, `docker-compose ps`, `atlas docker regenerate`).
 
 use std::io::Write;
+use std::time::Duration;
 
 use serde::Serialize;
 
@@ -42,7 +43,24 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             let wt = pick(&a.worktree)?;
             let project = ws.docker_up(wt)?;
             writeln!(out, "Started Compose project {project} for {}", wt.name)?;
-            ps(&ws, &worktrees, Some(wt), false, out)
+            ps(&ws, &worktrees, Some(wt), false, out)?;
+            let database = ws.inputs(&wt.path)?.config.database;
+            if database.create {
+                // Wait for a database the project itself serves; do not wait for any other.
+                let published: Vec<u16> = ws
+                    .containers(&worktrees, Some(wt))
+                    .map(|cs| cs.iter().flat_map(|(_, c)| c.host_ports()).collect())
+                    .unwrap_or_default();
+                let serves = ws.databases(wt)?.iter().any(|d| match &d.own {
+                    crate::workspace::Own::Db(crate::db::Database::Server { server, .. }) => {
+                        published.contains(&server.port)
+                    }
+                    _ => false,
+                });
+                let wait = Duration::from_secs(if serves { 60 } else { 0 });
+                add::create_databases(&ws, wt, database.clone, wait, out)?;
+            }
+            Ok(())
         }
         DockerCommand::Down(a) => {
             let wt = pick(&a.worktree)?;

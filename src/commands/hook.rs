@@ -57,6 +57,7 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
     let report = ws.ensure(&current)?;
     let written = ws.generate(&current)?;
     let mut line = generated(&ws, &current, &written)?;
+    line.push_str(&databases(&ws, &current));
     if let Some(extra) = summary(&report.notes(), &report.failed) {
         line.push_str(&format!(" ({extra})"));
     }
@@ -101,7 +102,7 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
         .collect();
     for wt in new {
         match ws.generate(wt) {
-            Ok(written) => notes.push(generated(&ws, wt, &written)?),
+            Ok(written) => notes.push(generated(&ws, wt, &written)? + &databases(&ws, wt)),
             Err(e) => failed.push((wt.name.clone(), e)),
         }
     }
@@ -138,6 +139,39 @@ fn generated(ws: &Workspace, wt: &Worktree, written: &[std::path::PathBuf]) -> R
         line.push_str(&format!("; wrote {}", files.join(", ")));
     }
     Ok(line)
+}
+
+/// `; created database myapp_x`: what became of a new worktree's databases, for its one line.
+fn databases(ws: &Workspace, wt: &Worktree) -> String {
+    let config = match ws.inputs(&wt.path) {
+        Ok(i) => i.config.database,
+        Err(_) => return String::new(),
+    };
+    if !config.create {
+        return String::new();
+    }
+    let outcomes = match ws.create_databases(wt, config.clone, std::time::Duration::ZERO) {
+        Ok(o) => o,
+        Err(e) => return format!("; databases not created: {e}"),
+    };
+    outcomes
+        .iter()
+        .map(|o| {
+            let name = o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name());
+            match &o.result {
+                Ok(crate::workspace::Done::Created) => format!("; created database {name}"),
+                Ok(crate::workspace::Done::Copied(from)) => {
+                    format!("; created database {name} from {from}")
+                }
+                Ok(crate::workspace::Done::Exists) => format!("; database {name} exists"),
+                Ok(_) | Err(crate::db::Failure::Remote(_)) => String::new(),
+                Err(crate::db::Failure::NotListening(at)) => {
+                    format!("; database {name} waits for a server on {at}")
+                }
+                Err(e) => format!("; database {name} not created: {e}"),
+            }
+        })
+        .collect()
 }
 
 /// Everything worth saying, on one line.

@@ -9,6 +9,7 @@ use crate::error::{IoContext, Result};
 use crate::workspace::Report;
 
 mod add;
+mod db;
 mod docker;
 mod env;
 mod exec;
@@ -27,6 +28,7 @@ pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
         Command::Ports(args) => ports::run(args, out),
         Command::Env(args) => env::run(args, out),
         Command::Docker(args) => docker::run(args, out),
+        Command::Db(args) => db::run(args, out),
         Command::Exec(args) => {
             out.flush()?;
             exec::run(args)

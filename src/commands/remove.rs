@@ -66,6 +66,15 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     let mut failures = Vec::new();
     let grace = std::time::Duration::from_secs_f64(args_in.grace.clamp(0.0, 600.0));
     for wt in targets {
+        // Databases first, while their server (perhaps the worktree's own container) still runs.
+        let drop_db = args_in.drop_db
+            || ws
+                .inputs(&wt.path)
+                .is_ok_and(|i| i.config.database.drop_on_remove);
+        if drop_db && !drop_databases(&ws, wt, args_in.force, out)? {
+            failures.push(wt.name.clone());
+            continue;
+        }
         // Compose first: its containers' ports are then free, and the compose file is still there.
         match ws.docker_teardown(wt, args_in.keep_services) {
             Ok(Some(line)) => writeln!(out, "{line}")?,
@@ -101,6 +110,32 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
             failures.join(", ")
         )))
     }
+}
+
+/// Drop `wt`'s databases; `false` (the worktree is then kept) if one could not be dropped for
+/// a reason the user can act on. A server that does not run is only noted: with Compose, the
+/// worktree's own database server goes with its project.
+fn drop_databases(ws: &Workspace, wt: &Worktree, force: bool, out: &mut dyn Write) -> Result<bool> {
+    let mut ok = true;
+    for o in ws.drop_databases(wt, force)? {
+        let line = o.line("dropped");
+        match &o.result {
+            Ok(_) => writeln!(out, "{line}")?,
+            Err(crate::db::Failure::NotListening(_) | crate::db::Failure::Remote(_)) => {
+                eprintln!("git-atlas: warning: {line}")
+            }
+            Err(e) => {
+                let hint = if matches!(e, crate::db::Failure::InUse(_)) {
+                    " (stop those clients, or add --force to end their connections)"
+                } else {
+                    ""
+                };
+                eprintln!("error: {line}{hint}; {} was not removed", wt.name);
+                ok = false;
+            }
+        }
+    }
+    Ok(ok)
 }
 
 /// Stop the processes started in `wt` that listen on its ports (SIGTERM, then SIGKILL after

@@ -3,16 +3,20 @@
 
 use md5::{Digest, Md5};
 
-/// PostgreSQL's identifier limit in bytes (MySQL allows 64).
-const MAX_DB_NAME: usize = 63;
+/// PostgreSQL's identifier limit in bytes (MariaDB and MySQL allow 64).
+pub const MAX_DB_NAME: usize = 63;
 
-/// `myapp` + `feature-auth` → `myapp_feature_auth`. A name that loses characters in sanitising
-/// (`feat-ü-x`) gets a short hash so two worktrees never share a database.
+/// `myapp` + `feature-auth` → `myapp_feature_auth`. A name that sanitising could confuse with
+/// another (`feat-ü-x`, `Feat-x`, and `feat_x`, whose `_` is what `-` becomes) gets a short hash,
+/// so two worktrees never share a database.
 pub fn database_name(base: &str, worktree: &str) -> String {
     let suffix = sanitize(worktree, '_');
     let lossless = worktree
         .chars()
-        .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !worktree.starts_with('-')
+        && !worktree.ends_with('-')
+        && !worktree.contains("--");
     let mut name = format!("{base}_{suffix}");
     if !lossless || name.len() > MAX_DB_NAME {
         let hash = short_hash(worktree);
@@ -92,6 +96,14 @@ mod tests {
         );
         let long = database_name("myapp", &"a".repeat(100));
         assert!(long.len() <= 63, "{long}");
+        // Names that sanitise alike stay apart.
+        let names = [
+            "feat-x", "feat_x", "Feat-x", "-feat-x", "feat--x", "feat x", "feat-x-",
+        ];
+        let dbs: std::collections::HashSet<String> =
+            names.iter().map(|n| database_name("app", n)).collect();
+        assert_eq!(dbs.len(), names.len(), "{dbs:?}");
+        assert_eq!(database_name("app", "feat-x"), "app_feat_x");
     }
 
     #[test]

@@ -35,6 +35,28 @@ pub struct Registry {
     /// until its containers, networks and volumes are gone.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub compose_projects: IndexMap<String, ComposeRecord>,
+    /// The databases git-atlas created or found for each linked worktree, by worktree name: what
+    /// `[database] drop_on_remove` drops once Git no longer lists the worktree.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub databases: IndexMap<String, Vec<DbRecord>>,
+}
+
+/// One worktree database, without its password (which stays in `.env`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DbRecord {
+    /// The variable that names it.
+    pub variable: String,
+    /// `postgresql`, `mysql` or `sqlite`.
+    pub engine: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub port: Option<u16>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub user: Option<String>,
+    /// The database's name, or the SQLite file's path.
+    pub name: String,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +97,7 @@ impl Default for Registry {
             worktrees: IndexMap::new(),
             unavailable_ports: BTreeMap::new(),
             compose_projects: IndexMap::new(),
+            databases: IndexMap::new(),
         }
     }
 }

@@ -109,6 +109,19 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
         });
     }
     let Some(env) = env else { return Ok(services) };
+    // A shared database server (`[database] shared_server`) keeps the main's port in every
+    // worktree: its URLs, and port variables with its port, are no service of the worktree's.
+    let shared: Vec<(String, u16)> = if config.database.shared_server {
+        env.vars()
+            .filter(|v| config.database.allows(&v.key))
+            .filter_map(|v| match crate::db::url::parse(&v.value)? {
+                crate::db::url::Parsed::Server { server, .. } => Some((v.key.clone(), server.port)),
+                crate::db::url::Parsed::File { .. } => None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
 
     for var in env.vars() {
         // A key assigned twice takes its last value, as dotenv loaders do.
@@ -120,6 +133,9 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
         if config.env.ignore.iter().any(|i| i == &var.key) || last != Some(var.line) {
             continue;
         }
+        if shared.iter().any(|(key, _)| key == &var.key) {
+            continue;
+        }
         let claimed = services.iter().position(|s| s.vars.contains(&var.key));
         if names_a_port(&var.key) {
             let Ok(number) = var.value.trim().parse::<u64>() else {
@@ -127,7 +143,7 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
             };
             let base = config::check_port(u32::try_from(number).unwrap_or(u32::MAX))
                 .map_err(|m| Error::failed(format!("{env_name}:{}: {}: {m}", var.line, var.key)))?;
-            if claimed.is_some() {
+            if claimed.is_some() || shared.iter().any(|(_, port)| *port == base) {
                 continue;
             }
             if let Some(s) = services.iter_mut().find(|s| s.base == base) {

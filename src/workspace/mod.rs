@@ -17,9 +17,12 @@ use crate::git::repo::{Location, Repo, Worktree, MAIN};
 use crate::live::net;
 use crate::ports::alloc::{self, Allocation, Strategy};
 use crate::ports::leases::{LeaseFile, Leases};
-use crate::ports::registry::{Ports, Registry, RegistryFile, WorktreeRecord};
-use crate::ports::services::{self, Service};
+use crate::ports::registry::{DbRecord, Ports, Registry, RegistryFile, WorktreeRecord};
 
+use crate::ports::services::{self, Service};
+pub use db::{DbOutcome, Done, Own, WorktreeDb};
+
+mod db;
 mod docker;
 mod exec;
 mod live;
@@ -54,6 +57,8 @@ pub struct Report {
     pub docker: Vec<String>,
     /// Teardowns left for a later reconcile because Docker is not there (not part of `notes`).
     pub docker_deferred: Vec<String>,
+    /// Databases dropped because their worktree went (`[database] drop_on_remove`).
+    pub databases: Vec<String>,
 }
 
 /// A worktree's ports by service, and its offset when it has one.
@@ -181,8 +186,9 @@ impl Workspace {
     /// in between only costs one more reconcile.
     pub fn reconcile(&self) -> Result<Report> {
         let fingerprint = hooks::fingerprint(self.repo.common_dir());
-        let (mut report, orphans) = self.reconcile_registry()?;
+        let (mut report, orphans, gone_dbs) = self.reconcile_registry()?;
         self.teardown_orphans(orphans, &mut report);
+        self.drop_gone_databases(gone_dbs, &mut report);
         let state = hooks::state_path(self.repo.common_dir());
         let mut line = fingerprint;
         line.push(b'\n');
@@ -211,7 +217,10 @@ impl Workspace {
         })
     }
 
-    fn reconcile_registry(&self) -> Result<(Report, Vec<docker::Orphan>)> {
+    #[allow(clippy::type_complexity)]
+    fn reconcile_registry(
+        &self,
+    ) -> Result<(Report, Vec<docker::Orphan>, Vec<(String, Vec<DbRecord>)>)> {
         self.update(|reg, leases| {
             let worktrees = self.repo.worktrees()?;
             let mut report = Report::default();
@@ -228,6 +237,17 @@ impl Workspace {
                     }),
                 }
             }
+            // Databases of worktrees Git no longer lists (a prunable one is still listed).
+            let gone: Vec<String> = reg
+                .databases
+                .keys()
+                .filter(|name| !worktrees.iter().any(|w| &w.name == *name))
+                .cloned()
+                .collect();
+            let gone_dbs: Vec<(String, Vec<DbRecord>)> = gone
+                .into_iter()
+                .filter_map(|name| reg.databases.shift_remove_entry(&name))
+                .collect();
             // A linked worktree whose Git id is "main" would share the main worktree's entry.
             let clashing = worktrees.iter().filter(|w| w.name == MAIN && !w.is_main);
             for w in clashing {
@@ -279,7 +299,7 @@ impl Workspace {
                     Err(e) => report.failed.push((wt.name.clone(), e)),
                 }
             }
-            Ok((report, orphans))
+            Ok((report, orphans, gone_dbs))
         })
     }
 
@@ -394,21 +414,38 @@ impl Workspace {
         self.generate_files(wt, false)
     }
 
-    fn generate_files(&self, wt: &Worktree, compose: bool) -> Result<Vec<PathBuf>> {
-        let reg = self.registry.read()?;
+    /// What `wt`'s generated files are made from: its allocation in `reg`.
+    fn worktree_vars<'a>(&self, wt: &'a Worktree, reg: &'a Registry) -> Result<WorktreeVars<'a>> {
         let ports = reg
             .allocated_ports
             .get(&wt.name)
             .ok_or_else(|| Error::failed(format!("{} has no ports allocated", wt.name)))?;
-        let offset = reg.worktrees.get(&wt.name).and_then(|r| r.offset);
-        let inputs = self.inputs(&wt.path)?;
-        let vars = WorktreeVars {
+        Ok(WorktreeVars {
             name: &wt.name,
             is_main: wt.is_main,
-            offset,
+            offset: reg.worktrees.get(&wt.name).and_then(|r| r.offset),
             ports,
             compose_project: names::compose_project(&self.project_name(), &wt.name),
+        })
+    }
+
+    /// `wt`'s env source (`.env`) and the `.env.local` git-atlas derives from it, computed (not
+    /// read from disk, which `--no-env` may have left unwritten); `None` without a `.env`.
+    pub fn env_pair(&self, wt: &Worktree, inputs: &Inputs) -> Result<Option<(DotEnv, DotEnv)>> {
+        let Some(source) = &inputs.env else {
+            return Ok(None);
         };
+        let reg = self.registry.read()?;
+        let vars = self.worktree_vars(wt, &reg)?;
+        let local =
+            generate::env_local(source, "", &inputs.services, &vars, &inputs.config.database);
+        Ok(Some((source.clone(), local)))
+    }
+
+    fn generate_files(&self, wt: &Worktree, compose: bool) -> Result<Vec<PathBuf>> {
+        let reg = self.registry.read()?;
+        let inputs = self.inputs(&wt.path)?;
+        let vars = self.worktree_vars(wt, &reg)?;
         generate::exclude(self.repo.common_dir(), &inputs.config)?;
         let mut written = Vec::new();
         let cfg = &inputs.config;
@@ -418,7 +455,14 @@ impl Workspace {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let out = wt.path.join(&cfg.env.output);
-            let text = generate::env_local(source, &name, &inputs.services, &vars).render();
+            let text = generate::env_local(
+                source,
+                &name,
+                &inputs.services,
+                &vars,
+                &inputs.config.database,
+            )
+            .render();
             generate::write_derived(&out, &text, path)?;
             written.push(out);
         }
@@ -529,6 +573,7 @@ impl Report {
             out.push(format!("{name} moved; its ports follow it"));
         }
         out.extend(self.docker.iter().cloned());
+        out.extend(self.databases.iter().cloned());
         out.extend(self.warnings.iter().cloned());
         out
     }

@@ -15,8 +15,9 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
     assert_eq!(
         run.atlas_lines(),
         [format!(
-            "git-atlas: x: ports app:{} database:{}; wrote .env.local",
+            "git-atlas: x: ports app:{} database:{}; wrote .env.local; database app_x waits for a server on localhost:{}",
             4100 + offset("x"),
+            5532 + offset("x"),
             5532 + offset("x")
         )],
         "{run}"
@@ -66,7 +67,13 @@ fn git_atlas_add_with_hooks_installed_does_the_work_once() {
     .success();
     // The only git-atlas process was the one the user started: the hooks spawned nothing.
     assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
-    assert!(run.atlas_lines().is_empty(), "{run}");
+    // Only add's own note that the database waits for its server (nothing listens in this test).
+    assert!(
+        run.atlas_lines()
+            .iter()
+            .all(|l| l.starts_with("git-atlas: note: database app_w not created yet")),
+        "{run}"
+    );
     assert!(!run.stderr.contains("w: ports"), "{run}");
     assert!(
         run.stdout.contains("Wrote .env.local") || run.stderr.contains("Wrote .env.local"),
@@ -112,8 +119,9 @@ fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
     assert_eq!(
         run.atlas_lines(),
         [format!(
-            "git-atlas: nc: ports app:{} database:{}; wrote .env.local",
+            "git-atlas: nc: ports app:{} database:{}; wrote .env.local; database app_nc waits for a server on localhost:{}",
             4100 + offset("nc"),
+            5532 + offset("nc"),
             5532 + offset("nc")
         )],
         "{run}"

@@ -19,6 +19,7 @@ pub(super) fn reset(out: &mut dyn Write) -> Result<()> {
         if let Some(old) = old {
             fresh.unavailable_ports = old.unavailable_ports.clone();
             fresh.compose_projects = old.compose_projects.clone();
+            fresh.databases = old.databases.clone();
         }
         Ok(fresh)
     })?;
@@ -75,6 +76,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         if let Some(old) = old {
             fresh.unavailable_ports = old.unavailable_ports.clone();
             fresh.compose_projects = old.compose_projects.clone();
+            fresh.databases = old.databases.clone();
         }
         for (wt, ports, offset, source) in &shown {
             let mut kept = IndexMap::new();

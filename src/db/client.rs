@@ -1,0 +1,227 @@
+//! Running a server's own client tools (`psql`, `pg_dump`, `mariadb`, `mariadb-dump`): found on
+//! `PATH`, run through `duct` with an argument vector, SQL on stdin, the password in the
+//! environment or a private temporary file (never on a command line, where `ps` shows it), and
+//! the server's complaint turned into one line.
+
+use std::ffi::OsString;
+use std::fmt;
+use std::path::PathBuf;
+
+use super::url::Server;
+
+/// Why a database operation did not happen.
+#[derive(Debug)]
+pub enum Failure {
+    /// The URL names another machine: git-atlas only touches this machine's servers.
+    Remote(String),
+    /// Nothing accepts connections at the URL's address.
+    NotListening(String),
+    /// The client program is not installed.
+    Tool {
+        program: String,
+        install: String,
+    },
+    /// The server said no: wrong password, permission denied, …
+    Server(String),
+    /// Connections hold the database (drop without `--force`).
+    InUse(Vec<String>),
+    Other(String),
+}
+
+pub type Result<T> = std::result::Result<T, Failure>;
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Failure::Remote(host) => write!(
+                f,
+                "the URL points at {host}, not this machine; git-atlas only touches local servers"
+            ),
+            Failure::NotListening(at) => write!(f, "nothing accepts connections on {at}"),
+            Failure::Tool { program, install } => {
+                write!(f, "{program} is not installed (install {install})")
+            }
+            Failure::Server(said) | Failure::Other(said) => f.write_str(said),
+            Failure::InUse(who) => write!(
+                f,
+                "it is in use by {} connection(s): {}",
+                who.len(),
+                who.join(", ")
+            ),
+        }
+    }
+}
+
+/// A client program ready to run against one server.
+pub struct Client {
+    program: PathBuf,
+    args: Vec<OsString>,
+    env: Vec<(&'static str, String)>,
+    /// A private option file holding the password, deleted when the client is dropped.
+    _secret: Option<tempfile::NamedTempFile>,
+}
+
+/// The first program of `names` on `PATH`.
+pub fn find(names: &[&str], install: &str) -> Result<PathBuf> {
+    names
+        .iter()
+        .find_map(|n| which::which(n).ok())
+        .ok_or_else(|| Failure::Tool {
+            program: names.join(" or "),
+            install: install.to_string(),
+        })
+}
+
+impl Client {
+    pub fn new(program: PathBuf) -> Client {
+        Client {
+            program,
+            args: Vec::new(),
+            env: Vec::new(),
+            _secret: None,
+        }
+    }
+
+    pub fn arg(mut self, arg: impl Into<OsString>) -> Client {
+        self.args.push(arg.into());
+        self
+    }
+
+    pub fn env(mut self, key: &'static str, value: impl Into<String>) -> Client {
+        self.env.push((key, value.into()));
+        self
+    }
+
+    /// Keep `file` (a private option file the arguments name) alive as long as the client.
+    pub fn secret(mut self, file: tempfile::NamedTempFile) -> Client {
+        self._secret = Some(file);
+        self
+    }
+
+    fn expression(&self) -> duct::Expression {
+        let mut e = duct::cmd(&self.program, &self.args);
+        // Hooks run with Git's variables set; the clients have no business with them.
+        for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {
+            e = e.env_remove(var);
+        }
+        for (k, v) in &self.env {
+            e = e.env(k, v);
+        }
+        e
+    }
+
+    /// Run with `sql` on stdin; its output, or what the server said.
+    pub fn run(&self, sql: &str, server: &Server) -> Result<String> {
+        let out = self
+            .expression()
+            .stdin_bytes(sql.as_bytes().to_vec())
+            .stdout_capture()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|e| Failure::Other(format!("could not run {}: {e}", self.name())))?;
+        if out.status.success() {
+            return Ok(String::from_utf8_lossy(&out.stdout).into_owned());
+        }
+        Err(complaint(&String::from_utf8_lossy(&out.stderr), server))
+    }
+
+    /// Run `self | into` (a dump piped into a restore), capturing both sides' errors.
+    pub fn pipe(&self, into: &Client, server: &Server) -> Result<()> {
+        let out = self
+            .expression()
+            .pipe(into.expression())
+            .stdout_null()
+            .stderr_capture()
+            .unchecked()
+            .run()
+            .map_err(|e| Failure::Other(format!("could not run {}: {e}", self.name())))?;
+        if out.status.success() {
+            return Ok(());
+        }
+        Err(complaint(&String::from_utf8_lossy(&out.stderr), server))
+    }
+
+    fn name(&self) -> String {
+        self.program
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+}
+
+/// The line worth showing from a client's stderr, as a [`Failure`].
+fn complaint(stderr: &str, server: &Server) -> Failure {
+    let lower = stderr.to_ascii_lowercase();
+    if lower.contains("connection refused")
+        || lower.contains("can't connect to server")
+        || lower.contains("can't connect to mysql server")
+    {
+        return Failure::NotListening(format!("{}:{}", server.host, server.port));
+    }
+    // psql: `psql: error: connection to server at "…", port 5432 failed: FATAL:  password …`
+    // mariadb: `ERROR 1045 (28000) at line 1: Access denied for user 'x'@'localhost' (…)`
+    let line = stderr
+        .lines()
+        .map(str::trim)
+        .find(|l| {
+            !l.is_empty()
+                && !l.starts_with("WARNING")
+                && !l.starts_with("DETAIL")
+                && !l.starts_with("HINT")
+        })
+        .unwrap_or("the client failed without saying why");
+    let said = ["FATAL:", "ERROR:"]
+        .iter()
+        .find_map(|m| line.rfind(m).map(|i| line[i + m.len()..].trim()))
+        .unwrap_or(line);
+    let said = match said.find("): ") {
+        Some(i) if said.starts_with("ERROR ") => said[i + 3..].trim(),
+        _ => said,
+    };
+    let said = said
+        .strip_prefix("psql: error: ")
+        .or_else(|| said.strip_prefix("pg_dump: error: "))
+        .unwrap_or(said);
+    Failure::Server(said.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::db::url::Engine;
+
+    fn server() -> Server {
+        Server {
+            engine: Engine::Postgres,
+            host: "127.0.0.1".into(),
+            port: 5432,
+            user: Some("atlas".into()),
+            password: Some("hunter2".into()),
+        }
+    }
+
+    #[test]
+    fn complaints_become_one_line() {
+        let pg = "psql: error: connection to server at \"127.0.0.1\", port 5432 failed: FATAL:  password authentication failed for user \"atlas\"\n";
+        assert_eq!(
+            complaint(pg, &server()).to_string(),
+            "password authentication failed for user \"atlas\""
+        );
+        let my = "ERROR 1045 (28000): Access denied for user 'atlas'@'localhost' (using password: YES)\n";
+        assert_eq!(
+            complaint(my, &server()).to_string(),
+            "Access denied for user 'atlas'@'localhost' (using password: YES)"
+        );
+        let refused = "psql: error: connection to server at \"127.0.0.1\", port 5432 failed: Connection refused\n\tIs the server running on that host and accepting TCP/IP connections?";
+        assert!(matches!(
+            complaint(refused, &server()),
+            Failure::NotListening(_)
+        ));
+        let denied = "ERROR:  permission denied to create database\n";
+        assert_eq!(
+            complaint(denied, &server()).to_string(),
+            "permission denied to create database"
+        );
+    }
+}

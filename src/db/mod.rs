@@ -1,0 +1,132 @@
+//! Databases in the servers (or SQLite files) that connection URLs name: what a value names
+//! (`url`), and creating, copying, sizing and dropping them with each engine's own tools.
+
+pub mod client;
+mod mysql;
+mod postgres;
+mod sqlite;
+pub mod url;
+
+use std::time::Duration;
+
+pub use client::{Failure, Result};
+pub use url::{Database, Engine, Server};
+
+/// How long to wait for a server to accept a connection before saying nothing listens.
+const CONNECT_TIMEOUT: Duration = Duration::from_millis(1500);
+
+/// Whether `server` is one git-atlas may touch and something accepts connections there.
+pub fn reachable(server: &Server) -> Result<()> {
+    if !server.is_local() {
+        return Err(Failure::Remote(server.host.clone()));
+    }
+    let host = match server.host.as_str() {
+        "localhost" | "0.0.0.0" => "127.0.0.1",
+        h => h,
+    };
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| Failure::Remote(server.host.clone()))?;
+    let mut addrs = vec![std::net::SocketAddr::new(ip, server.port)];
+    if server.host == "localhost" {
+        addrs.push(std::net::SocketAddr::new(
+            std::net::Ipv6Addr::LOCALHOST.into(),
+            server.port,
+        ));
+    }
+    if addrs
+        .iter()
+        .any(|a| std::net::TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok())
+    {
+        Ok(())
+    } else {
+        Err(Failure::NotListening(format!(
+            "{}:{}",
+            server.host, server.port
+        )))
+    }
+}
+
+/// The database's size in bytes, or `None` if it does not exist.
+pub fn status(db: &Database) -> Result<Option<u64>> {
+    match db {
+        Database::Server { server, name } => {
+            reachable(server)?;
+            match server.engine {
+                Engine::Postgres => postgres::status(server, name),
+                _ => mysql::status(server, name),
+            }
+        }
+        Database::File { path } => sqlite::status(path),
+    }
+}
+
+/// Create the database; `false` if it was already there.
+pub fn create(db: &Database) -> Result<bool> {
+    match db {
+        Database::Server { server, name } => {
+            reachable(server)?;
+            match server.engine {
+                Engine::Postgres => postgres::create(server, name),
+                _ => mysql::create(server, name),
+            }
+        }
+        Database::File { path } => sqlite::create(path),
+    }
+}
+
+/// Fill `to`, which was just created and is empty, with the schema and data of `from`.
+pub fn copy(from: &Database, to: &Database) -> Result<()> {
+    match (from, to) {
+        (
+            Database::Server {
+                server: fs,
+                name: fname,
+            },
+            Database::Server {
+                server: ts,
+                name: tname,
+            },
+        ) if fs.engine == ts.engine => {
+            reachable(fs)?;
+            if status(from)?.is_none() {
+                return Err(Failure::Other(format!(
+                    "the database to copy, {fname} ({}), does not exist",
+                    fs.describe()
+                )));
+            }
+            match ts.engine {
+                Engine::Postgres => postgres::copy(fs, fname, ts, tname),
+                _ => mysql::copy(fs, fname, ts, tname),
+            }
+        }
+        (Database::File { path: from }, Database::File { path: to }) => {
+            if !from.is_file() {
+                return Err(Failure::Other(format!(
+                    "the database file to copy, {}, does not exist",
+                    from.display()
+                )));
+            }
+            sqlite::copy(from, to)
+        }
+        _ => Err(Failure::Other(format!(
+            "cannot copy a {} database into a {} one",
+            from.engine(),
+            to.engine()
+        ))),
+    }
+}
+
+/// Drop the database; `false` if it did not exist.
+pub fn drop(db: &Database, force: bool) -> Result<bool> {
+    match db {
+        Database::Server { server, name } => {
+            reachable(server)?;
+            match server.engine {
+                Engine::Postgres => postgres::drop(server, name, force),
+                _ => mysql::drop(server, name, force),
+            }
+        }
+        Database::File { path } => sqlite::drop(path),
+    }
+}

@@ -1,0 +1,163 @@
+//! MariaDB and MySQL through `mariadb`/`mysql` and `mariadb-dump`/`mysqldump`: SQL on stdin with
+//! quoted identifiers, over TCP to the URL's port, the credentials in a private option file.
+
+use std::io::Write;
+
+use super::client::{self, Client, Failure, Result};
+use super::url::Server;
+
+const INSTALL: &str = "mariadb-client, or mysql-client";
+
+/// `` `name` ``, doubling any backtick.
+pub fn ident(name: &str) -> String {
+    format!("`{}`", name.replace('`', "``"))
+}
+
+/// `'text'`, escaping `\` and `'`.
+pub fn literal(text: &str) -> String {
+    format!("'{}'", text.replace('\\', "\\\\").replace('\'', "''"))
+}
+
+/// A value for an option file: double-quoted, with the escapes the client's parser undoes.
+fn option_value(text: &str) -> String {
+    let mut out = String::from("\"");
+    for c in text.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn client(programs: &[&str], server: &Server) -> Result<Client> {
+    let program = client::find(programs, INSTALL)?;
+    let mut file = tempfile::Builder::new()
+        .prefix("git-atlas-my-")
+        .suffix(".cnf")
+        .tempfile()
+        .map_err(|e| Failure::Other(format!("could not create a private option file: {e}")))?;
+    let mut text = String::from("[client]\n");
+    if let Some(user) = &server.user {
+        text.push_str(&format!("user={}\n", option_value(user)));
+    }
+    if let Some(password) = &server.password {
+        text.push_str(&format!("password={}\n", option_value(password)));
+    }
+    file.write_all(text.as_bytes())
+        .map_err(|e| Failure::Other(format!("could not write a private option file: {e}")))?;
+    // The option file must be the first argument.
+    let mut defaults = std::ffi::OsString::from("--defaults-extra-file=");
+    defaults.push(file.path());
+    Ok(Client::new(program)
+        .arg(defaults)
+        .arg("--protocol=TCP")
+        .arg("-h")
+        .arg(&server.host)
+        .arg("-P")
+        .arg(server.port.to_string())
+        .arg("--connect-timeout=5")
+        .secret(file))
+}
+
+fn sql(server: &Server, script: &str) -> Result<String> {
+    client(&["mariadb", "mysql"], server)?
+        .arg("-N")
+        .arg("-B")
+        .run(script, server)
+}
+
+/// The database's size in bytes (its tables' data and indexes), or `None` if it does not exist.
+pub fn status(server: &Server, name: &str) -> Result<Option<u64>> {
+    let out = sql(
+        server,
+        &format!(
+            "SELECT COALESCE(SUM(t.DATA_LENGTH + t.INDEX_LENGTH), 0) FROM information_schema.SCHEMATA s LEFT JOIN information_schema.TABLES t ON t.TABLE_SCHEMA = s.SCHEMA_NAME WHERE s.SCHEMA_NAME = {} GROUP BY s.SCHEMA_NAME;",
+            literal(name)
+        ),
+    )?;
+    Ok(out
+        .trim()
+        .lines()
+        .next()
+        .and_then(|l| l.trim().parse().ok()))
+}
+
+/// Create the database; `false` if it was already there.
+pub fn create(server: &Server, name: &str) -> Result<bool> {
+    if status(server, name)?.is_some() {
+        return Ok(false);
+    }
+    match sql(server, &format!("CREATE DATABASE {};", ident(name))) {
+        Ok(_) => Ok(true),
+        Err(Failure::Server(said)) if said.contains("database exists") => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Copy `from` into the existing, empty `to`: a consistent dump (`--single-transaction`, so the
+/// source may be in use) piped into the client.
+pub fn copy(from: &Server, from_name: &str, to: &Server, to_name: &str) -> Result<()> {
+    let dump = client(&["mariadb-dump", "mysqldump"], from)?
+        .arg("--single-transaction")
+        .arg("--skip-lock-tables")
+        .arg("--")
+        .arg(from_name);
+    let restore = client(&["mariadb", "mysql"], to)?.arg("--").arg(to_name);
+    dump.pipe(&restore, to)
+}
+
+/// The connections using `name` (other than ours) that this user can see.
+fn sessions(server: &Server, name: &str) -> Result<Vec<(String, String)>> {
+    let out = sql(
+        server,
+        &format!(
+            "SELECT ID, CONCAT(USER, '@', HOST) FROM information_schema.PROCESSLIST WHERE DB = {} AND ID <> CONNECTION_ID();",
+            literal(name)
+        ),
+    )?;
+    Ok(out
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .map(|(id, who)| (id.trim().to_string(), who.trim().to_string()))
+        .collect())
+}
+
+/// Drop the database; `false` if it did not exist. Without `force`, connections to it make this
+/// fail naming them; with it, they are killed first.
+pub fn drop(server: &Server, name: &str, force: bool) -> Result<bool> {
+    if status(server, name)?.is_none() {
+        return Ok(false);
+    }
+    let who = sessions(server, name)?;
+    if !who.is_empty() && !force {
+        return Err(Failure::InUse(
+            who.iter().map(|(id, w)| format!("id {id} ({w})")).collect(),
+        ));
+    }
+    for (id, _) in &who {
+        if id.chars().all(|c| c.is_ascii_digit()) {
+            // Gone meanwhile is fine.
+            let _ = sql(server, &format!("KILL {id};"));
+        }
+    }
+    sql(server, &format!("DROP DATABASE IF EXISTS {};", ident(name)))?;
+    Ok(true)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoting() {
+        assert_eq!(ident("a`b"), "`a``b`");
+        assert_eq!(literal("it's \\"), "'it''s \\\\'");
+        assert_eq!(option_value("p\"w\\x"), "\"p\\\"w\\\\x\"");
+    }
+}
