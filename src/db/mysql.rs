@@ -61,12 +61,12 @@ fn client(programs: &[&str], server: &Server) -> Result<Client> {
         .arg(&server.host)
         .arg("-P")
         .arg(server.port.to_string())
-        .arg("--connect-timeout=5")
         .secret(file))
 }
 
 fn sql(server: &Server, script: &str) -> Result<String> {
     client(&["mariadb", "mysql"], server)?
+        .arg("--connect-timeout=5")
         .arg("-N")
         .arg("-B")
         .run(script, server)
@@ -108,7 +108,10 @@ pub fn copy(from: &Server, from_name: &str, to: &Server, to_name: &str) -> Resul
         .arg("--skip-lock-tables")
         .arg("--")
         .arg(from_name);
-    let restore = client(&["mariadb", "mysql"], to)?.arg("--").arg(to_name);
+    let restore = client(&["mariadb", "mysql"], to)?
+        .arg("--connect-timeout=5")
+        .arg("--")
+        .arg(to_name);
     dump.pipe(&restore, to)
 }
 

@@ -334,7 +334,8 @@ mod tests {
         let file = RegistryFile::new(dir.path());
         fs::create_dir_all(file.dir()).unwrap();
         let text = r#"{"version":1,"allocated_ports":{"a":{"web":8082,"db":5434},"b":{"web":8083}},
-            "worktrees":{"a":{"path":"/x/a","offset":2,"labels":{"web":"Web"}}}}"#;
+            "worktrees":{"a":{"path":"/x/a","offset":2,"labels":{"web":"Web"}}},
+            "databases":{"a":[{"variable":"DATABASE_URL","engine":"postgresql","host":"127.0.0.1","port":5434,"name":"app_a"}]}}"#;
         fs::write(file.path(), text).unwrap();
         let full = file.read().unwrap();
         let (ports, offset) = file.read_worktree("a").unwrap().unwrap();
