@@ -2,7 +2,8 @@
 # Needs root and the Debian apt mirror; pulls nothing from any image registry: the image is the
 # static busybox, imported with `docker import`, serving /www/index.html with `busybox httpd`.
 #   Exports: GIT_ATLAS_TEST_IMAGE (what tests/docker.rs runs), GIT_ATLAS_DOCKERD_LOG.
-#   Stops the dockerd it started on EXIT (a daemon already running is reused and left alone).
+#   Stops the dockerd it started on EXIT, through .ci/run's git_atlas_cleanups (a daemon already
+#   running is reused and left alone).
 GIT_ATLAS_TEST_IMAGE=git-atlas-test/busybox:latest
 GIT_ATLAS_TEST_IMAGE_REV=1   # bump when the image contents below change
 GIT_ATLAS_DOCKERD_LOG=${TMPDIR:-/tmp}/git-atlas-dockerd.log
@@ -55,7 +56,7 @@ git_atlas_docker_setup() {
     git_atlas_docker_step "starting dockerd (log: $GIT_ATLAS_DOCKERD_LOG)"
     dockerd --iptables=false </dev/null >"$GIT_ATLAS_DOCKERD_LOG" 2>&1 &
     GIT_ATLAS_DOCKERD_PID=$!
-    trap git_atlas_docker_stop EXIT
+    git_atlas_cleanups+=(git_atlas_docker_stop)
     for i in $(seq 1 120); do                     # ~60 s
       timeout 5 docker info >/dev/null 2>&1 && break
       if ! kill -0 "$GIT_ATLAS_DOCKERD_PID" 2>/dev/null || [ "$i" -eq 120 ]; then

@@ -4,6 +4,7 @@
 //! `hooks` adds what the hook tests need.
 #![allow(dead_code)]
 
+pub mod db;
 pub mod hooks;
 
 use std::collections::BTreeMap;
