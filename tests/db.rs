@@ -1,0 +1,1138 @@
+//! Each worktree's own database, end to end through `git atlas …` against real servers: the
+//! shared-server layout (only the name changes) and the port-and-name layout (the port moves
+//! with the worktree, here onto a private cluster), empty and cloned databases (PostgreSQL and
+//! MariaDB, with the main database in use), `db create | drop | status`, `remove --drop-db`,
+//! `[database] drop_on_remove` after Git removes a worktree on its own, the hooks, and the
+//! failures: wrong password, no CREATEDB, no client tool, a remote host. SQLite needs no server.
+//!
+//! The servers come from `tests/support/db.rs` (`$GIT_ATLAS_TEST_POSTGRES*`,
+//! `$GIT_ATLAS_TEST_MARIADB`, `$GIT_ATLAS_TEST_PG_BIN`); without them a test prints
+//! `SKIPPED <test>: …` and passes, unless `GIT_ATLAS_REQUIRE_SERVICES=1` (as in CI). Tests run
+//! in parallel against one server each: every test names its databases after its own
+//! `unique_name` base, and a [`Cleanup`] drops them all, on success and on failure alike.
+
+mod support;
+
+use std::ffi::OsString;
+use std::fs;
+use std::net::TcpListener;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use support::db::{self, unique_name, My, Pg};
+use support::{bin, offset, path_with, Run, Sandbox};
+
+// ---------------------------------------------------------------------------------------------
+// Helpers
+
+/// A repository `root/name` with `env` as its `.env`, `toml` as its committed `.atlas.toml`
+/// (none when empty), and `.env`, `.env.local` and `ignored` in its committed `.gitignore`.
+fn repo(s: &Sandbox, name: &str, env: &str, toml: &str, ignored: &[&str]) -> PathBuf {
+    let dir = s.repo(name, env);
+    let mut gitignore = String::from(".env\n.env.local\n");
+    for i in ignored {
+        gitignore.push_str(i);
+        gitignore.push('\n');
+    }
+    fs::write(dir.join(".gitignore"), gitignore).unwrap();
+    let mut add = vec!["add", ".gitignore"];
+    if !toml.is_empty() {
+        fs::write(dir.join(".atlas.toml"), toml).unwrap();
+        add.push(".atlas.toml");
+    }
+    s.git(&dir, &add).ok();
+    s.git(&dir, &["commit", "-q", "-m", "config"]).ok();
+    dir
+}
+
+const SHARED: &str = "[database]\nshared_server = true\n";
+const SHARED_CLONE: &str = "[database]\nshared_server = true\nclone = true\n";
+
+/// `git atlas …` with PATH replaced.
+fn atlas_path(s: &Sandbox, cwd: &Path, path: &OsString, args: &[&str]) -> Run {
+    Run::of(s.cmd("git", cwd).env("PATH", path).arg("atlas").args(args))
+}
+
+/// `PostgreSQL on 127.0.0.1:5432`, as git-atlas describes a server.
+fn pg_place(pg: &Pg) -> String {
+    format!("PostgreSQL on {}:{}", pg.host, pg.port)
+}
+
+fn my_place(my: &My) -> String {
+    format!("MySQL/MariaDB on {}:{}", my.host, my.port)
+}
+
+/// The value of `var` in the `.env.local` of `worktree`.
+fn env_local_var(s: &Sandbox, worktree: &str, var: &str) -> String {
+    let text = fs::read_to_string(s.at(worktree).join(".env.local")).unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{var}=")))
+        .unwrap_or_else(|| panic!("no {var} in {worktree}/.env.local:\n{text}"))
+        .to_string()
+}
+
+/// Is `port` free on 127.0.0.1 right now?
+fn port_free(port: u32) -> bool {
+    u16::try_from(port).is_ok_and(|p| TcpListener::bind(("127.0.0.1", p)).is_ok())
+}
+
+/// Drops every database named `base` or `base_…` when dropped (on failure too), without
+/// panicking: a failed test keeps its own message.
+struct Cleanup {
+    pg: Option<Pg>,
+    my: Option<My>,
+    base: String,
+}
+
+impl Cleanup {
+    fn pg(pg: &Pg, base: &str) -> Cleanup {
+        Cleanup {
+            pg: Some(pg.clone()),
+            my: None,
+            base: base.to_string(),
+        }
+    }
+
+    fn my(my: &My, base: &str) -> Cleanup {
+        Cleanup {
+            pg: None,
+            my: Some(my.clone()),
+            base: base.to_string(),
+        }
+    }
+
+    fn ours(&self, name: &str) -> bool {
+        name == self.base || name.starts_with(&format!("{}_", self.base))
+    }
+}
+
+impl Drop for Cleanup {
+    fn drop(&mut self) {
+        if let Some(pg) = &self.pg {
+            let names = pg
+                .try_sql("postgres", "SELECT datname FROM pg_database")
+                .unwrap_or_default();
+            for name in names.lines().filter(|n| self.ours(n)) {
+                let _ = pg.try_sql(
+                    "postgres",
+                    &format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        db::pg_ident(name)
+                    ),
+                );
+            }
+        }
+        if let Some(my) = &self.my {
+            let names = my
+                .try_sql("", "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA")
+                .unwrap_or_default();
+            for name in names.lines().filter(|n| self.ours(n)) {
+                let _ = my.try_sql(
+                    "",
+                    &format!("DROP DATABASE IF EXISTS {}", db::my_ident(name)),
+                );
+            }
+        }
+    }
+}
+
+/// The main database `base` on `pg`, with a table `items` of three rows.
+fn pg_main(pg: &Pg, base: &str) {
+    pg.sql(
+        "postgres",
+        &format!("CREATE DATABASE {}", db::pg_ident(base)),
+    );
+    pg.sql(
+        base,
+        "CREATE TABLE items (id int PRIMARY KEY, name text);\
+         INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
+    );
+}
+
+fn my_main(my: &My, base: &str) {
+    my.sql("", &format!("CREATE DATABASE {}", db::my_ident(base)));
+    my.sql(
+        base,
+        "CREATE TABLE items (id int PRIMARY KEY, name text);\
+         INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
+    );
+}
+
+const PG_ROWS: &str = "1|one\n2|two\n3|three";
+const MY_ROWS: &str = "1\tone\n2\ttwo\n3\tthree";
+
+/// A sandbox and a repository `app` whose `.env` has `DATABASE_URL` on `pg`'s database `base`.
+fn pg_repo(pg: &Pg, base: &str, toml: &str) -> (Sandbox, PathBuf) {
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", pg.url_for(base)),
+        toml,
+        &[],
+    );
+    (s, repo)
+}
+
+/// A directory of spies, one per client program of `programs`: each appends its arguments to
+/// `log` and runs the real program (found on PATH now). Returns the PATH with the spies first.
+fn spies(s: &Sandbox, programs: &[&str], log: &Path) -> OsString {
+    let dir = s.at("spies");
+    fs::create_dir_all(&dir).unwrap();
+    for p in programs {
+        let real = which::which(p).unwrap_or_else(|e| panic!("{p} is not on PATH: {e}"));
+        let spy = dir.join(p);
+        fs::write(
+            &spy,
+            format!(
+                "#!/bin/sh\nprintf '%s %s\\n' '{p}' \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+                log.display(),
+                real.display()
+            ),
+        )
+        .unwrap();
+        fs::set_permissions(&spy, fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    path_with(&[&dir, bin().parent().unwrap()])
+}
+
+/// `text` contains neither `secret` nor its percent-encoded form.
+fn assert_no_secret(text: &str, secret: &str, what: &str) {
+    assert!(
+        !text.contains(secret) && !text.contains(&db::percent_encode(secret)),
+        "{what} shows the password {secret:?}:\n{text}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Shared server: only the name changes
+
+#[test]
+fn shared_server_add_creates_the_worktrees_database() {
+    let test = "shared_server_add_creates_the_worktrees_database";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("shared_add");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+
+    let run = s.atlas(&repo, &["add", "../feature-auth"]);
+    let out = run.ok();
+    let own = format!("{base}_feature_auth");
+    assert!(
+        out.lines()
+            .any(|l| l == format!("Created database {own} ({})", pg_place(&pg))),
+        "{run}"
+    );
+    assert!(pg.exists(&own), "{own} not created: {run}");
+    let url = env_local_var(&s, "feature-auth", "DATABASE_URL");
+    assert!(
+        url.contains(&format!("@{}:{}/", pg.host, pg.port)) && url.ends_with(&format!("/{own}")),
+        "{url}"
+    );
+    // The main database is untouched and still the main's.
+    assert_eq!(pg.sql(&base, "SELECT count(*) FROM items"), "3");
+    assert_eq!(
+        pg.sql(
+            &own,
+            "SELECT count(*) FROM pg_tables WHERE tablename = 'items'"
+        ),
+        "0"
+    );
+}
+
+#[test]
+fn db_create_again_says_it_already_exists() {
+    let test = "db_create_again_says_it_already_exists";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("create_again");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    s.atlas(&repo, &["add", "../feature-auth"]).ok();
+
+    let run = s.atlas(&repo, &["db", "create", "feature-auth"]);
+    assert_eq!(
+        run.ok(),
+        format!(
+            "Database {base}_feature_auth already exists ({})\n",
+            pg_place(&pg)
+        ),
+        "{run}"
+    );
+}
+
+#[test]
+fn add_with_no_db_creates_no_database() {
+    let test = "add_with_no_db_creates_no_database";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("no_db");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+
+    let run = s.atlas(&repo, &["add", "--no-db", "../n"]);
+    let out = run.ok();
+    assert!(!out.contains("database"), "{run}");
+    assert!(!pg.exists(&format!("{base}_n")), "{run}");
+    // The URL still names the worktree's own database, for a later `git atlas db create`.
+    assert!(env_local_var(&s, "n", "DATABASE_URL").ends_with(&format!("/{base}_n")));
+}
+
+#[test]
+fn worktrees_named_alike_get_distinct_databases() {
+    let test = "worktrees_named_alike_get_distinct_databases";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("alike");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+
+    s.atlas(&repo, &["add", "../feat-x"]).ok();
+    s.atlas(&repo, &["add", "../feat_x"]).ok();
+    let name = |w: &str| {
+        let url = env_local_var(&s, w, "DATABASE_URL");
+        url.rsplit('/').next().unwrap().to_string()
+    };
+    let (dash, under) = (name("feat-x"), name("feat_x"));
+    assert_eq!(dash, format!("{base}_feat_x"));
+    assert_ne!(dash, under);
+    assert!(under.starts_with(&format!("{base}_feat_x_")), "{under}");
+    assert!(pg.exists(&dash), "{dash}: {:?}", pg.databases());
+    assert!(pg.exists(&under), "{under}: {:?}", pg.databases());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Clones
+
+#[test]
+fn postgres_clone_copies_the_main_database_while_it_is_in_use() {
+    let test = "postgres_clone_copies_the_main_database_while_it_is_in_use";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_clone");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+
+    let held = pg.hold(&base);
+    let run = s.atlas(&repo, &["add", "../c"]);
+    let out = run.ok();
+    let own = format!("{base}_c");
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "Created database {own} as a copy of {base} ({})",
+                pg_place(&pg)
+            )),
+        "{run}"
+    );
+    assert_eq!(
+        pg.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        PG_ROWS
+    );
+    assert_eq!(pg.sessions(&base), 1, "the held session is still there");
+    drop(held);
+}
+
+#[test]
+fn mariadb_clone_copies_the_main_database_while_it_is_in_use() {
+    let test = "mariadb_clone_copies_the_main_database_while_it_is_in_use";
+    let Some(my) = db::mariadb(test) else { return };
+    let base = unique_name("my_clone");
+    let _cleanup = Cleanup::my(&my, &base);
+    my_main(&my, &base);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", my.url_for(&base)),
+        SHARED_CLONE,
+        &[],
+    );
+
+    let held = my.hold(&base);
+    let run = s.atlas(&repo, &["add", "../c"]);
+    let out = run.ok();
+    let own = format!("{base}_c");
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "Created database {own} as a copy of {base} ({})",
+                my_place(&my)
+            )),
+        "{run}"
+    );
+    assert_eq!(
+        my.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        MY_ROWS
+    );
+    let url = env_local_var(&s, "c", "DATABASE_URL");
+    assert!(
+        url.starts_with("mysql://") && url.ends_with(&format!("/{own}")),
+        "{url}"
+    );
+    drop(held);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Dropping
+
+#[test]
+fn remove_with_drop_db_drops_the_database() {
+    let test = "remove_with_drop_db_drops_the_database";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("rm_drop");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    s.atlas(&repo, &["add", "../feature-auth"]).ok();
+    let own = format!("{base}_feature_auth");
+    assert!(pg.exists(&own));
+
+    let run = s.atlas(&repo, &["remove", "--drop-db", "feature-auth"]);
+    let out = run.ok();
+    assert!(
+        out.lines()
+            .any(|l| l == format!("Dropped database {own} ({})", pg_place(&pg))),
+        "{run}"
+    );
+    assert!(!pg.exists(&own), "{run}");
+    assert!(!s.at("feature-auth").exists(), "{run}");
+    assert!(pg.exists(&base), "the main database went too: {run}");
+}
+
+#[test]
+fn remove_with_drop_db_keeps_the_worktree_while_its_database_is_in_use() {
+    let test = "remove_with_drop_db_keeps_the_worktree_while_its_database_is_in_use";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("rm_inuse");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    s.atlas(&repo, &["add", "../w"]).ok();
+    let own = format!("{base}_w");
+
+    let held = pg.hold(&own);
+    let run = s.atlas(&repo, &["remove", "--drop-db", "w"]);
+    let err = run.fails(1);
+    assert!(
+        err.contains(&format!("in use by 1 connection(s): pid {}", held.id))
+            && err.contains("w was not removed"),
+        "{run}"
+    );
+    assert!(s.at("w").exists(), "the worktree went: {run}");
+    assert!(pg.exists(&own), "{run}");
+
+    let run = s.atlas(&repo, &["remove", "--drop-db", "--force", "w"]);
+    let out = run.ok();
+    assert!(
+        out.lines()
+            .any(|l| l == format!("Dropped database {own} ({})", pg_place(&pg))),
+        "{run}"
+    );
+    assert!(!pg.exists(&own) && !s.at("w").exists(), "{run}");
+    drop(held);
+}
+
+#[test]
+fn remove_without_drop_db_keeps_the_database() {
+    let test = "remove_without_drop_db_keeps_the_database";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("rm_keep");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    s.atlas(&repo, &["add", "../feature-auth"]).ok();
+
+    let run = s.atlas(&repo, &["remove", "feature-auth"]);
+    let out = run.ok();
+    assert!(!out.contains("Dropped"), "{run}");
+    assert!(!s.at("feature-auth").exists(), "{run}");
+    assert!(pg.exists(&format!("{base}_feature_auth")), "{run}");
+}
+
+#[test]
+fn postgres_db_drop_refuses_a_database_in_use_until_forced() {
+    let test = "postgres_db_drop_refuses_a_database_in_use_until_forced";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_inuse");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    s.atlas(&repo, &["add", "../w"]).ok();
+    let own = format!("{base}_w");
+
+    let held = pg.hold(&own);
+    let run = s.atlas(&repo, &["db", "drop", "w"]);
+    let err = run.fails(1);
+    assert!(
+        err.contains(&format!("in use by 1 connection(s): pid {}", held.id)),
+        "{run}"
+    );
+    assert!(err.contains("git atlas db drop --force w"), "{run}");
+    assert!(pg.exists(&own), "{run}");
+
+    let run = s.atlas(&repo, &["db", "drop", "--force", "w"]);
+    assert_eq!(
+        run.ok(),
+        format!("Dropped database {own} ({})\n", pg_place(&pg)),
+        "{run}"
+    );
+    assert!(!pg.exists(&own), "{run}");
+    drop(held);
+}
+
+#[test]
+fn mariadb_db_drop_refuses_a_database_in_use_until_forced() {
+    let test = "mariadb_db_drop_refuses_a_database_in_use_until_forced";
+    let Some(my) = db::mariadb(test) else { return };
+    let base = unique_name("my_inuse");
+    let _cleanup = Cleanup::my(&my, &base);
+    my_main(&my, &base);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", my.url_for(&base)),
+        SHARED,
+        &[],
+    );
+    s.atlas(&repo, &["add", "../w"]).ok();
+    let own = format!("{base}_w");
+    assert!(my.exists(&own));
+
+    let held = my.hold(&own);
+    let run = s.atlas(&repo, &["db", "drop", "w"]);
+    let err = run.fails(1);
+    assert!(
+        err.contains(&format!("in use by 1 connection(s): id {}", held.id)),
+        "{run}"
+    );
+    assert!(err.contains("git atlas db drop --force w"), "{run}");
+    assert!(my.exists(&own), "{run}");
+
+    let run = s.atlas(&repo, &["db", "drop", "--force", "w"]);
+    assert_eq!(
+        run.ok(),
+        format!("Dropped database {own} ({})\n", my_place(&my)),
+        "{run}"
+    );
+    assert!(!my.exists(&own), "{run}");
+    drop(held);
+}
+
+#[test]
+fn db_drop_refuses_the_main_worktree() {
+    let test = "db_drop_refuses_the_main_worktree";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("drop_main");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+
+    let run = s.atlas(&repo, &["db", "drop", "main"]);
+    let err = run.fails(1);
+    assert!(
+        err.contains("refusing to drop the main worktree's databases"),
+        "{run}"
+    );
+    assert!(pg.exists(&base), "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// drop_on_remove after Git removes a worktree on its own
+
+const DROP_ON_REMOVE: &str = "[database]\nshared_server = true\ndrop_on_remove = true\n";
+
+#[test]
+fn drop_on_remove_drops_after_git_worktree_remove_at_the_next_reconcile() {
+    let test = "drop_on_remove_drops_after_git_worktree_remove_at_the_next_reconcile";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("dor_remove");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, DROP_ON_REMOVE);
+    s.atlas(&repo, &["add", "../d"]).ok();
+    let own = format!("{base}_d");
+    assert!(pg.exists(&own));
+
+    s.git(&repo, &["worktree", "remove", "../d"]).ok();
+    assert!(pg.exists(&own), "no git-atlas ran yet");
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    assert!(
+        run.stderr.contains(&format!(
+            "git-atlas: dropped database {own} ({}) of d: the worktree no longer exists",
+            pg_place(&pg)
+        )),
+        "{run}"
+    );
+    assert!(!pg.exists(&own), "{run}");
+    assert!(pg.exists(&base), "{run}");
+}
+
+#[test]
+fn drop_on_remove_waits_for_prune_after_rm_rf() {
+    let test = "drop_on_remove_waits_for_prune_after_rm_rf";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("dor_prune");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, DROP_ON_REMOVE);
+    s.atlas(&repo, &["add", "../d"]).ok();
+    let own = format!("{base}_d");
+
+    fs::remove_dir_all(s.at("d")).unwrap();
+    let listed = s.git(&repo, &["worktree", "list", "--porcelain"]).ok();
+    assert!(listed.contains("prunable"), "{listed}");
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    assert!(!run.stderr.contains("dropped database"), "{run}");
+    assert!(pg.exists(&own), "dropped while Git still lists d: {run}");
+
+    s.git(&repo, &["worktree", "prune"]).ok();
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains(&format!("git-atlas: dropped database {own} (")),
+        "{run}"
+    );
+    assert!(!pg.exists(&own), "{run}");
+}
+
+#[test]
+fn drop_on_remove_retries_a_database_that_was_in_use() {
+    let test = "drop_on_remove_retries_a_database_that_was_in_use";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("dor_retry");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, DROP_ON_REMOVE);
+    s.atlas(&repo, &["add", "../d"]).ok();
+    let own = format!("{base}_d");
+
+    let held = pg.hold(&own);
+    s.git(&repo, &["worktree", "remove", "../d"]).ok();
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains(&format!("database {own} of d not dropped: "))
+            && run.stderr.contains("git atlas db drop d"),
+        "{run}"
+    );
+    assert!(pg.exists(&own), "{run}");
+
+    drop(held);
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    assert!(
+        run.stderr
+            .contains(&format!("git-atlas: dropped database {own} (")),
+        "{run}"
+    );
+    assert!(!pg.exists(&own), "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Hooks
+
+#[test]
+fn plain_git_worktree_add_creates_the_database_through_the_hook() {
+    let test = "plain_git_worktree_add_creates_the_database_through_the_hook";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("hook_add");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    let out = s.atlas(&repo, &["hooks", "install"]).ok();
+    assert!(out.contains("git-atlas on PATH: "), "{out}");
+
+    let run = s.git(&repo, &["worktree", "add", "../h"]).success();
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("git-atlas:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{run}");
+    assert!(
+        lines[0].contains(&format!("created database {base}_h")),
+        "{run}"
+    );
+    assert!(pg.exists(&format!("{base}_h")), "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Failures
+
+#[test]
+fn wrong_password_fails_add_without_showing_the_password() {
+    let test = "wrong_password_fails_add_without_showing_the_password";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("wrong_pw");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    let secret = "Zebra-Wrong-Pass-4471";
+    let url = format!(
+        "postgresql://{}:{secret}@{}:{}/{base}",
+        db::percent_encode(&pg.user),
+        pg.host,
+        pg.port
+    );
+    let s = Sandbox::new();
+    let repo = repo(&s, "app", &format!("DATABASE_URL={url}\n"), SHARED, &[]);
+    let log = s.at("clients.log");
+    let path = spies(&s, &["psql", "pg_dump"], &log);
+
+    let run = atlas_path(&s, &repo, &path, &["add", "../bad"]);
+    let err = run.fails(1);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{run}");
+    assert!(
+        errors[0].contains("password authentication failed"),
+        "{run}"
+    );
+    assert_no_secret(&run.stdout, secret, "stdout");
+    assert_no_secret(&run.stderr, secret, "stderr");
+    let calls = fs::read_to_string(&log).unwrap_or_default();
+    assert!(calls.starts_with("psql "), "the spy saw no psql: {calls:?}");
+    assert_no_secret(&calls, secret, "a client's command line");
+    assert!(!pg.exists(&format!("{base}_bad")));
+}
+
+#[test]
+fn postgres_clone_never_puts_the_password_on_a_command_line() {
+    let test = "postgres_clone_never_puts_the_password_on_a_command_line";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_argv");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+    let log = s.at("clients.log");
+    let path = spies(&s, &["psql", "pg_dump"], &log);
+
+    let run = atlas_path(&s, &repo, &path, &["add", "../c"]);
+    run.ok();
+    assert_eq!(
+        pg.sql(
+            &format!("{base}_c"),
+            "SELECT id, name FROM items ORDER BY id"
+        ),
+        PG_ROWS,
+        "{run}"
+    );
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.lines().any(|l| l.starts_with("pg_dump "))
+            && calls.lines().any(|l| l.starts_with("psql ")),
+        "the spies saw no pg_dump | psql: {calls}"
+    );
+    assert_no_secret(&calls, &pg.password, "a client's command line");
+    assert_no_secret(&run.stdout, &pg.password, "stdout");
+    assert_no_secret(&run.stderr, &pg.password, "stderr");
+    let registry = fs::read_to_string(support::registry_path(&repo)).unwrap();
+    assert!(registry.contains(&format!("{base}_c")), "{registry}");
+    assert_no_secret(&registry, &pg.password, "the registry");
+}
+
+#[test]
+fn mariadb_clone_never_puts_the_password_on_a_command_line() {
+    let test = "mariadb_clone_never_puts_the_password_on_a_command_line";
+    let Some(my) = db::mariadb(test) else { return };
+    let base = unique_name("my_argv");
+    let _cleanup = Cleanup::my(&my, &base);
+    my_main(&my, &base);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", my.url_for(&base)),
+        SHARED_CLONE,
+        &[],
+    );
+    let log = s.at("clients.log");
+    let path = spies(&s, &["mariadb", "mariadb-dump"], &log);
+
+    let run = atlas_path(&s, &repo, &path, &["add", "../c"]);
+    run.ok();
+    assert_eq!(
+        my.sql(
+            &format!("{base}_c"),
+            "SELECT id, name FROM items ORDER BY id"
+        ),
+        MY_ROWS,
+        "{run}"
+    );
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.lines().any(|l| l.starts_with("mariadb-dump "))
+            && calls.lines().any(|l| l.starts_with("mariadb ")),
+        "the spies saw no mariadb-dump | mariadb: {calls}"
+    );
+    assert_no_secret(&calls, &my.password, "a client's command line");
+    assert_no_secret(&run.stdout, &my.password, "stdout");
+    assert_no_secret(&run.stderr, &my.password, "stderr");
+}
+
+#[test]
+fn mariadb_wrong_password_fails_add_without_showing_the_password() {
+    let test = "mariadb_wrong_password_fails_add_without_showing_the_password";
+    let Some(my) = db::mariadb(test) else { return };
+    let base = unique_name("my_wrong_pw");
+    let _cleanup = Cleanup::my(&my, &base);
+    let secret = "Okapi-Wrong-Pass-9203";
+    let url = format!(
+        "mysql://{}:{secret}@{}:{}/{base}",
+        db::percent_encode(&my.user),
+        my.host,
+        my.port
+    );
+    let s = Sandbox::new();
+    let repo = repo(&s, "app", &format!("DATABASE_URL={url}\n"), SHARED, &[]);
+    let log = s.at("clients.log");
+    let path = spies(&s, &["mariadb", "mariadb-dump"], &log);
+
+    let run = atlas_path(&s, &repo, &path, &["add", "../bad"]);
+    let err = run.fails(1);
+    let errors: Vec<&str> = err.lines().filter(|l| l.starts_with("error:")).collect();
+    assert_eq!(errors.len(), 1, "{run}");
+    assert!(errors[0].contains("Access denied"), "{run}");
+    assert_no_secret(&run.stdout, secret, "stdout");
+    assert_no_secret(&run.stderr, secret, "stderr");
+    let calls = fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        calls.starts_with("mariadb "),
+        "the spy saw no mariadb: {calls:?}"
+    );
+    assert_no_secret(&calls, secret, "a client's command line");
+    assert!(!my.exists(&format!("{base}_bad")));
+}
+
+#[test]
+fn a_login_without_createdb_fails_add_with_permission_denied() {
+    let test = "a_login_without_createdb_fails_add_with_permission_denied";
+    let Some(nocreate) = db::postgres_nocreate(test) else {
+        return;
+    };
+    let base = unique_name("nocreate");
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", nocreate.url_for(&base)),
+        SHARED,
+        &[],
+    );
+
+    let run = s.atlas(&repo, &["add", "../x"]);
+    let err = run.fails(1);
+    assert!(
+        err.lines().any(|l| l.starts_with("error:")
+            && l.contains(&format!("{base}_x"))
+            && l.contains("permission denied to create database")),
+        "{run}"
+    );
+    assert!(!nocreate.exists(&format!("{base}_x")), "{run}");
+    // The worktree itself was created and keeps its files.
+    assert!(s.at("x/.env.local").exists(), "{run}");
+}
+
+#[test]
+fn a_missing_client_tool_is_a_note_not_an_error() {
+    let test = "a_missing_client_tool_is_a_note_not_an_error";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("no_psql");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    let only = s.at("only-git");
+    fs::create_dir_all(&only).unwrap();
+    std::os::unix::fs::symlink(which::which("git").unwrap(), only.join("git")).unwrap();
+    std::os::unix::fs::symlink(bin(), only.join("git-atlas")).unwrap();
+
+    let run = atlas_path(&s, &repo, &OsString::from(&only), &["add", "../x"]);
+    run.ok();
+    assert!(
+        run.stderr.lines().any(|l| l
+            == format!(
+                "git-atlas: note: Database {base}_x ({}) not created: psql is not installed (install postgresql-client)",
+                pg_place(&pg)
+            )),
+        "{run}"
+    );
+    assert!(!pg.exists(&format!("{base}_x")), "{run}");
+}
+
+#[test]
+fn a_remote_database_url_is_left_alone() {
+    // No server needed: nothing may ever connect to it.
+    let url = "postgresql://u:p@db.example.com:5432/x";
+    let s = Sandbox::new();
+    let repo = repo(&s, "app", &format!("DATABASE_URL={url}\n"), "", &[]);
+
+    let run = s.atlas(&repo, &["add", "../r"]);
+    run.ok();
+    assert_eq!(env_local_var(&s, "r", "DATABASE_URL"), url);
+    assert!(
+        run.stderr.lines().any(|l| l
+            == "git-atlas: note: Left DATABASE_URL alone: the URL points at db.example.com, not this machine; git-atlas only touches local servers"),
+        "{run}"
+    );
+    assert!(!run.stdout.contains("Created database"), "{run}");
+
+    let run = s.atlas(&repo, &["db", "status", "--json", "r"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.ok()).unwrap_or_else(|e| panic!("{e}: {run}"));
+    let row = &doc["databases"][0];
+    assert_eq!(row["kind"], "remote", "{doc:#}");
+    assert!(
+        row["engine"].is_null() && row["exists"].is_null(),
+        "{doc:#}"
+    );
+    assert!(
+        row["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("db.example.com")),
+        "{doc:#}"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Port-and-name layout: the worktree's database is on a server at the worktree's own port
+
+/// The first of `names` whose worktree port (`base` shifted by its offset) is free now, and
+/// that port.
+fn free_shifted(base: u16, names: &[&'static str]) -> (&'static str, u16) {
+    names
+        .iter()
+        .map(|n| (*n, u32::from(base) + u32::from(offset(n))))
+        .find(|(_, p)| port_free(*p))
+        .map(|(n, p)| (n, p as u16))
+        .unwrap_or_else(|| panic!("no free worktree port above {base} for {names:?}"))
+}
+
+#[test]
+fn port_and_name_layout_creates_the_database_once_its_server_runs() {
+    let test = "port_and_name_layout_creates_the_database_once_its_server_runs";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pn");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (name, port) = free_shifted(pg.port, &["pn", "pn-2", "pn-3", "pn-4"]);
+    let (s, repo) = pg_repo(&pg, &base, "");
+    let own = format!("{base}_{}", name.replace('-', "_"));
+
+    let run = s.atlas(&repo, &["add", &format!("../{name}")]);
+    run.ok();
+    assert!(
+        run.stderr.contains(&format!(
+            "git-atlas: note: database {own} not created yet: no server on {}:{port}",
+            pg.host
+        )),
+        "{run}"
+    );
+    let url = env_local_var(&s, name, "DATABASE_URL");
+    assert!(url.ends_with(&format!(":{port}/{own}")), "{url}");
+    assert!(!pg.exists(&own), "created on the main's server: {run}");
+
+    let Some(cluster) = db::start_cluster(test, port) else {
+        return;
+    };
+    let run = s.atlas(&repo, &["db", "create", name]);
+    assert_eq!(
+        run.ok(),
+        format!(
+            "Created database {own} (PostgreSQL on {}:{port})\n",
+            pg.host
+        ),
+        "{run}"
+    );
+    assert!(cluster.exists(&own), "{run}\n{:?}", cluster.databases());
+    assert!(!pg.exists(&own), "{run}");
+}
+
+#[test]
+fn port_and_name_layout_clones_across_servers() {
+    let test = "port_and_name_layout_clones_across_servers";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pc");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (name, port) = free_shifted(pg.port, &["pc", "pc-2", "pc-3", "pc-4"]);
+    let (s, repo) = pg_repo(&pg, &base, "");
+    let own = format!("{base}_{}", name.replace('-', "_"));
+    s.atlas(&repo, &["add", &format!("../{name}")]).ok();
+
+    let Some(cluster) = db::start_cluster(test, port) else {
+        return;
+    };
+    let run = s.atlas(&repo, &["db", "create", "--clone", name]);
+    assert_eq!(
+        run.ok(),
+        format!(
+            "Created database {own} as a copy of {base} (PostgreSQL on {}:{port})\n",
+            pg.host
+        ),
+        "{run}"
+    );
+    assert_eq!(
+        cluster.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        PG_ROWS
+    );
+    assert!(!pg.exists(&own), "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// SQLite
+
+#[test]
+fn sqlite_clone_copies_the_file_and_drop_db_deletes_it() {
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        "DATABASE_PATH=data/app.db\n",
+        "[database]\nclone = true\n",
+        &["data/"],
+    );
+    let bytes: Vec<u8> = (0..=255u8).cycle().take(3000).collect();
+    fs::create_dir_all(repo.join("data")).unwrap();
+    fs::write(repo.join("data/app.db"), &bytes).unwrap();
+
+    let run = s.atlas(&repo, &["add", "../sq"]);
+    let out = run.ok();
+    let own = s.at("sq/data/app_sq.db");
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "Created database {} as a copy of {} (SQLite file)",
+                own.display(),
+                repo.join("data/app.db").display()
+            )),
+        "{run}"
+    );
+    assert_eq!(fs::read(&own).unwrap(), bytes, "{run}");
+    assert_eq!(env_local_var(&s, "sq", "DATABASE_PATH"), "data/app_sq.db");
+
+    let run = s.atlas(&repo, &["remove", "--drop-db", "sq"]);
+    let out = run.ok();
+    assert!(
+        out.lines()
+            .any(|l| l == format!("Dropped database {} (SQLite file)", own.display())),
+        "{run}"
+    );
+    assert!(!own.exists(), "{run}");
+    assert_eq!(
+        fs::read(repo.join("data/app.db")).unwrap(),
+        bytes,
+        "the main's file changed"
+    );
+}
+
+#[test]
+fn sqlite_db_drop_deletes_the_file_and_keeps_the_worktree() {
+    let s = Sandbox::new();
+    let repo = repo(&s, "app", "DATABASE_PATH=data/app.db\n", "", &["data/"]);
+    fs::create_dir_all(repo.join("data")).unwrap();
+    fs::write(repo.join("data/app.db"), b"main").unwrap();
+    s.atlas(&repo, &["add", "../sq"]).ok();
+    let own = s.at("sq/data/app_sq.db");
+    assert_eq!(fs::read(&own).unwrap(), b"", "created empty without clone");
+
+    let run = s.atlas(&repo, &["db", "drop", "sq"]);
+    assert_eq!(
+        run.ok(),
+        format!("Dropped database {} (SQLite file)\n", own.display()),
+        "{run}"
+    );
+    assert!(!own.exists(), "{run}");
+    assert!(s.at("sq/README").exists(), "{run}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Status
+
+#[test]
+fn db_status_json_describes_every_database() {
+    let test = "db_status_json_describes_every_database";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("status");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED);
+    s.atlas(&repo, &["add", "../st"]).ok();
+    s.atlas(&repo, &["add", "--no-db", "../none"]).ok();
+
+    let run = s.atlas(&repo, &["db", "status", "--json"]);
+    let doc: serde_json::Value =
+        serde_json::from_str(&run.ok()).unwrap_or_else(|e| panic!("{e}: {run}"));
+    assert_eq!(doc["version"], 1, "{doc:#}");
+    let rows = doc["databases"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{doc:#}"));
+    let keys = [
+        "worktree",
+        "variable",
+        "engine",
+        "database",
+        "host",
+        "port",
+        "kind",
+        "exists",
+        "size_bytes",
+        "error",
+    ];
+    for row in rows {
+        for key in ["worktree", "variable", "kind"] {
+            assert!(row[key].is_string(), "{key}: {row:#}");
+        }
+        for key in ["engine", "database", "host", "error"] {
+            assert!(row[key].is_string() || row[key].is_null(), "{key}: {row:#}");
+        }
+        for key in ["port", "size_bytes"] {
+            assert!(row[key].is_u64() || row[key].is_null(), "{key}: {row:#}");
+        }
+        assert!(
+            row["exists"].is_boolean() || row["exists"].is_null(),
+            "{row:#}"
+        );
+        let mut got: Vec<&str> = row
+            .as_object()
+            .unwrap()
+            .keys()
+            .map(String::as_str)
+            .collect();
+        got.sort();
+        let mut want = keys.to_vec();
+        want.sort();
+        assert_eq!(got, want, "{row:#}");
+    }
+    let row = |w: &str| {
+        rows.iter()
+            .find(|r| r["worktree"] == w)
+            .unwrap_or_else(|| panic!("no row for {w}: {doc:#}"))
+    };
+    let st = row("st");
+    assert_eq!(st["variable"], "DATABASE_URL", "{st:#}");
+    assert_eq!(st["engine"], "postgresql", "{st:#}");
+    assert_eq!(st["database"], format!("{base}_st"), "{st:#}");
+    assert_eq!(st["host"], pg.host.as_str(), "{st:#}");
+    assert_eq!(st["port"], pg.port, "{st:#}");
+    assert_eq!(st["kind"], "own", "{st:#}");
+    assert_eq!(st["exists"], true, "{st:#}");
+    assert!(st["size_bytes"].as_u64().is_some_and(|n| n > 0), "{st:#}");
+    assert!(st["error"].is_null(), "{st:#}");
+
+    let main = row("main");
+    assert_eq!(main["database"], base.as_str(), "{main:#}");
+    assert_eq!(main["kind"], "main", "{main:#}");
+    assert_eq!(main["exists"], true, "{main:#}");
+
+    let none = row("none");
+    assert_eq!(none["database"], format!("{base}_none"), "{none:#}");
+    assert_eq!(none["exists"], false, "{none:#}");
+    assert!(
+        none["size_bytes"].is_null() && none["error"].is_null(),
+        "{none:#}"
+    );
+}
