@@ -1,10 +1,14 @@
 # Sourced by .ci/run: Docker Engine + docker-compose (v1, Debian 12's) + an offline test image.
 # Needs root and the Debian apt mirror; pulls nothing from any image registry: the image is the
 # static busybox, imported with `docker import`, serving /www/index.html with `busybox httpd`.
-#   Exports: GIT_ATLAS_TEST_IMAGE (what tests/docker.rs runs), GIT_ATLAS_DOCKERD_LOG.
+#   Exports: GIT_ATLAS_TEST_IMAGE (what tests/docker.rs runs), GIT_ATLAS_DOCKERD_LOG, and, where
+#   PostgreSQL 15 is installed, GIT_ATLAS_TEST_PG_IMAGE: a PostgreSQL server image made from this
+#   machine's binaries (POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB as the official image).
 #   Stops the dockerd it started on EXIT, through .ci/run's git_atlas_cleanups (a daemon already
 #   running is reused and left alone).
 GIT_ATLAS_TEST_IMAGE=git-atlas-test/busybox:latest
+GIT_ATLAS_TEST_PG_IMAGE=git-atlas-test/postgres:15
+GIT_ATLAS_PG_IMAGE_BIN=${GIT_ATLAS_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
 GIT_ATLAS_TEST_IMAGE_REV=1   # bump when the image contents below change
 GIT_ATLAS_DOCKERD_LOG=${TMPDIR:-/tmp}/git-atlas-dockerd.log
 GIT_ATLAS_DOCKERD_PID=
@@ -90,8 +94,76 @@ git_atlas_docker_setup() {
   fi
   docker run --rm "$GIT_ATLAS_TEST_IMAGE" /bin/busybox true
 
+  # 4. offline PostgreSQL image, from this machine's PostgreSQL 15 (when installed): busybox,
+  #    the server binaries with the shared libraries they load, and an entry point that does
+  #    what the official image does with POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB.
+  if [ -x "$GIT_ATLAS_PG_IMAGE_BIN/postgres" ] && [ "$(docker image inspect -f \
+        '{{index .Config.Labels "org.git-atlas.test-image"}}' "$GIT_ATLAS_TEST_PG_IMAGE" \
+        2>/dev/null || true)" != "$GIT_ATLAS_TEST_IMAGE_REV" ]; then
+    git_atlas_docker_step "building $GIT_ATLAS_TEST_PG_IMAGE"
+    git_atlas_docker_pg_image
+  fi
+  if [ -x "$GIT_ATLAS_PG_IMAGE_BIN/postgres" ]; then
+    export GIT_ATLAS_TEST_PG_IMAGE
+  fi
+
   export GIT_ATLAS_TEST_IMAGE GIT_ATLAS_DOCKERD_LOG
   git_atlas_docker_step "ready: $(docker version -f 'server {{.Server.Version}}, API {{.Server.APIVersion}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/compose /'), setup took $((SECONDS - t0))s"
+}
+
+git_atlas_docker_pg_image() {
+  local root lib bin=$GIT_ATLAS_PG_IMAGE_BIN applet
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/usr/share" "$root/usr/lib/postgresql/15"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  cp -a "$(dirname "$bin")/bin" "$root/usr/lib/postgresql/15/"
+  mkdir -p "$root/usr/lib/postgresql/15/lib"
+  cp -a "$(dirname "$bin")"/lib/*.so "$root/usr/lib/postgresql/15/lib/"
+  cp -a /usr/share/postgresql "$root/usr/share/"
+  cp -a /usr/share/zoneinfo "$root/usr/share/"
+  # Every shared library the binaries and modules load, with the dynamic loader.
+  for lib in $( (ldd "$bin"/postgres "$bin"/initdb "$bin"/pg_ctl \
+                   "$(dirname "$bin")"/lib/*.so 2>/dev/null || true) \
+                | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u); do
+    mkdir -p "$root$(dirname "$lib")"
+    cp -L "$lib" "$root$lib"
+  done
+  echo 'root:x:0:0::/root:/bin/sh' >"$root/etc/passwd"
+  echo 'postgres:x:70:70::/tmp:/bin/sh' >>"$root/etc/passwd"
+  printf 'root:x:0:\npostgres:x:70:\n' >"$root/etc/group"
+  cat >"$root/bin/postgres-entry" <<'ENTRY'
+#!/bin/sh
+# What the official postgres image does, in short: a cluster owned by POSTGRES_USER with
+# POSTGRES_PASSWORD, reachable over TCP with a password, and POSTGRES_DB created.
+set -e
+export PATH=/usr/lib/postgresql/15/bin:/bin TZ=UTC
+data=/tmp/pgdata
+if [ ! -s "$data/PG_VERSION" ]; then
+  printf '%s\n' "${POSTGRES_PASSWORD:?}" >/tmp/pwfile
+  initdb -D "$data" -U "${POSTGRES_USER:-postgres}" --pwfile=/tmp/pwfile -E UTF8 --locale=C \
+    --auth-local=trust --auth-host=scram-sha-256 >/tmp/initdb.log
+  rm -f /tmp/pwfile
+  echo 'host all all 0.0.0.0/0 scram-sha-256' >>"$data/pg_hba.conf"
+  if [ -n "$POSTGRES_DB" ]; then
+    postgres --single -D "$data" postgres </dev/null >/dev/null 2>&1 <<SQL || true
+CREATE DATABASE "$POSTGRES_DB";
+SQL
+  fi
+fi
+exec postgres -D "$data" -c listen_addresses='*' -c unix_socket_directories=/tmp -c fsync=off
+ENTRY
+  chmod 755 "$root/bin/postgres-entry"
+  tar -C "$root" --owner=0 --group=0 --numeric-owner -c . | docker import \
+    --change 'ENV PATH=/usr/lib/postgresql/15/bin:/bin' \
+    --change 'USER postgres' \
+    --change "LABEL org.git-atlas.test-image=$GIT_ATLAS_TEST_IMAGE_REV" \
+    --change 'CMD ["/bin/postgres-entry"]' \
+    - "$GIT_ATLAS_TEST_PG_IMAGE" >/dev/null
+  rm -rf "$root"
 }
 
 git_atlas_docker_setup

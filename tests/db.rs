@@ -1136,3 +1136,131 @@ fn db_status_json_describes_every_database() {
         "{none:#}"
     );
 }
+
+/// A SQLite database in WAL mode whose writer is still connected keeps its newest rows in the
+/// `-wal` file: the clone must have them (sqlite3's `VACUUM INTO`, not a copy of the main file).
+#[test]
+fn sqlite_clone_of_a_database_in_use_has_its_newest_rows() {
+    let Ok(sqlite3) = which::which("sqlite3") else {
+        eprintln!("SKIPPED sqlite_clone_of_a_database_in_use_has_its_newest_rows: sqlite3 is not installed");
+        return;
+    };
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        "DATABASE_PATH=data/app.db\n",
+        "[database]\nclone = true\n",
+        &["data/"],
+    );
+    fs::create_dir_all(repo.join("data")).unwrap();
+    let main_db = repo.join("data/app.db");
+    // The application: connected, WAL on, rows committed, never checkpointed while it runs.
+    let mut app = std::process::Command::new(&sqlite3)
+        .arg(&main_db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    {
+        use std::io::{BufRead, Write};
+        let stdin = app.stdin.as_mut().unwrap();
+        writeln!(
+            stdin,
+            "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=0; CREATE TABLE t(x); INSERT INTO t VALUES (41), (42); SELECT 'ready';"
+        )
+        .unwrap();
+        stdin.flush().unwrap();
+        let mut lines = std::io::BufReader::new(app.stdout.as_mut().unwrap()).lines();
+        while let Some(Ok(line)) = lines.next() {
+            if line == "ready" {
+                break;
+            }
+        }
+    }
+    assert!(
+        fs::metadata(repo.join("data/app.db-wal")).is_ok_and(|m| m.len() > 0),
+        "the rows should still be in the write-ahead log"
+    );
+    let run = s.atlas(&repo, &["add", "../wal"]);
+    run.ok();
+    let own = s.at("wal/data/app_wal.db");
+    let out = std::process::Command::new(&sqlite3)
+        .arg(&own)
+        .arg("SELECT group_concat(x) FROM t;")
+        .output()
+        .unwrap();
+    let _ = app.kill();
+    let _ = app.wait();
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "41,42",
+        "{run}"
+    );
+}
+
+/// git-atlas drops only what it created for the worktree: not a database that was there before
+/// (made by hand, or another clone's), and never one of the main worktree's, even when the
+/// worktree's rewritten name is the name of another of the main's variables.
+#[test]
+fn only_databases_git_atlas_created_are_ever_dropped() {
+    let test = "only_databases_git_atlas_created_are_ever_dropped";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("foreign");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    // The main's test database is `<base>_test`: exactly what worktree `test` would get.
+    let main_test = format!("{base}_test");
+    pg.sql("postgres", &format!("CREATE DATABASE {main_test}"));
+    pg.sql(
+        &main_test,
+        "CREATE TABLE precious(x int); INSERT INTO precious VALUES (1)",
+    );
+    // And `<base>_byhand` exists before its worktree does.
+    let by_hand = format!("{base}_byhand");
+    pg.sql("postgres", &format!("CREATE DATABASE {by_hand}"));
+    let s = Sandbox::new();
+    let env = format!(
+        "DATABASE_URL={}\nTEST_DATABASE_URL={}\n",
+        pg.url_for(&base),
+        pg.url_for(&main_test)
+    );
+    let repo = repo(
+        &s,
+        "app",
+        &env,
+        "[database]\nshared_server = true\ndrop_on_remove = true\nurl_var = \"DATABASE_URL\"\n",
+        &[],
+    );
+
+    let run = s.atlas(&repo, &["add", "../test"]);
+    let out = run.ok();
+    assert!(
+        out.contains("its name is the main worktree's TEST_DATABASE_URL database"),
+        "{run}"
+    );
+    let run = s.atlas(&repo, &["add", "../byhand"]);
+    let out = run.ok();
+    assert!(
+        out.contains("git-atlas did not create it, so it never drops it"),
+        "{run}"
+    );
+
+    let run = s.atlas(&repo, &["db", "drop", "test"]);
+    run.ok();
+    let run = s.atlas(&repo, &["remove", "--drop-db", "byhand"]);
+    run.ok();
+    s.git(&repo, &["worktree", "remove", "../test"]).success();
+    s.atlas(&repo, &["list"]).ok();
+    assert!(
+        pg.exists(&main_test),
+        "the main's test database was dropped"
+    );
+    assert_eq!(pg.sql(&main_test, "SELECT count(*) FROM precious"), "1");
+    assert!(
+        pg.exists(&by_hand),
+        "a database git-atlas did not create was dropped"
+    );
+    pg.drop(&main_test);
+    pg.drop(&by_hand);
+}

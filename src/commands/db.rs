@@ -12,7 +12,7 @@ use crate::commands::output;
 use crate::db::{self, Database};
 use crate::error::{Error, Result};
 use crate::git::repo::Worktree;
-use crate::workspace::{DbOutcome, Own, Workspace};
+use crate::workspace::{DbOutcome, Own, Workspace, WorktreeDb};
 
 #[derive(Serialize)]
 struct DbJson {
@@ -76,6 +76,14 @@ pub fn run(args: DbArgs, out: &mut dyn Write) -> Result<()> {
                 );
             }
             let outcomes = ws.drop_databases(wt, a.force)?;
+            if outcomes.is_empty() {
+                writeln!(
+                    out,
+                    "git-atlas created no database for {}: nothing to drop",
+                    wt.name
+                )?;
+                return Ok(());
+            }
             report(&outcomes, wt, "dropped", out)
         }
     }
@@ -122,15 +130,26 @@ fn status(ws: &Workspace, worktrees: &[&Worktree], json: bool, out: &mut dyn Wri
     for wt in worktrees {
         let targets = match ws.databases(wt) {
             Ok(t) => t,
-            Err(e) => {
-                eprintln!("git-atlas: warning: {}: {e}", wt.name);
-                continue;
-            }
+            // Its files or ports are gone (a deleted directory): what the registry recorded.
+            Err(e) => match ws.recorded_databases(&wt.name) {
+                Ok(recorded) if !recorded.is_empty() => recorded
+                    .into_iter()
+                    .map(|(var, db)| WorktreeDb {
+                        var,
+                        own: Own::Db(db),
+                        main: None,
+                    })
+                    .collect(),
+                _ => {
+                    eprintln!("git-atlas: warning: {}: {e}", wt.name);
+                    continue;
+                }
+            },
         };
         for t in targets {
             let (db, kind) = match &t.own {
                 Own::Db(db) => (Some(db), if wt.is_main { "main" } else { "own" }),
-                Own::Shared(db) => (Some(db), "main"),
+                Own::Shared(db, _) => (Some(db), "main"),
                 Own::Remote(_) => (None, "remote"),
             };
             let (exists, size_bytes, error) = match (db, &t.own) {

@@ -163,7 +163,9 @@ fn databases(ws: &Workspace, wt: &Worktree) -> String {
                 Ok(crate::workspace::Done::Copied(from)) => {
                     format!("; created database {name} from {from}")
                 }
-                Ok(crate::workspace::Done::Exists) => format!("; database {name} exists"),
+                Ok(crate::workspace::Done::Exists | crate::workspace::Done::Foreign) => {
+                    format!("; database {name} exists")
+                }
                 Ok(_) | Err(crate::db::Failure::Remote(_)) => String::new(),
                 Err(crate::db::Failure::NotListening(at)) => {
                     format!("; database {name} waits for a server on {at}")

@@ -67,10 +67,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     let grace = std::time::Duration::from_secs_f64(args_in.grace.clamp(0.0, 600.0));
     for wt in targets {
         // Databases first, while their server (perhaps the worktree's own container) still runs.
-        let drop_db = args_in.drop_db
-            || ws
-                .inputs(&wt.path)
-                .is_ok_and(|i| i.config.database.drop_on_remove);
+        let drop_db = args_in.drop_db || ws.database_policy().drop_on_remove;
         if drop_db && !drop_databases(&ws, wt, args_in.force, out)? {
             failures.push(wt.name.clone());
             continue;

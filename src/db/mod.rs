@@ -20,6 +20,20 @@ pub fn reachable(server: &Server) -> Result<()> {
     if !server.is_local() {
         return Err(Failure::Remote(server.host.clone()));
     }
+    if server.host.starts_with('/') {
+        // A Unix socket: PostgreSQL's is a file in that directory, MariaDB's is the path itself.
+        let socket = match server.engine {
+            Engine::Postgres => {
+                std::path::Path::new(&server.host).join(format!(".s.PGSQL.{}", server.port))
+            }
+            _ => std::path::PathBuf::from(&server.host),
+        };
+        return if socket.exists() {
+            Ok(())
+        } else {
+            Err(Failure::NotListening(socket.display().to_string()))
+        };
+    }
     let host = match server.host.as_str() {
         "localhost" | "0.0.0.0" => "127.0.0.1",
         h => h,

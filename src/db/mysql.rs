@@ -54,14 +54,20 @@ fn client(programs: &[&str], server: &Server) -> Result<Client> {
     // The option file must be the first argument.
     let mut defaults = std::ffi::OsString::from("--defaults-extra-file=");
     defaults.push(file.path());
-    Ok(Client::new(program)
-        .arg(defaults)
-        .arg("--protocol=TCP")
-        .arg("-h")
-        .arg(&server.host)
-        .arg("-P")
-        .arg(server.port.to_string())
-        .secret(file))
+    let client = Client::new(program).arg(defaults);
+    let client = if server.host.starts_with('/') {
+        client
+            .arg("--protocol=SOCKET")
+            .arg(format!("--socket={}", server.host))
+    } else {
+        client
+            .arg("--protocol=TCP")
+            .arg("-h")
+            .arg(&server.host)
+            .arg("-P")
+            .arg(server.port.to_string())
+    };
+    Ok(client.secret(file))
 }
 
 fn sql(server: &Server, script: &str) -> Result<String> {
@@ -149,8 +155,18 @@ pub fn drop(server: &Server, name: &str, force: bool) -> Result<bool> {
             let _ = sql(server, &format!("KILL {id};"));
         }
     }
-    sql(server, &format!("DROP DATABASE IF EXISTS {};", ident(name)))?;
-    Ok(true)
+    // A lock held by a session this user cannot see would make DROP wait for a year.
+    let script = format!(
+        "SET SESSION lock_wait_timeout = 5;\nDROP DATABASE IF EXISTS {};",
+        ident(name)
+    );
+    match sql(server, &script) {
+        Ok(_) => Ok(true),
+        Err(Failure::Server(said)) if said.contains("Lock wait timeout") => Err(Failure::InUse(
+            vec!["a session this user cannot see (it lacks the PROCESS privilege) holds a lock on it".into()],
+        )),
+        Err(e) => Err(e),
+    }
 }
 
 #[cfg(test)]

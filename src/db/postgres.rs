@@ -23,6 +23,8 @@ fn client(program: &str, server: &Server, database: &str) -> Result<Client> {
     if let Some(password) = &server.password {
         c = c.env("PGPASSWORD", password.clone());
     }
+    // Never ask for a password on the terminal (a hook would hang Git): fail instead.
+    c = c.arg("-w");
     if program == "psql" {
         c = c
             .arg("-X")
@@ -40,7 +42,12 @@ fn client(program: &str, server: &Server, database: &str) -> Result<Client> {
     if let Some(user) = &server.user {
         c = c.arg("-U").arg(user);
     }
-    Ok(c.arg("-d").arg(database))
+    // As a connection string, so that a name with `=` in it is only ever a name.
+    let conninfo = format!(
+        "dbname='{}'",
+        database.replace('\\', "\\\\").replace('\'', "\\'")
+    );
+    Ok(c.arg("-d").arg(conninfo))
 }
 
 fn sql(server: &Server, script: &str) -> Result<String> {

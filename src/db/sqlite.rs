@@ -44,7 +44,9 @@ pub fn create(path: &Path) -> Result<bool> {
     }
 }
 
-/// Copy `from` to `to` (replacing `to`, which the caller has just created).
+/// Copy `from` to `to` (replacing `to`, which the caller has just created). With the `sqlite3`
+/// program, `VACUUM INTO` makes a consistent copy even while an application writes to `from`
+/// (its write-ahead log included); without it, the file and its `-wal` are copied as they are.
 pub fn copy(from: &Path, to: &Path) -> Result<()> {
     make_parent(to)?;
     let dir = to
@@ -55,18 +57,52 @@ pub fn copy(from: &Path, to: &Path) -> Result<()> {
         .prefix(".git-atlas-copy-")
         .tempfile_in(dir)
         .map_err(|e| failed("create a file in", dir, e))?;
-    fs::copy(from, tmp.path()).map_err(|e| failed("copy", from, e))?;
+    let sqlite3 = which::which("sqlite3").ok();
+    match (&sqlite3, tmp.path().to_str()) {
+        (Some(sqlite3), Some(target)) => {
+            let sql = format!("VACUUM INTO '{}'", target.replace('\'', "''"));
+            let out = duct::cmd(sqlite3, [from.as_os_str(), std::ffi::OsStr::new(&sql)])
+                .stdin_null()
+                .stdout_null()
+                .stderr_capture()
+                .unchecked()
+                .run()
+                .map_err(|e| Failure::Other(format!("could not run sqlite3: {e}")))?;
+            let said = String::from_utf8_lossy(&out.stderr);
+            if said.contains("file is not a database") {
+                // Not SQLite after all (or encrypted): the bytes are all there is to copy.
+                fs::copy(from, tmp.path()).map_err(|e| failed("copy", from, e))?;
+            } else if !out.status.success() {
+                return Err(Failure::Other(format!(
+                    "sqlite3 could not copy {}: {}",
+                    from.display(),
+                    said.trim()
+                )));
+            }
+        }
+        _ => {
+            fs::copy(from, tmp.path()).map_err(|e| failed("copy", from, e))?;
+        }
+    }
     tmp.persist(to).map_err(|e| failed("write", to, e.error))?;
+    let (from_wal, to_wal) = (with_suffix(from, "-wal"), with_suffix(to, "-wal"));
+    if sqlite3.is_none() && from_wal.is_file() {
+        fs::copy(&from_wal, to_wal).map_err(|e| failed("copy", &from_wal, e))?;
+    }
     Ok(())
+}
+
+fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
 }
 
 /// Remove the file and its companions; `false` if it did not exist.
 pub fn drop(path: &Path) -> Result<bool> {
     let existed = status(path)?.is_some();
     for suffix in ["", "-wal", "-shm", "-journal"] {
-        let mut p = path.as_os_str().to_owned();
-        p.push(suffix);
-        let p = PathBuf::from(p);
+        let p = with_suffix(path, suffix);
         match fs::remove_file(&p) {
             Ok(()) => {}
             Err(e) if e.kind() == ErrorKind::NotFound => {}

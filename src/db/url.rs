@@ -211,16 +211,31 @@ pub fn parse(value: &str) -> Option<Parsed> {
     if name.is_empty() {
         return None;
     }
-    Some(Parsed::Server {
-        server: Server {
-            engine,
-            host,
-            port,
-            user: user.filter(|u| !u.is_empty()),
-            password,
-        },
-        name,
-    })
+    let mut server = Server {
+        engine,
+        host,
+        port,
+        user: user.filter(|u| !u.is_empty()),
+        password,
+    };
+    // libpq and most drivers also take the connection from the query string.
+    let query = path[name_len..]
+        .split_once('?')
+        .map_or("", |(_, q)| q.split('#').next().unwrap_or(""));
+    for pair in query.split('&').filter(|p| !p.is_empty()) {
+        let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+        let value = decode(value)?;
+        match key {
+            "host" => server.host = value,
+            "port" => server.port = value.parse().ok().filter(|p| *p > 0)?,
+            "user" => server.user = Some(value),
+            "password" => server.password = Some(value),
+            // The name in the path would not be the one the application uses.
+            "dbname" | "database" => return None,
+            _ => {}
+        }
+    }
+    Some(Parsed::Server { server, name })
 }
 
 /// The file a SQLite value names: `sqlite:///rel.db` and `sqlite:////abs.db` (SQLAlchemy),
@@ -301,6 +316,10 @@ pub fn rename(value: &str, worktree: &str) -> Option<String> {
 }
 
 fn is_local(host: &str) -> bool {
+    // A Unix socket (`%2Ftmp` in the URL, `?host=/tmp`) is on this machine by definition.
+    if host.starts_with('/') {
+        return true;
+    }
     let host = host.to_ascii_lowercase();
     host == "localhost" || host == "::1" || host == "0.0.0.0" || host.starts_with("127.")
 }
@@ -360,6 +379,18 @@ mod tests {
         assert_eq!((s.host.as_str(), s.port), ("::1", 6000));
         let (s, _) = server("postgresql://db.example.com:5432/x");
         assert!(!s.is_local());
+        let (s, name) = server("postgresql://postgres@%2Ftmp%2Frv:56123/app");
+        assert_eq!(
+            (s.host.as_str(), s.port, name.as_str()),
+            ("/tmp/rv", 56123, "app")
+        );
+        assert!(s.is_local());
+        let (s, _) = server("postgresql:///app?host=/tmp/rv&port=56123&user=u&sslmode=disable");
+        assert_eq!(
+            (s.host.as_str(), s.port, s.user.as_deref()),
+            ("/tmp/rv", 56123, Some("u"))
+        );
+        assert_eq!(parse("postgresql://localhost:5432/app?dbname=other"), None);
         assert_eq!(parse("postgresql://localhost:5432/"), None);
         assert_eq!(parse("redis://localhost:6379/0"), None);
         assert_eq!(parse("postgresql://a:1,b:2/x"), None);

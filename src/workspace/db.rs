@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 use crate::db::url::{self, Parsed};
 use crate::db::{self, Database, Failure};
 use crate::error::Result;
-use crate::files::dotenv::DotEnv;
 use crate::files::generate;
 use crate::git::repo::Worktree;
 use crate::ports::registry::DbRecord;
@@ -29,9 +28,10 @@ pub enum Own {
     Db(Database),
     /// On another machine: never touched.
     Remote(String),
-    /// The worktree's value names the main worktree's database (e.g. a URL git-atlas could not
-    /// rewrite): it has none of its own, and git-atlas never creates or drops it for it.
-    Shared(Database),
+    /// The worktree's value names one of the main worktree's databases (this variable's, when
+    /// git-atlas could not rewrite the URL, or another variable's that the rewritten name hits):
+    /// it has none of its own, and git-atlas never creates or drops it for it.
+    Shared(Database, String),
 }
 
 /// What happened to one database.
@@ -48,6 +48,8 @@ pub enum Done {
     /// Created as a copy of this database of the main worktree.
     Copied(String),
     Exists,
+    /// Already there, and not created by git-atlas for this worktree: never dropped by it.
+    Foreign,
     Dropped,
     Missing,
     /// Left alone, with the reason.
@@ -70,6 +72,9 @@ impl DbOutcome {
             Ok(Done::Created) => format!("Created database {name}{at}"),
             Ok(Done::Copied(from)) => format!("Created database {name} as a copy of {from}{at}"),
             Ok(Done::Exists) => format!("Database {name} already exists{at}"),
+            Ok(Done::Foreign) => format!(
+                "Database {name} already exists{at}; git-atlas did not create it, so it never drops it"
+            ),
             Ok(Done::Dropped) => format!("Dropped database {name}{at}"),
             Ok(Done::Missing) => format!("Database {name} does not exist{at}; nothing to drop"),
             Ok(Done::Skipped(why)) => format!("Left database {name} alone ({}): {why}", self.var),
@@ -134,16 +139,30 @@ impl Workspace {
             return Ok(Vec::new());
         };
         let main_root = self.repo.main_dir().unwrap_or_else(|| wt.path.clone());
+        // Every database the main worktree names, whatever `url_var` says: none of them may
+        // become a worktree's own.
+        let mains: Vec<(String, Database)> = source
+            .vars()
+            .filter_map(|v| {
+                let value = source.get(&v.key)?;
+                Some((v.key.clone(), place(url::parse(value)?, &main_root).ok()?))
+            })
+            .collect();
         let mut out = Vec::new();
         for var in generate::database_vars(&source, &inputs.config.database) {
-            let parsed = |env: &DotEnv| env.get(&var).and_then(url::parse);
-            let main = parsed(&source).and_then(|p| place(p, &main_root).ok());
-            let Some(own) = parsed(&local) else { continue };
+            let main = mains
+                .iter()
+                .find(|(v, _)| *v == var)
+                .map(|(_, d)| d.clone());
+            let Some(own) = local.get(&var).and_then(url::parse) else {
+                continue;
+            };
             let own = match place(own, &wt.path) {
                 Err(host) => Own::Remote(host),
-                Ok(db) if !wt.is_main && main.as_ref().is_some_and(|m| m.same_as(&db)) => {
-                    Own::Shared(db)
-                }
+                Ok(db) if !wt.is_main => match mains.iter().find(|(_, m)| m.same_as(&db)) {
+                    Some((main_var, _)) => Own::Shared(db, main_var.clone()),
+                    None => Own::Db(db),
+                },
                 Ok(db) => Own::Db(db),
             };
             out.push(WorktreeDb { var, own, main });
@@ -153,28 +172,35 @@ impl Workspace {
 
     /// Create `wt`'s databases that do not exist yet, as copies of the main worktree's when
     /// `copy` says so. Waits up to `wait` for a server that does not accept connections yet
-    /// (a container still starting).
+    /// (a container still starting). Only what it creates is recorded as the worktree's, and so
+    /// only that is ever dropped.
     pub fn create_databases(
         &self,
         wt: &Worktree,
         copy: bool,
         wait: Duration,
     ) -> Result<Vec<DbOutcome>> {
+        let recorded = self.recorded(&wt.name)?;
         let mut outcomes = Vec::new();
         for target in self.databases(wt)? {
             let (db, result) = match &target.own {
                 Own::Remote(host) => (None, Err(Failure::Remote(host.clone()))),
-                Own::Shared(db) => (
-                    Some(db.clone()),
-                    Ok(Done::Skipped("it is the main worktree's database (the URL has no port or name git-atlas could change)".into())),
-                ),
+                Own::Shared(db, main_var) => (Some(db.clone()), Ok(shared(&target.var, main_var))),
                 Own::Db(db) => {
                     let main = target.main.as_ref().filter(|_| copy && !wt.is_main);
-                    (Some(db.clone()), create_one(db, main, wait))
+                    let result = match create_one(db, main, wait) {
+                        Ok(Done::Exists)
+                            if !wt.is_main && !recorded.contains(&record(&target.var, db)) =>
+                        {
+                            Ok(Done::Foreign)
+                        }
+                        other => other,
+                    };
+                    (Some(db.clone()), result)
                 }
             };
-            if let (Some(db), Ok(Done::Created | Done::Copied(_) | Done::Exists)) = (&db, &result) {
-                if !wt.is_main && matches!(target.own, Own::Db(_)) {
+            if let (Some(db), Ok(Done::Created | Done::Copied(_))) = (&db, &result) {
+                if !wt.is_main {
                     self.remember_database(&wt.name, record(&target.var, db))?;
                 }
             }
@@ -187,43 +213,118 @@ impl Workspace {
         Ok(outcomes)
     }
 
-    /// Drop `wt`'s own databases; never the main worktree's.
+    /// Drop the databases git-atlas created for `wt` (its registry records, so this works after
+    /// the worktree's directory went too); the others it names are left alone, with a line.
     pub fn drop_databases(&self, wt: &Worktree, force: bool) -> Result<Vec<DbOutcome>> {
+        if wt.is_main {
+            return Ok(Vec::new());
+        }
+        let records = self.recorded(&wt.name)?;
+        // Where the passwords are: the worktree's values, then the main's.
+        let targets = self.databases(wt).unwrap_or_default();
+        let mut logins: Vec<db::Server> = Vec::new();
+        for t in &targets {
+            if let Own::Db(Database::Server { server, .. }) = &t.own {
+                logins.push(server.clone());
+            }
+            if let Some(Database::Server { server, .. }) = &t.main {
+                logins.push(server.clone());
+            }
+        }
+        logins.extend(self.main_logins());
         let mut outcomes = Vec::new();
-        for target in self.databases(wt)? {
-            let (db, result) = match &target.own {
-                _ if wt.is_main => (
-                    None,
-                    Ok(Done::Skipped(
-                        "git-atlas never drops the main worktree's databases".into(),
-                    )),
-                ),
-                Own::Remote(host) => (None, Err(Failure::Remote(host.clone()))),
-                Own::Shared(db) => (
-                    Some(db.clone()),
-                    Ok(Done::Skipped("it is the main worktree's database".into())),
-                ),
-                Own::Db(db) => (
-                    Some(db.clone()),
-                    db::drop(db, force).map(|dropped| {
-                        if dropped {
-                            Done::Dropped
-                        } else {
-                            Done::Missing
-                        }
-                    }),
-                ),
+        let mut left = Vec::new();
+        for rec in &records {
+            let Some(db) = recorded_database(rec, &logins) else {
+                continue;
             };
+            let result = db::drop(&db, force).map(|dropped| {
+                if dropped {
+                    Done::Dropped
+                } else {
+                    Done::Missing
+                }
+            });
+            if result.is_err() {
+                left.push(rec.clone());
+            }
             outcomes.push(DbOutcome {
-                var: target.var,
-                db,
+                var: rec.variable.clone(),
+                db: Some(db),
                 result,
             });
         }
-        if outcomes.iter().all(|o| o.result.is_ok()) {
-            self.forget_databases(&wt.name)?;
+        for t in targets {
+            let db = match t.own {
+                Own::Db(db) if !records.contains(&record(&t.var, &db)) => db,
+                _ => continue,
+            };
+            outcomes.push(DbOutcome {
+                var: t.var,
+                db: Some(db),
+                result: Ok(Done::Skipped(
+                    "git-atlas did not create it for this worktree, so it does not drop it".into(),
+                )),
+            });
+        }
+        if left.len() != records.len() {
+            self.registry.update(|reg| {
+                if left.is_empty() {
+                    reg.databases.shift_remove(&wt.name);
+                } else {
+                    reg.databases.insert(wt.name.clone(), left.clone());
+                }
+                Ok(())
+            })?;
         }
         Ok(outcomes)
+    }
+
+    /// The databases git-atlas created for the worktree `name`, by variable, as its registry
+    /// records them (for a worktree whose files are gone).
+    pub fn recorded_databases(&self, name: &str) -> Result<Vec<(String, Database)>> {
+        let logins = self.main_logins();
+        Ok(self
+            .recorded(name)?
+            .iter()
+            .filter_map(|r| Some((r.variable.clone(), recorded_database(r, &logins)?)))
+            .collect())
+    }
+
+    /// The databases git-atlas created for the worktree `name`.
+    fn recorded(&self, name: &str) -> Result<Vec<DbRecord>> {
+        Ok(self
+            .registry
+            .read()?
+            .databases
+            .get(name)
+            .cloned()
+            .unwrap_or_default())
+    }
+
+    /// The logins the main worktree's `.env` holds.
+    fn main_logins(&self) -> Vec<db::Server> {
+        let Some(main) = self.repo.main_dir() else {
+            return Vec::new();
+        };
+        let Some(env) = self.inputs(&main).ok().and_then(|i| i.env) else {
+            return Vec::new();
+        };
+        env.vars()
+            .filter_map(|v| match url::parse(env.get(&v.key)?)? {
+                Parsed::Server { server, .. } => Some(server),
+                Parsed::File { .. } => None,
+            })
+            .collect()
+    }
+
+    /// `[database]` as the main worktree's `.atlas.toml` says: what a removal does is the
+    /// repository's policy, not a branch's.
+    pub fn database_policy(&self) -> crate::config::DatabaseConfig {
+        let root = self.repo.main_dir().unwrap_or_else(|| self.here());
+        self.inputs(&root)
+            .map(|i| i.config.database)
+            .unwrap_or_default()
     }
 
     fn remember_database(&self, worktree: &str, rec: DbRecord) -> Result<()> {
@@ -233,16 +334,6 @@ impl Workspace {
                 list.retain(|r| r.variable != rec.variable);
                 list.push(rec);
             }
-            Ok(())
-        })
-    }
-
-    fn forget_databases(&self, worktree: &str) -> Result<()> {
-        if !self.registry.read()?.databases.contains_key(worktree) {
-            return Ok(());
-        }
-        self.registry.update(|reg| {
-            reg.databases.shift_remove(worktree);
             Ok(())
         })
     }
@@ -258,22 +349,20 @@ impl Workspace {
         if gone.is_empty() {
             return;
         }
-        let main = self.repo.main_dir();
-        let inputs = main.as_deref().and_then(|m| self.inputs(m).ok());
-        let drop_them = inputs
-            .as_ref()
-            .is_some_and(|i| i.config.database.drop_on_remove);
+        let drop_them = self.database_policy().drop_on_remove;
+        let logins = if drop_them {
+            self.main_logins()
+        } else {
+            Vec::new()
+        };
         for (worktree, records) in gone {
             let mut keep = Vec::new();
             for rec in records {
                 if !drop_them {
                     continue;
                 }
-                let db = match self
-                    .recorded_database(&rec, inputs.as_ref().and_then(|i| i.env.as_ref()))
-                {
-                    Some(db) => db,
-                    None => continue,
+                let Some(db) = recorded_database(&rec, &logins) else {
+                    continue;
                 };
                 match db::drop(&db, false) {
                     Ok(true) => report.databases.push(format!(
@@ -318,43 +407,46 @@ impl Workspace {
             }
         }
     }
+}
 
-    /// A recorded database, with the password the main worktree's `.env` gives that user on that
-    /// server (the registry never holds one).
-    fn recorded_database(&self, rec: &DbRecord, main_env: Option<&DotEnv>) -> Option<Database> {
-        if rec.engine == "sqlite" {
-            return Some(Database::File {
-                path: PathBuf::from(&rec.name),
-            });
-        }
-        let engine = match rec.engine.as_str() {
-            "postgresql" => db::Engine::Postgres,
-            "mysql" => db::Engine::Mysql,
-            _ => return None,
-        };
-        let mut server = db::Server {
-            engine,
-            host: rec.host.clone()?,
-            port: rec.port?,
-            user: rec.user.clone(),
-            password: None,
-        };
-        let main_server = main_env
-            .and_then(|env| env.get(&rec.variable))
-            .and_then(url::parse)
-            .and_then(|p| match p {
-                Parsed::Server { server, .. } => Some(server),
-                Parsed::File { .. } => None,
-            });
-        if let Some(m) = main_server.filter(|m| m.user == server.user && m.engine == server.engine)
-        {
-            server.password = m.password;
-        }
-        Some(Database::Server {
-            server,
-            name: rec.name.clone(),
-        })
+/// The line for a worktree whose value names the main's database of `main_var`.
+fn shared(var: &str, main_var: &str) -> Done {
+    Done::Skipped(if var == main_var {
+        "it is the main worktree's database (git-atlas could not give the URL a name of its own)"
+            .into()
+    } else {
+        format!("its name is the main worktree's {main_var} database")
+    })
+}
+
+/// A recorded database, with the password that one of `logins` (the worktree's and the main's
+/// values) gives that user on that server: the registry never holds one.
+fn recorded_database(rec: &DbRecord, logins: &[db::Server]) -> Option<Database> {
+    if rec.engine == "sqlite" {
+        return Some(Database::File {
+            path: PathBuf::from(&rec.name),
+        });
     }
+    let engine = match rec.engine.as_str() {
+        "postgresql" => db::Engine::Postgres,
+        "mysql" => db::Engine::Mysql,
+        _ => return None,
+    };
+    let mut server = db::Server {
+        engine,
+        host: rec.host.clone()?,
+        port: rec.port?,
+        user: rec.user.clone(),
+        password: None,
+    };
+    server.password = logins
+        .iter()
+        .find(|l| l.same_place(&server))
+        .and_then(|l| l.password.clone());
+    Some(Database::Server {
+        server,
+        name: rec.name.clone(),
+    })
 }
 
 /// Create `db` (waiting up to `wait` for its server), then fill it from `main` if given. A copy
