@@ -128,7 +128,7 @@ git_atlas_docker_pg_image() {
   # Every shared library the binaries and modules load, with the dynamic loader.
   for lib in $( (ldd "$bin"/postgres "$bin"/initdb "$bin"/pg_ctl \
                    "$(dirname "$bin")"/lib/*.so 2>/dev/null || true) \
-                | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' | sort -u); do
+                | awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// && $1 !~ /:$/ {print $1}' | sort -u); do
     mkdir -p "$root$(dirname "$lib")"
     cp -L "$lib" "$root$lib"
   done

@@ -1264,3 +1264,110 @@ fn only_databases_git_atlas_created_are_ever_dropped() {
     pg.drop(&main_test);
     pg.drop(&by_hand);
 }
+
+/// Seed option 3 the way it is meant: the worktree's PostgreSQL is its own Compose service on
+/// its shifted port. `add --up` starts it, waits until it accepts clients and creates the
+/// worktree's database there as a copy of the main's (on the main's server); `remove` takes
+/// the container and its volume away.
+#[test]
+fn add_up_creates_the_database_in_the_worktrees_own_compose_postgres() {
+    let test = "add_up_creates_the_database_in_the_worktrees_own_compose_postgres";
+    let Some(pg) = db::postgres(test) else { return };
+    let Some(image) = db::pg_image(test) else {
+        return;
+    };
+    let base = unique_name("compose_pg");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let name = ["pgc", "pgc-2", "pgc-3", "pgc-4"]
+        .into_iter()
+        .find(|n| {
+            let port = u32::from(pg.port) + u32::from(offset(n));
+            port <= 65535 && TcpListener::bind(("127.0.0.1", port as u16)).is_ok()
+        })
+        .expect("a free shifted port");
+    let port = pg.port + offset(name);
+    // The container's superuser is the URL's user with its password: YAML single quotes.
+    let template = format!(
+        "version: '3.8'\nservices:\n  db:\n    image: {image}\n    stop_signal: SIGKILL\n    environment:\n      POSTGRES_USER: '{}'\n      POSTGRES_PASSWORD: '{}'\n    ports:\n      - \"127.0.0.1:${{ALLOCATED_DB_PORT}}:5432\"\n    volumes:\n      - data:/tmp\nvolumes:\n  data: {{}}\n",
+        pg.user.replace('\'', "''"),
+        pg.password.replace('\'', "''"),
+    );
+    let s = Sandbox::new();
+    let dir = s.repo("app", &format!("DATABASE_URL={}\n", pg.url_for(&base)));
+    fs::write(
+        dir.join(".gitignore"),
+        ".env\n.env.local\ndocker-compose.yml\n",
+    )
+    .unwrap();
+    fs::write(
+        dir.join(".atlas.toml"),
+        format!(
+            "[services.db]\nport = {}\n\n[database]\nclone = true\n",
+            pg.port
+        ),
+    )
+    .unwrap();
+    fs::write(dir.join("docker-compose.worktree.template.yml"), template).unwrap();
+    s.git(&dir, &["add", "."]).success();
+    s.git(&dir, &["commit", "-q", "-m", "compose"]).success();
+    let project = format!("app-{name}");
+    let _containers = ComposeCleanup(project.clone());
+
+    let run = s.atlas(&dir, &["add", "--up", &format!("../{name}")]);
+    let out = run.ok();
+    let own = format!("{base}_{}", name.replace('-', "_"));
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "Created database {own} as a copy of {base} (PostgreSQL on {}:{port})",
+                pg.host
+            )),
+        "{run}"
+    );
+    let container = Pg { port, ..pg.clone() };
+    assert_eq!(container.sql(&own, "SELECT count(*) FROM items"), "3");
+    assert!(
+        !pg.exists(&own),
+        "created in the main's server instead: {run}"
+    );
+
+    let run = s.atlas(&dir, &["remove", name]);
+    let out = run.ok();
+    assert!(
+        out.contains(&format!("Brought Compose project {project} down")),
+        "{run}"
+    );
+    assert!(
+        container.try_sql("postgres", "SELECT 1").is_err(),
+        "the worktree's server still runs"
+    );
+}
+
+/// Removes whatever is left of a Compose project, even when the test failed.
+struct ComposeCleanup(String);
+
+impl Drop for ComposeCleanup {
+    fn drop(&mut self) {
+        let filter = format!("label=com.docker.compose.project={}", self.0);
+        for (list, rm) in [
+            (vec!["ps", "-aq"], vec!["rm", "-f", "-v"]),
+            (vec!["network", "ls", "-q"], vec!["network", "rm"]),
+            (vec!["volume", "ls", "-q"], vec!["volume", "rm"]),
+        ] {
+            let ids = std::process::Command::new("docker")
+                .args(&list)
+                .args(["--filter", &filter])
+                .output()
+                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
+                .unwrap_or_default();
+            let ids: Vec<&str> = ids.split_whitespace().collect();
+            if !ids.is_empty() {
+                let _ = std::process::Command::new("docker")
+                    .args(&rm)
+                    .args(&ids)
+                    .output();
+            }
+        }
+    }
+}

@@ -153,9 +153,15 @@ impl Client {
 /// The line worth showing from a client's stderr, as a [`Failure`].
 fn complaint(stderr: &str, server: &Server) -> Failure {
     let lower = stderr.to_ascii_lowercase();
+    // Also a proxy that accepts and hangs up because nothing answers behind it (Docker's, for
+    // a container that is still starting).
     if lower.contains("connection refused")
         || lower.contains("can't connect to server")
         || lower.contains("can't connect to mysql server")
+        || lower.contains("server closed the connection unexpectedly")
+        || lower.contains("connection reset by peer")
+        || lower.contains("lost connection to server at 'reading initial communication packet'")
+        || lower.contains("lost connection to server at 'handshake")
     {
         return Failure::NotListening(format!("{}:{}", server.host, server.port));
     }
