@@ -32,12 +32,7 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd)?;
     let worktrees = ws.repo.worktrees()?;
     print_notes(&ws.reconcile()?);
-    let pick = |arg: &Option<String>| -> Result<&Worktree> {
-        match arg {
-            Some(a) => ws.resolve(&worktrees, a, &cwd),
-            None => ws.current(&worktrees),
-        }
-    };
+    let pick = |arg: &Option<String>| ws.resolve_or_current(&worktrees, arg.as_deref(), &cwd);
     match args.command {
         DockerCommand::Up(a) => {
             let wt = pick(&a.worktree)?;

@@ -11,10 +11,7 @@ pub fn run(args: EnvArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
     let worktrees = ws.repo.worktrees()?;
-    let wt = match &args.worktree {
-        Some(arg) => ws.resolve(&worktrees, arg, &cwd)?,
-        None => ws.current(&worktrees)?,
-    };
+    let wt = ws.resolve_or_current(&worktrees, args.worktree.as_deref(), &cwd)?;
     let report = ws.ensure(wt)?;
     print_notes(&report);
     let written = ws.generate(wt)?;

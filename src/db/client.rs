@@ -150,6 +150,11 @@ impl Client {
     }
 }
 
+/// The number a one-value query printed (`None` for no row: the database does not exist).
+pub fn first_number(out: &str) -> Option<u64> {
+    out.lines().find_map(|l| l.trim().parse().ok())
+}
+
 /// The line worth showing from a client's stderr, as a [`Failure`].
 fn complaint(stderr: &str, server: &Server) -> Failure {
     let lower = stderr.to_ascii_lowercase();

@@ -64,11 +64,7 @@ pub fn status(server: &Server, name: &str) -> Result<Option<u64>> {
             literal(name)
         ),
     )?;
-    Ok(out
-        .trim()
-        .lines()
-        .next()
-        .and_then(|l| l.trim().parse().ok()))
+    Ok(client::first_number(&out))
 }
 
 /// Create the database; `false` if it was already there.

@@ -546,6 +546,19 @@ impl Workspace {
         .hint(format!("worktrees: {}", names.join(", "))))
     }
 
+    /// The worktree `arg` names (see [`Workspace::resolve`]), or the current one without it.
+    pub fn resolve_or_current<'a>(
+        &self,
+        worktrees: &'a [Worktree],
+        arg: Option<&str>,
+        cwd: &Path,
+    ) -> Result<&'a Worktree> {
+        match arg {
+            Some(a) => self.resolve(worktrees, a, cwd),
+            None => self.current(worktrees),
+        }
+    }
+
     /// The current worktree as a [`Worktree`].
     pub fn current<'a>(&self, worktrees: &'a [Worktree]) -> Result<&'a Worktree> {
         let name = &self.location().worktree;
