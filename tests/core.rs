@@ -244,10 +244,15 @@ fn a_corrupt_registry_is_reported_kept_and_recoverable() {
         garbage
     );
     assert_eq!(s.ports_of(&repo, "w")["app"], 3000 + u64::from(offset("w")));
+    // The registry is checked before Git creates anything: no half-done `add ../x`.
     assert!(
-        s.ports_of(&repo, "x").contains_key("app"),
-        "x was created by git before the failure and is allocated now"
+        !s.root().join("x").exists(),
+        "add created x despite the registry"
     );
+    assert!(!s.registry(&repo)["allocated_ports"]
+        .as_object()
+        .unwrap()
+        .contains_key("x"));
 }
 
 #[test]
@@ -565,4 +570,41 @@ fn a_service_added_later_joins_the_worktrees_ports() {
         "w keeps its offset"
     );
     assert_eq!(s.ports_of(&repo, "w")["app"], 3000 + u64::from(offset("w")));
+}
+
+/// The machine-wide lease file only mirrors the registries: damaged, it is set aside with one
+/// warning and rebuilt, and neither `list` nor `add` fails or is left half-done.
+#[test]
+fn a_damaged_lease_file_is_set_aside_and_rebuilt() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=4100\n");
+    s.atlas(&repo, &["add", "../a"]).ok();
+    let leases = s.leases().join("leases.json");
+    fs::write(&leases, "{ not json").unwrap();
+
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    let warnings: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.contains("lease file"))
+        .collect();
+    assert_eq!(warnings.len(), 1, "{run}");
+    assert!(warnings[0].contains("set it aside"), "{run}");
+    assert_eq!(
+        fs::read_to_string(s.leases().join("leases.json.backup")).unwrap(),
+        "{ not json"
+    );
+    let rebuilt = fs::read_to_string(&leases).unwrap();
+    assert!(rebuilt.contains("\"a\""), "not rebuilt: {rebuilt}");
+
+    fs::write(&leases, "garbage").unwrap();
+    let run = s.atlas(&repo, &["add", "../b"]);
+    run.ok();
+    assert!(s.at("b/.env.local").is_file(), "{run}");
+    assert_eq!(
+        run.stderr.matches("lease file").count(),
+        1,
+        "warned more than once: {run}"
+    );
 }

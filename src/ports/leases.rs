@@ -69,16 +69,32 @@ impl LeaseFile {
         Lock::exclusive(&self.dir.join("leases.lock"))
     }
 
-    /// Read (a missing file is empty). A damaged file is reported, never silently replaced.
+    /// Read (a missing file is empty). The file only mirrors each repository's registry, so a
+    /// damaged one is set aside as `leases.json.backup`, with one warning, and starts empty:
+    /// every repository leases its ports again at its next git atlas command or hook.
+    // The warning goes straight to stderr: the file is read by every command and hook, through
+    // paths that have no report to carry it, and it must be said exactly once, when set aside.
+    #[allow(clippy::print_stderr)]
     pub fn read(&self) -> Result<Leases> {
         let path = self.path();
         match fs::read(&path) {
-            Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-                Error::failed(format!("invalid lease file {}: {e}", path.display())).hint(format!(
-                    "it only mirrors each repository's registry: delete it and every repository re-leases its ports at its next git atlas command ({})",
-                    path.display()
-                ))
-            }),
+            Ok(bytes) => match serde_json::from_slice(&bytes) {
+                Ok(leases) => Ok(leases),
+                Err(e) => {
+                    let backup = self.dir.join("leases.json.backup");
+                    match fs::rename(&path, &backup) {
+                        Ok(()) => eprintln!(
+                            "git-atlas: warning: the machine-wide lease file {} did not parse ({e}); set it aside as {} and started a new one (each repository leases its ports again at its next git atlas command)",
+                            path.display(),
+                            backup.display()
+                        ),
+                        // Set aside meanwhile by a parallel run.
+                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                        Err(e) => return Err(Error::io("set aside", &path, e)),
+                    }
+                    Ok(Leases::default())
+                }
+            },
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Leases::default()),
             Err(e) => Err(Error::io("read", &path, e)),
         }
