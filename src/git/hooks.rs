@@ -4,6 +4,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
+use std::time::{Duration, SystemTime};
 
 use crate::error::{Error, IoContext, Result};
 use crate::files;
@@ -27,7 +28,7 @@ fn body(name: &str) -> &'static str {
 fn block(name: &str, flag: &str) -> String {
     // Both shims find the common dir the same way: one function, defined here, removed after.
     format!(
-        "{START}{flag}\n{}{}unset -f _atlas_common_dir\n{END}\n",
+        "{START}{flag}\n{}{}unset -f _atlas_common_dir _atlas_changed\n{END}\n",
         include_str!("../../hooks/common-dir.sh"),
         body(name)
     )
@@ -193,56 +194,95 @@ fn write_hook(path: &Path, text: &str) -> Result<()> {
     Ok(())
 }
 
-/// Where the fingerprint of the last reconcile is kept (read by the shim).
+/// Where the state of the last reconcile is kept, for the shims' fast path.
 pub fn state_path(common_dir: &Path) -> PathBuf {
     common_dir
         .join(crate::ports::registry::DIR)
         .join("hook-state")
 }
 
-/// `N:<id=target+>…` (`!` for a missing target, `+` once its files are checked out), exactly as the reference-transaction shim builds
-/// it from `worktrees/*/gitdir`: a difference means worktrees were added, removed, moved or deleted.
-pub fn fingerprint(common_dir: &Path) -> Vec<u8> {
-    use std::os::unix::ffi::{OsStrExt, OsStringExt};
-    // Raw bytes, as the shim compares them: a name or path that is not UTF-8 must match too.
+/// The newest change to the set of worktrees that Git's files show: the mtimes of `worktrees/`
+/// (an add, remove or prune changes its entries) and of each `worktrees/<id>/gitdir` (a move
+/// rewrites it). Taken before a reconcile lists the worktrees, it becomes hook-state's mtime, so
+/// that the shims' `-nt` tests see any later change.
+///
+/// File times advance in clock ticks (a few milliseconds): a change in the same tick as the
+/// newest one would carry the same time and go unseen. So when the newest change is that
+/// recent, this waits for the tick to pass: whatever changes before the listing is listed, and
+/// whatever changes after it carries a later time.
+pub fn newest_change(common_dir: &Path) -> Option<SystemTime> {
+    const TICK: Duration = Duration::from_millis(12);
     let dir = common_dir.join("worktrees");
-    let mut ids: Vec<_> = fs::read_dir(&dir)
-        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.file_name())).collect())
-        .unwrap_or_default();
-    ids.sort();
-    let mut out = Vec::new();
-    let mut n = 0;
-    for id in ids {
-        let gitdir = dir.join(&id).join("gitdir");
-        let Ok(bytes) = fs::read(&gitdir) else {
-            continue;
-        };
-        if !gitdir.is_file() {
-            continue;
+    let mut newest = fs::metadata(&dir).and_then(|m| m.modified()).ok()?;
+    for entry in fs::read_dir(&dir).ok()?.flatten() {
+        if let Ok(t) = fs::metadata(entry.path().join("gitdir")).and_then(|m| m.modified()) {
+            newest = newest.max(t);
         }
-        let target = bytes
-            .split(|b| *b == b'\n')
-            .next()
-            .unwrap_or_default()
-            .to_vec();
-        let resolved = if target.starts_with(b"/") {
-            PathBuf::from(std::ffi::OsString::from_vec(target.clone()))
-        } else {
-            dir.join(&id).join(std::ffi::OsStr::from_bytes(&target))
-        };
-        out.push(b'<');
-        out.extend_from_slice(id.as_bytes());
-        out.push(if resolved.exists() { b'=' } else { b'!' });
-        out.extend_from_slice(&target);
-        if dir.join(&id).join("index").exists() {
-            out.push(b'+');
-        }
-        out.push(b'>');
-        n += 1;
     }
-    let mut state = format!("{n}:").into_bytes();
-    state.extend(out);
-    state
+    if let Ok(age) = SystemTime::now().duration_since(newest) {
+        if age < TICK {
+            std::thread::sleep(TICK - age);
+        }
+    }
+    Some(newest)
+}
+
+/// Record a reconcile for the shims (see hooks/common-dir.sh): whether `worktrees/` exists, the
+/// worktrees whose files wait for their first checkout, and, as the file's mtime, `newest`.
+pub fn write_state(
+    common_dir: &Path,
+    pending: &[String],
+    newest: Option<SystemTime>,
+) -> Result<()> {
+    let path = state_path(common_dir);
+    let worktrees = u8::from(common_dir.join("worktrees").is_dir());
+    let mut text = format!("git-atlas hook-state 2 worktrees={worktrees}\n");
+    for name in pending.iter().filter(|n| !n.contains('\n')) {
+        text.push_str(name);
+        text.push('\n');
+    }
+    let current = fs::metadata(&path).and_then(|m| m.modified()).ok();
+    if fs::read(&path).ok().as_deref() == Some(text.as_bytes())
+        && (newest.is_none() || current == newest)
+    {
+        return Ok(());
+    }
+    files::write_atomic(&path, text.as_bytes())?;
+    if let Some(t) = newest {
+        fs::File::options()
+            .write(true)
+            .open(&path)
+            .and_then(|f| f.set_modified(t))
+            .at("set the time of", &path)?;
+    }
+    Ok(())
+}
+
+/// Take `name` off hook-state's list of worktrees waiting for their first checkout (its files
+/// are written now), keeping the file's time.
+pub fn forget_pending(common_dir: &Path, name: &str) -> Result<()> {
+    let path = state_path(common_dir);
+    let (Ok(text), Ok(mtime)) = (
+        fs::read_to_string(&path),
+        fs::metadata(&path).and_then(|m| m.modified()),
+    ) else {
+        return Ok(());
+    };
+    let kept: String = text
+        .split_inclusive('\n')
+        .enumerate()
+        .filter(|(i, line)| *i == 0 || line.trim_end_matches('\n') != name)
+        .map(|(_, line)| line)
+        .collect();
+    if kept == text {
+        return Ok(());
+    }
+    files::write_atomic(&path, kept.as_bytes())?;
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(mtime))
+        .at("set the time of", &path)
 }
 
 #[cfg(test)]

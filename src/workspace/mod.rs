@@ -185,16 +185,11 @@ impl Workspace {
     /// The fingerprint the hook shims compare is taken first and stored afterwards, so a change
     /// in between only costs one more reconcile.
     pub fn reconcile(&self) -> Result<Report> {
-        let fingerprint = hooks::fingerprint(self.repo.common_dir());
-        let (mut report, orphans, gone_dbs) = self.reconcile_registry()?;
+        let newest = hooks::newest_change(self.repo.common_dir());
+        let (mut report, orphans, gone_dbs, pending) = self.reconcile_registry()?;
         self.teardown_orphans(orphans, &mut report);
         self.drop_gone_databases(gone_dbs, &mut report);
-        let state = hooks::state_path(self.repo.common_dir());
-        let mut line = fingerprint;
-        line.push(b'\n');
-        if std::fs::read(&state).ok().as_deref() != Some(line.as_slice()) {
-            files::write_atomic(&state, &line)?;
-        }
+        hooks::write_state(self.repo.common_dir(), &pending, newest)?;
         Ok(report)
     }
 
@@ -217,10 +212,17 @@ impl Workspace {
         })
     }
 
+    /// The registry's side of [`Workspace::reconcile`]; also returns the worktrees whose files
+    /// wait for their first checkout.
     #[allow(clippy::type_complexity)]
     fn reconcile_registry(
         &self,
-    ) -> Result<(Report, Vec<docker::Orphan>, Vec<(String, Vec<DbRecord>)>)> {
+    ) -> Result<(
+        Report,
+        Vec<docker::Orphan>,
+        Vec<(String, Vec<DbRecord>)>,
+        Vec<String>,
+    )> {
         self.update(|reg, leases| {
             let worktrees = self.repo.worktrees()?;
             let mut report = Report::default();
@@ -299,7 +301,13 @@ impl Workspace {
                     Err(e) => report.failed.push((wt.name.clone(), e)),
                 }
             }
-            Ok((report, orphans, gone_dbs))
+            let pending = reg
+                .worktrees
+                .iter()
+                .filter(|(_, r)| r.pending_files)
+                .map(|(name, _)| name.clone())
+                .collect();
+            Ok((report, orphans, gone_dbs, pending))
         })
     }
 
@@ -491,6 +499,7 @@ impl Workspace {
                 }
                 Ok(())
             })?;
+            hooks::forget_pending(self.repo.common_dir(), &wt.name)?;
         }
         Ok(written)
     }

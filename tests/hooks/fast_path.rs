@@ -39,12 +39,15 @@ fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
         fs::read_to_string(&log).unwrap_or_default()
     );
 
-    // A change no hook sees (move), then a commit: exactly one reconcile.
+    // A move, then a commit in the main worktree: nothing to do (the ports do not depend on
+    // the path); the moved worktree's own first commit reconciles, exactly once.
     s.git(&repo, &["worktree", "move", "../b", "../b2"]).ok();
+    quiet(&repo, "after move");
+    assert!(!log.exists(), "spawned for a move seen from elsewhere");
     s.git_path(
-        &repo,
+        &s.at("b2"),
         &spy,
-        &["commit", "-q", "--allow-empty", "-m", "after move"],
+        &["commit", "-q", "--allow-empty", "-m", "in b2"],
     )
     .ok();
     let spawned = fs::read_to_string(&log).unwrap();
@@ -57,15 +60,15 @@ fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
     }
     assert_eq!(fs::read_to_string(&log).unwrap(), spawned, "quiet again");
 
-    // rm -rf is a change too, seen from a commit in the moved worktree.
-    fs::remove_dir_all(s.at("a")).unwrap();
+    // A worktree removed by Git changes worktrees/: the next commit anywhere reconciles once.
+    s.git(&repo, &["worktree", "remove", "../a"]).ok();
     s.git_path(
         &s.at("b2"),
         &spy,
-        &["commit", "-q", "--allow-empty", "-m", "after rm"],
+        &["commit", "-q", "--allow-empty", "-m", "after remove"],
     )
     .ok();
-    s.assert_released(&repo, "a", "rm -rf");
+    s.assert_released(&repo, "a", "git worktree remove");
     assert_eq!(
         fs::read_to_string(&log).unwrap(),
         format!("{spawned}{spawned}")

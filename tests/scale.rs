@@ -1,0 +1,102 @@
+//! Properties that keep git-atlas as fast with 1,000 worktrees as with 3, checked by counting
+//! what the processes do (strace), never by timing: the hook shims' fast path spawns nothing and
+//! opens the same files however many worktrees exist.
+
+mod support;
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use support::Sandbox;
+
+/// Make `n` more worktrees in Git's files (their directories do not exist: Git shows them as
+/// prunable), the cheap way: what the fast path must not look at one by one.
+fn add_fake_worktrees(repo: &Path, n: usize) {
+    for i in 0..n {
+        let dir = repo.join(format!(".git/worktrees/fake{i}"));
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(dir.join("gitdir"), format!("/nonexistent/fake{i}/.git\n")).unwrap();
+        fs::write(dir.join("commondir"), "../..\n").unwrap();
+        fs::write(dir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    }
+}
+
+/// `strace` on PATH, or why the test is skipped (a failure under GIT_ATLAS_REQUIRE_SERVICES=1).
+fn strace(test: &str) -> Option<PathBuf> {
+    match which::which("strace") {
+        Ok(p) => Some(p),
+        Err(_) if std::env::var("GIT_ATLAS_REQUIRE_SERVICES").as_deref() == Ok("1") => {
+            panic!("{test}: strace is not installed, and GIT_ATLAS_REQUIRE_SERVICES=1 forbids skipping")
+        }
+        Err(_) => {
+            eprintln!("SKIPPED {test}: strace is not installed");
+            None
+        }
+    }
+}
+
+/// What running `args` in `cwd` under strace did: the programs it executed and the files it
+/// opened (by path, in order).
+fn trace(s: &Sandbox, strace: &Path, cwd: &Path, args: &[&str]) -> (Vec<String>, Vec<String>) {
+    let log = s.at("strace.log");
+    let out = s
+        .cmd(strace, cwd)
+        .args(["-f", "-qq", "-e", "trace=execve,open,openat", "-o"])
+        .arg(&log)
+        .args(args)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{args:?}: {out:?}");
+    let text = fs::read_to_string(&log).unwrap();
+    let quoted = |line: &str| line.split('"').nth(1).unwrap_or_default().to_string();
+    let execs = text
+        .lines()
+        .filter(|l| l.contains("execve(") && !l.contains("ENOENT"))
+        .map(quoted)
+        .collect();
+    let opens = text
+        .lines()
+        .filter(|l| l.contains("open"))
+        .map(quoted)
+        .collect();
+    (execs, opens)
+}
+
+#[test]
+fn hook_fast_path_work_does_not_grow_with_the_number_of_worktrees() {
+    let test = "hook_fast_path_work_does_not_grow_with_the_number_of_worktrees";
+    let Some(strace) = strace(test) else { return };
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    s.git(&repo, &["worktree", "add", "-q", "../a"]).ok();
+    let hooks = repo.join(".git/hooks");
+    let transaction = hooks.join("reference-transaction");
+    let checkout = hooks.join("post-checkout");
+    let head = s.git(&repo, &["rev-parse", "HEAD"]).ok().trim().to_string();
+    // A ref update, and a branch switch (not a new worktree's first checkout).
+    let runs: [Vec<&str>; 2] = [
+        vec!["sh", transaction.to_str().unwrap(), "committed"],
+        vec!["sh", checkout.to_str().unwrap(), &head, &head, "1"],
+    ];
+
+    s.atlas(&repo, &["list"]).ok();
+    let few: Vec<_> = runs.iter().map(|r| trace(&s, &strace, &repo, r)).collect();
+    add_fake_worktrees(&repo, 1000);
+    s.atlas(&repo, &["list"]).ok();
+    let many: Vec<_> = runs.iter().map(|r| trace(&s, &strace, &repo, r)).collect();
+
+    for ((run, (execs_few, opens_few)), (execs_many, opens_many)) in
+        runs.iter().zip(&few).zip(&many)
+    {
+        assert_eq!(execs_many.len(), 1, "{run:?} spawned: {execs_many:?}");
+        assert_eq!(execs_few, execs_many, "{run:?}");
+        assert!(
+            !opens_many.iter().any(|p| p.contains("fake")),
+            "{run:?} opened a worktree's files: {opens_many:?}"
+        );
+        assert_eq!(
+            opens_few, opens_many,
+            "{run:?} opens more files with 1,000 worktrees than with 1"
+        );
+    }
+}
