@@ -100,3 +100,59 @@ fn hook_fast_path_work_does_not_grow_with_the_number_of_worktrees() {
         );
     }
 }
+
+/// Make `n` more worktrees the cheap way, whose directories exist (Git lists them as live, and
+/// git-atlas allocates them ports).
+fn add_live_fake_worktrees(s: &Sandbox, repo: &Path, n: usize) {
+    let common = repo.join(".git").canonicalize().unwrap();
+    for i in 0..n {
+        let id = format!("live{i}");
+        let work = s.at(&id);
+        fs::create_dir_all(&work).unwrap();
+        let dir = common.join("worktrees").join(&id);
+        fs::create_dir_all(&dir).unwrap();
+        fs::write(work.join(".git"), format!("gitdir: {}\n", dir.display())).unwrap();
+        fs::write(
+            dir.join("gitdir"),
+            format!("{}\n", work.join(".git").display()),
+        )
+        .unwrap();
+        fs::write(dir.join("commondir"), "../..\n").unwrap();
+        fs::write(dir.join("HEAD"), "ref: refs/heads/main\n").unwrap();
+    }
+}
+
+#[test]
+fn prompt_reads_the_same_files_with_1000_worktrees_as_with_1() {
+    let test = "prompt_reads_the_same_files_with_1000_worktrees_as_with_1";
+    let Some(strace) = strace(test) else { return };
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=4100\n");
+    fs::write(repo.join(".atlas.toml"), "[offset]\nmax = 4999\n").unwrap();
+    s.git(&repo, &["add", ".atlas.toml"]).ok();
+    s.git(&repo, &["commit", "-q", "-m", "offsets"]).ok();
+    s.atlas(&repo, &["add", "-q", "../a"]).ok();
+    let prompt = [support::bin().to_str().unwrap().to_string(), "ports".into()];
+    let prompt: Vec<&str> = prompt.iter().map(String::as_str).collect();
+
+    let (_, few) = trace(&s, &strace, &s.at("a"), &prompt);
+    add_live_fake_worktrees(&s, &repo, 1000);
+    s.atlas(&repo, &["list"]).ok();
+    let registry = fs::read_to_string(repo.join(".git/worktree-registry/ports.json")).unwrap();
+    assert!(
+        registry.contains("\"live999\""),
+        "the fakes were not allocated"
+    );
+    let (_, many) = trace(&s, &strace, &s.at("a"), &prompt);
+
+    assert!(
+        !many.iter().any(|p| p.ends_with("ports.json")),
+        "the prompt read the whole registry: {many:?}"
+    );
+    assert_eq!(
+        few, many,
+        "the prompt opens other files with 1,000 worktrees"
+    );
+    let out = s.atlas(&s.at("a"), &["ports"]).ok();
+    assert!(out.starts_with("app:"), "{out}");
+}

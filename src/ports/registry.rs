@@ -234,11 +234,12 @@ impl RegistryFile {
     /// rewritten if `change` changed something.
     pub fn update<T>(&self, change: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
+        let synced = self.prompts_in_sync();
         let before = self.read()?;
         let mut registry = before.clone();
         let out = change(&mut registry)?;
         if registry != before {
-            self.write_locked(&registry)?;
+            self.write_with(&registry, synced.then_some(&before))?;
         }
         Ok(out)
     }
@@ -250,9 +251,76 @@ impl RegistryFile {
 
     /// Write while the caller holds [`Self::lock`].
     pub fn write_locked(&self, registry: &Registry) -> Result<()> {
+        self.write_with(registry, None)
+    }
+
+    /// Write `registry`, then the prompt files of the worktrees whose ports differ from
+    /// `before`'s (all of them without it), then the stamp that says they match this version.
+    fn write_with(&self, registry: &Registry, before: Option<&Registry>) -> Result<()> {
         let mut json = serde_json::to_vec_pretty(registry).expect("the registry always serialises");
         json.push(b'\n');
-        files::write_atomic(&self.path(), &json)
+        files::write_atomic(&self.path(), &json)?;
+        let common = self.dir.parent().unwrap_or(&self.dir);
+        let names = registry.allocated_ports.keys().chain(
+            before
+                .map_or(&registry.allocated_ports, |b| &b.allocated_ports)
+                .keys(),
+        );
+        for name in names {
+            let text = prompt_text(registry, name);
+            if before.is_some_and(|b| prompt_text(b, name) == text) {
+                continue;
+            }
+            let Some(path) = prompt_path(common, name) else {
+                continue;
+            };
+            match text {
+                Some(text) => files::write_atomic(&path, text.as_bytes())?,
+                None => match fs::remove_file(&path) {
+                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                        return Err(Error::io("remove", &path, e))
+                    }
+                    _ => {}
+                },
+            }
+        }
+        if let Some(stamp) = stamp(&self.path()) {
+            files::write_atomic(&self.stamp_path(), stamp.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    fn stamp_path(&self) -> PathBuf {
+        self.dir.join("prompt-stamp")
+    }
+
+    /// Whether the prompt files were written for the registry as it is now (not, say, by an
+    /// older git-atlas, or before a `ports.json` edited by hand).
+    fn prompts_in_sync(&self) -> bool {
+        match (stamp(&self.path()), fs::read_to_string(self.stamp_path())) {
+            (Some(now), Ok(written)) => now == written,
+            _ => false,
+        }
+    }
+
+    /// The current worktree's ports and offset for the shell prompt, from its prompt file: a
+    /// few bytes beside Git's own files for that worktree, whatever the registry's size. When
+    /// the stamp says the prompt files do not match `ports.json` (being written, written by an
+    /// older git-atlas, edited by hand), the registry itself is read.
+    pub fn read_prompt(&self, git_dir: &Path, name: &str) -> Result<Option<(Ports, Option<u16>)>> {
+        if !self.prompts_in_sync() {
+            return self.read_worktree(name);
+        }
+        let path = git_dir.join(PROMPT_FILE);
+        let text = match fs::read_to_string(&path) {
+            Ok(text) => text,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        match parse_prompt(&text) {
+            Some(found) => Ok(Some(found)),
+            None => self.read_worktree(name),
+        }
     }
 
     /// Copy the current file, whatever its state, to the backup path. Returns the backup's path.
@@ -267,6 +335,65 @@ impl RegistryFile {
             Err(e) => Err(e).at("read", &from),
         }
     }
+}
+
+/// The prompt file's name in a worktree's private Git directory (the common dir for the main).
+const PROMPT_FILE: &str = "atlas-ports";
+const PROMPT_HEADER: &str = "git-atlas ports 1";
+
+/// Where the prompt file of the worktree `name` goes: beside Git's files for that worktree, so
+/// that `git worktree remove` and `prune` take it away too. `None` once Git has no such files.
+fn prompt_path(common: &Path, name: &str) -> Option<PathBuf> {
+    let dir = if name == crate::git::repo::MAIN {
+        common.to_path_buf()
+    } else {
+        common.join("worktrees").join(name)
+    };
+    dir.is_dir().then(|| dir.join(PROMPT_FILE))
+}
+
+/// `git-atlas ports 1`, `offset <n>` or `offset -`, then `<service> <port>` lines.
+fn prompt_text(registry: &Registry, name: &str) -> Option<String> {
+    let ports = registry.allocated_ports.get(name)?;
+    let offset = registry.worktrees.get(name).and_then(|r| r.offset);
+    let mut text = format!(
+        "{PROMPT_HEADER}\noffset {}\n",
+        offset.map_or("-".to_string(), |o| o.to_string())
+    );
+    for (service, port) in ports {
+        text.push_str(&format!("{service} {port}\n"));
+    }
+    Some(text)
+}
+
+fn parse_prompt(text: &str) -> Option<(Ports, Option<u16>)> {
+    let mut lines = text.lines();
+    (lines.next()? == PROMPT_HEADER).then_some(())?;
+    let offset = match lines.next()?.strip_prefix("offset ")? {
+        "-" => None,
+        n => Some(n.parse().ok()?),
+    };
+    let mut ports = Ports::new();
+    for line in lines {
+        let (service, port) = line.rsplit_once(' ')?;
+        ports.insert(service.to_string(), port.parse().ok().filter(|p| *p > 0)?);
+    }
+    Some((ports, offset))
+}
+
+/// What identifies one written version of `ports.json`: it is replaced by a rename, so its inode
+/// changes with every write, and its size and time with every edit in place.
+fn stamp(path: &Path) -> Option<String> {
+    use std::os::unix::fs::MetadataExt;
+    let m = fs::metadata(path).ok()?;
+    Some(format!(
+        "{} {} {} {}.{}\n",
+        m.dev(),
+        m.ino(),
+        m.len(),
+        m.mtime(),
+        m.mtime_nsec()
+    ))
 }
 
 fn parse(bytes: &[u8], path: &Path) -> Result<Registry> {

@@ -68,7 +68,8 @@ pub type PortsAndOffset = (Ports, Option<u16>);
 /// which finds the repository without opening it and reads only the registry.
 pub fn current_ports(cwd: &Path) -> Result<(String, Option<PortsAndOffset>)> {
     let location = Location::discover(cwd)?;
-    let found = RegistryFile::new(&location.common_dir).read_worktree(&location.worktree)?;
+    let found = RegistryFile::new(&location.common_dir)
+        .read_prompt(&location.git_dir, &location.worktree)?;
     Ok((location.worktree, found))
 }
 
