@@ -26,8 +26,9 @@ struct Entry<'a> {
 
 pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let report = ws.reconcile()?;
+    print_notes(&report);
+    let worktrees = report.worktrees;
     let reg = ws.registry.read()?;
     let entries: Vec<Entry> = worktrees
         .iter()
@@ -36,7 +37,7 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
             path: &w.path,
             branch: w.branch.as_deref(),
             main: w.is_main,
-            exists: w.exists(),
+            exists: w.present,
             locked: w.locked.as_deref(),
             prunable: w.prunable,
             offset: reg.worktrees.get(&w.name).and_then(|r| r.offset),

@@ -4,7 +4,7 @@
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 use crate::error::{Error, IoContext, Result};
 use crate::files;
@@ -199,32 +199,6 @@ pub fn state_path(common_dir: &Path) -> PathBuf {
     common_dir
         .join(crate::ports::registry::DIR)
         .join("hook-state")
-}
-
-/// The newest change to the set of worktrees that Git's files show: the mtimes of `worktrees/`
-/// (an add, remove or prune changes its entries) and of each `worktrees/<id>/gitdir` (a move
-/// rewrites it). Taken before a reconcile lists the worktrees, it becomes hook-state's mtime, so
-/// that the shims' `-nt` tests see any later change.
-///
-/// File times advance in clock ticks (a few milliseconds): a change in the same tick as the
-/// newest one would carry the same time and go unseen. So when the newest change is that
-/// recent, this waits for the tick to pass: whatever changes before the listing is listed, and
-/// whatever changes after it carries a later time.
-pub fn newest_change(common_dir: &Path) -> Option<SystemTime> {
-    const TICK: Duration = Duration::from_millis(12);
-    let dir = common_dir.join("worktrees");
-    let mut newest = fs::metadata(&dir).and_then(|m| m.modified()).ok()?;
-    for entry in fs::read_dir(&dir).ok()?.flatten() {
-        if let Ok(t) = fs::metadata(entry.path().join("gitdir")).and_then(|m| m.modified()) {
-            newest = newest.max(t);
-        }
-    }
-    if let Ok(age) = SystemTime::now().duration_since(newest) {
-        if age < TICK {
-            std::thread::sleep(TICK - age);
-        }
-    }
-    Some(newest)
 }
 
 /// Record a reconcile for the shims (see hooks/common-dir.sh): whether `worktrees/` exists, the

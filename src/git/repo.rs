@@ -3,7 +3,9 @@
 
 use std::ffi::OsString;
 use std::fs;
+use std::os::unix::ffi::OsStrExt;
 use std::path::{Path, PathBuf};
+use std::time::SystemTime;
 
 use crate::error::{Error, Result};
 
@@ -113,6 +115,8 @@ pub struct Worktree {
     pub locked: Option<String>,
     /// Its checkout is gone and it is not locked: `git worktree prune` would remove it.
     pub prunable: bool,
+    /// Its checkout was there (its `.git`) when the worktrees were listed.
+    pub present: bool,
 }
 
 impl Worktree {
@@ -161,6 +165,25 @@ impl Repo {
 
     /// Every worktree: the main one first (unless the repository is bare), then linked ones by id.
     pub fn worktrees(&self) -> Result<Vec<Worktree>> {
+        Ok(self.list_worktrees()?.0)
+    }
+
+    /// [`Repo::worktrees`], and the newest change to them that Git's files show: the mtime of
+    /// `worktrees/` (an add, remove or prune changes its entries) or of a `worktrees/<id>/gitdir`
+    /// (a move rewrites it), each taken as it is read, so a later change carries a later time
+    /// (see `git::hooks::write_state`). Each worktree's files are read once: `gitdir`, `locked`,
+    /// `HEAD`, and a look at its `.git`.
+    ///
+    /// File times advance in clock ticks of a few milliseconds, so a change within the same
+    /// tick as the newest one, after this listing, would carry the same time and wait for the
+    /// next change or git-atlas command to be noticed. Waiting out the tick here would cost
+    /// every `git atlas add` up to a tick; two worktree changes a few milliseconds apart with a
+    /// reconcile between them are left to that next occasion.
+    pub fn worktrees_and_newest_change(&self) -> Result<(Vec<Worktree>, Option<SystemTime>)> {
+        self.list_worktrees()
+    }
+
+    fn list_worktrees(&self) -> Result<(Vec<Worktree>, Option<SystemTime>)> {
         let mut out = Vec::new();
         if let Some(main) = self.main_dir() {
             out.push(Worktree {
@@ -170,26 +193,84 @@ impl Repo {
                 branch: head_branch(self.common_dir()),
                 locked: None,
                 prunable: false,
+                present: true,
             });
         }
-        let proxies = self
-            .repo
-            .worktrees()
-            .map_err(|e| Error::failed(format!("could not list worktrees: {e}")))?;
-        for proxy in proxies {
-            let Ok(id) = proxy.id() else { continue };
-            let path = proxy.base().unwrap_or_default();
-            out.push(Worktree {
-                name: id.to_string(),
-                branch: head_branch(proxy.git_dir()),
-                locked: proxy.lock_reason().map(|r| r.to_string()),
-                prunable: proxy.is_prunable(),
-                path,
-                is_main: false,
-            });
+        let dir = self.common_dir().join("worktrees");
+        let mut newest = fs::metadata(&dir).and_then(|m| m.modified()).ok();
+        let mut ids: Vec<std::ffi::OsString> = match fs::read_dir(&dir) {
+            Ok(entries) => entries.flatten().map(|e| e.file_name()).collect(),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+            Err(e) => return Err(Error::io("list", &dir, e)),
+        };
+        ids.sort();
+        for id in ids {
+            if let Some((wt, changed)) = linked(&dir, &id) {
+                newest = newest.max(Some(changed));
+                out.push(wt);
+            }
         }
-        Ok(out)
+        Ok((out, newest))
     }
+
+    /// The linked worktree whose directory is `path`, reading only its own files (its `.git`
+    /// names its id).
+    pub fn worktree_at(&self, path: &Path) -> Option<Worktree> {
+        let dot_git = fs::read_to_string(path.join(".git")).ok()?;
+        let git_dir = PathBuf::from(dot_git.trim_end().strip_prefix("gitdir: ")?);
+        let git_dir = if git_dir.is_absolute() {
+            git_dir
+        } else {
+            path.join(git_dir)
+        };
+        let id = git_dir.file_name()?;
+        let dir = self.common_dir().join("worktrees");
+        linked(&dir, id).map(|(wt, _)| wt)
+    }
+}
+
+/// The linked worktree `id` of `dir` (the common dir's `worktrees/`) from its files, each read
+/// once, and when its `gitdir` last changed.
+fn linked(dir: &Path, id: &std::ffi::OsStr) -> Option<(Worktree, SystemTime)> {
+    let git_dir = dir.join(id);
+    let (path, changed) = read_gitdir(&git_dir)?;
+    let locked = fs::read_to_string(git_dir.join("locked"))
+        .ok()
+        .map(|r| r.trim_end().to_string());
+    let present = path.join(".git").exists();
+    let wt = Worktree {
+        name: id.to_string_lossy().into_owned(),
+        branch: head_branch(&git_dir),
+        // As `git worktree prune` sees it: its checkout is gone, and it is not locked.
+        prunable: locked.is_none() && !present,
+        locked,
+        present,
+        path,
+        is_main: false,
+    };
+    Some((wt, changed))
+}
+
+/// A linked worktree's directory, from `worktrees/<id>/gitdir` (the path of its `.git` file,
+/// absolute or relative to `git_dir`), and that file's mtime. `None` if it cannot be read: not
+/// a worktree (Git ignores such entries too).
+fn read_gitdir(git_dir: &Path) -> Option<(PathBuf, SystemTime)> {
+    use std::io::Read;
+    let mut file = fs::File::open(git_dir.join("gitdir")).ok()?;
+    let changed = file.metadata().and_then(|m| m.modified()).ok()?;
+    let mut bytes = Vec::new();
+    file.read_to_end(&mut bytes).ok()?;
+    let line = bytes.split(|b| *b == b'\n').next()?;
+    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    if line.is_empty() {
+        return None;
+    }
+    let dot_git = git_dir.join(std::ffi::OsStr::from_bytes(line));
+    let path = match dot_git.parent() {
+        Some(p) => clean(p),
+        None => return None,
+    };
+    Some((path, changed))
 }
 
 /// The branch named by the `HEAD` file in `git_dir`, if HEAD is symbolic.

@@ -144,12 +144,16 @@ impl Registry {
 #[derive(Debug, Clone)]
 pub struct RegistryFile {
     dir: PathBuf,
+    /// The version last read or written by this process, with the stamp of the file it was
+    /// (see [`stamp`]): a command reads the registry several times, and decodes it once.
+    cache: std::cell::RefCell<Option<(String, Registry)>>,
 }
 
 impl RegistryFile {
     pub fn new(common_dir: &Path) -> Self {
         RegistryFile {
             dir: common_dir.join(DIR),
+            cache: std::cell::RefCell::new(None),
         }
     }
 
@@ -173,11 +177,21 @@ impl RegistryFile {
     /// A missing file is an empty registry.
     pub fn read(&self) -> Result<Registry> {
         let path = self.path();
-        match fs::read(&path) {
-            Ok(bytes) => parse(&bytes, &path),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Registry::default()),
-            Err(e) => Err(Error::io("read", &path, e)),
+        let now = stamp(&path);
+        if let (Some(now), Some((seen, registry))) = (&now, &*self.cache.borrow()) {
+            if now == seen {
+                return Ok(registry.clone());
+            }
         }
+        let registry = match fs::read(&path) {
+            Ok(bytes) => parse(&bytes, &path)?,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Registry::default()),
+            Err(e) => return Err(Error::io("read", &path, e)),
+        };
+        if let Some(now) = now {
+            *self.cache.borrow_mut() = Some((now, registry.clone()));
+        }
+        Ok(registry)
     }
 
     /// One worktree's ports and offset, for the shell prompt: the file is still checked as a
@@ -266,15 +280,20 @@ impl RegistryFile {
                 .map_or(&registry.allocated_ports, |b| &b.allocated_ports)
                 .keys(),
         );
+        fn prompt_of<'a>(r: &'a Registry, name: &str) -> (Option<&'a Ports>, Option<u16>) {
+            (
+                r.allocated_ports.get(name),
+                r.worktrees.get(name).and_then(|w| w.offset),
+            )
+        }
         for name in names {
-            let text = prompt_text(registry, name);
-            if before.is_some_and(|b| prompt_text(b, name) == text) {
+            if before.is_some_and(|b| prompt_of(b, name) == prompt_of(registry, name)) {
                 continue;
             }
             let Some(path) = prompt_path(common, name) else {
                 continue;
             };
-            match text {
+            match prompt_text(registry, name) {
                 Some(text) => files::write_atomic(&path, text.as_bytes())?,
                 None => match fs::remove_file(&path) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
@@ -286,6 +305,7 @@ impl RegistryFile {
         }
         if let Some(stamp) = stamp(&self.path()) {
             files::write_atomic(&self.stamp_path(), stamp.as_bytes())?;
+            *self.cache.borrow_mut() = Some((stamp, registry.clone()));
         }
         Ok(())
     }

@@ -59,6 +59,9 @@ pub struct Report {
     pub docker_deferred: Vec<String>,
     /// Databases dropped because their worktree went (`[database] drop_on_remove`).
     pub databases: Vec<String>,
+    /// The worktrees as the reconcile listed them, under the registry's lock: commands use
+    /// this list rather than reading every worktree's files again.
+    pub worktrees: Vec<Worktree>,
 }
 
 /// A worktree's ports by service, and its offset when it has one.
@@ -186,8 +189,7 @@ impl Workspace {
     /// The fingerprint the hook shims compare is taken first and stored afterwards, so a change
     /// in between only costs one more reconcile.
     pub fn reconcile(&self) -> Result<Report> {
-        let newest = hooks::newest_change(self.repo.common_dir());
-        let (mut report, orphans, gone_dbs, pending) = self.reconcile_registry()?;
+        let (mut report, orphans, gone_dbs, pending, newest) = self.reconcile_registry()?;
         self.teardown_orphans(orphans, &mut report);
         self.drop_gone_databases(gone_dbs, &mut report);
         hooks::write_state(self.repo.common_dir(), &pending, newest)?;
@@ -223,9 +225,10 @@ impl Workspace {
         Vec<docker::Orphan>,
         Vec<(String, Vec<DbRecord>)>,
         Vec<String>,
+        Option<std::time::SystemTime>,
     )> {
         self.update(|reg, leases| {
-            let worktrees = self.repo.worktrees()?;
+            let (worktrees, newest) = self.repo.worktrees_and_newest_change()?;
             let mut report = Report::default();
             let mut orphans = Vec::new();
             for (project, rec) in &mut reg.compose_projects {
@@ -308,7 +311,8 @@ impl Workspace {
                 .filter(|(_, r)| r.pending_files)
                 .map(|(name, _)| name.clone())
                 .collect();
-            Ok((report, orphans, gone_dbs, pending))
+            report.worktrees = worktrees;
+            Ok((report, orphans, gone_dbs, pending, newest))
         })
     }
 
@@ -319,8 +323,11 @@ impl Workspace {
         if let Some(pos) = report.failed.iter().position(|(name, _)| name == &wt.name) {
             return Err(report.failed.remove(pos).1);
         }
-        let (_, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
-        report.warnings.extend(warnings);
+        // The reconcile allocated it if it was new; otherwise services may have appeared.
+        if !report.allocated.contains(&wt.name) {
+            let (_, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
+            report.warnings.extend(warnings);
+        }
         Ok(report)
     }
 

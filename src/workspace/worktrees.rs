@@ -34,17 +34,12 @@ impl Workspace {
             let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
             git::run_visible(cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
         }
-        let canon = target.canonicalize().unwrap_or(target.to_path_buf());
-        self.repo
-            .worktrees()?
-            .into_iter()
-            .find(|w| !w.is_main && w.path.canonicalize().unwrap_or(w.path.clone()) == canon)
-            .ok_or_else(|| {
-                Error::failed(format!(
-                    "git created {} but does not list it as a worktree",
-                    target.display()
-                ))
-            })
+        self.repo.worktree_at(target).ok_or_else(|| {
+            Error::failed(format!(
+                "git created {} but does not list it as a worktree",
+                target.display()
+            ))
+        })
     }
 
     /// Uncommitted changes or untracked files in `wt` (ignored ones do not count, as for
