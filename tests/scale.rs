@@ -36,12 +36,24 @@ fn strace(test: &str) -> Option<PathBuf> {
 }
 
 /// What running `args` in `cwd` under strace did: the programs it executed and the files it
-/// opened (by path, in order).
+/// opened (by path, in order), its children's included.
 fn trace(s: &Sandbox, strace: &Path, cwd: &Path, args: &[&str]) -> (Vec<String>, Vec<String>) {
+    trace_with(s, strace, cwd, args, true)
+}
+
+fn trace_with(
+    s: &Sandbox,
+    strace: &Path,
+    cwd: &Path,
+    args: &[&str],
+    children: bool,
+) -> (Vec<String>, Vec<String>) {
     let log = s.at("strace.log");
+    let follow: &[&str] = if children { &["-f"] } else { &[] };
     let out = s
         .cmd(strace, cwd)
-        .args(["-f", "-qq", "-e", "trace=execve,open,openat", "-o"])
+        .args(follow)
+        .args(["-qq", "-e", "trace=execve,open,openat", "-o"])
         .arg(&log)
         .args(args)
         .output()
@@ -155,4 +167,27 @@ fn prompt_reads_the_same_files_with_1000_worktrees_as_with_1() {
     );
     let out = s.atlas(&s.at("a"), &["ports"]).ok();
     assert!(out.starts_with("app:"), "{out}");
+}
+
+/// `git atlas add` with nothing to reconcile (no worktree added, removed or pruned since the last
+/// reconcile) reads no other worktree's files: only Git's own `git worktree add` does.
+#[test]
+fn add_reads_no_other_worktree_when_nothing_changed() {
+    let test = "add_reads_no_other_worktree_when_nothing_changed";
+    let Some(strace) = strace(test) else { return };
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=4100\n");
+    fs::write(repo.join(".atlas.toml"), "[offset]\nmax = 4999\n").unwrap();
+    s.git(&repo, &["add", ".atlas.toml"]).ok();
+    s.git(&repo, &["commit", "-q", "-m", "offsets"]).ok();
+    add_live_fake_worktrees(&s, &repo, 300);
+    s.atlas(&repo, &["list"]).ok();
+    let bin = support::bin();
+    let args = [bin.to_str().unwrap(), "add", "-q", "--detach", "../n"];
+    let (_, opened) = trace_with(&s, &strace, &repo, &args, false);
+    let others: Vec<&String> = opened.iter().filter(|p| p.contains("live")).collect();
+    assert!(others.is_empty(), "add read other worktrees' files: {others:?}");
+    let registry = fs::read_to_string(repo.join(".git/worktree-registry/ports.json")).unwrap();
+    assert!(registry.contains("\"n\""), "n was not allocated");
+    assert!(s.at("n/.env.local").is_file());
 }

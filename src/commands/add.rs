@@ -53,8 +53,15 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
     git_args.push("--".into());
     git_args.push(target.clone().into());
     git_args.extend(args.commit_ish.clone());
+    // With nothing to reconcile before the add, there is nothing after it but the new worktree:
+    // its allocation alone does not grow with the number of worktrees.
+    let unchanged = ws.worktrees_unchanged();
     let wt = &ws.add_worktree(&cwd, git_args, &target)?;
-    let report = ws.ensure(wt)?;
+    let report = if unchanged {
+        ws.allocate(wt)?
+    } else {
+        ws.ensure(wt)?
+    };
     print_notes(&report);
     describe(&ws, &wt.name, out)?;
     if args.no_env {

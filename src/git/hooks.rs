@@ -201,6 +201,27 @@ pub fn state_path(common_dir: &Path) -> PathBuf {
         .join("hook-state")
 }
 
+/// Whether no worktree was added, removed or pruned since the last reconcile: the shims' first
+/// check (see hooks/common-dir.sh), a constant amount of work.
+pub fn worktrees_unchanged(common_dir: &Path) -> bool {
+    let state = state_path(common_dir);
+    let worktrees = common_dir.join("worktrees");
+    let (Ok(state_meta), Ok(text)) = (fs::metadata(&state), fs::read_to_string(&state)) else {
+        return false;
+    };
+    let dir = fs::metadata(&worktrees).and_then(|m| m.modified()).ok();
+    let header = format!(
+        "git-atlas hook-state 2 worktrees={}",
+        u8::from(dir.is_some())
+    );
+    text.lines().next() == Some(header.as_str())
+        && match (dir, state_meta.modified()) {
+            (Some(dir), Ok(recorded)) => dir <= recorded,
+            (None, _) => true,
+            _ => false,
+        }
+}
+
 /// Record a reconcile for the shims (see hooks/common-dir.sh): whether `worktrees/` exists, the
 /// worktrees whose files wait for their first checkout, and, as the file's mtime, `newest`.
 pub fn write_state(
@@ -221,7 +242,7 @@ pub fn write_state(
     {
         return Ok(());
     }
-    files::write_atomic(&path, text.as_bytes())?;
+    files::write_derived_atomic(&path, text.as_bytes())?;
     if let Some(t) = newest {
         fs::File::options()
             .write(true)
@@ -251,7 +272,7 @@ pub fn forget_pending(common_dir: &Path, name: &str) -> Result<()> {
     if kept == text {
         return Ok(());
     }
-    files::write_atomic(&path, kept.as_bytes())?;
+    files::write_derived_atomic(&path, kept.as_bytes())?;
     fs::File::options()
         .write(true)
         .open(&path)

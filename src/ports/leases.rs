@@ -103,7 +103,7 @@ impl LeaseFile {
     pub fn write_locked(&self, leases: &Leases) -> Result<()> {
         let mut json = serde_json::to_vec_pretty(leases).expect("leases always serialise");
         json.push(b'\n');
-        files::write_atomic(&self.path(), &json)
+        files::write_derived_atomic(&self.path(), &json)
     }
 }
 

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
+use std::rc::Rc;
 
 use crate::error::{Error, IoContext, Result};
 use crate::files::{self, Lock};
@@ -146,7 +147,7 @@ pub struct RegistryFile {
     dir: PathBuf,
     /// The version last read or written by this process, with the stamp of the file it was
     /// (see [`stamp`]): a command reads the registry several times, and decodes it once.
-    cache: std::cell::RefCell<Option<(String, Registry)>>,
+    cache: std::cell::RefCell<Option<(String, Rc<Registry>)>>,
 }
 
 impl RegistryFile {
@@ -175,21 +176,23 @@ impl RegistryFile {
 
     /// Read without locking: writers replace the file atomically, so a reader sees a whole version.
     /// A missing file is an empty registry.
-    pub fn read(&self) -> Result<Registry> {
+    pub fn read(&self) -> Result<Rc<Registry>> {
         let path = self.path();
         let now = stamp(&path);
         if let (Some(now), Some((seen, registry))) = (&now, &*self.cache.borrow()) {
             if now == seen {
-                return Ok(registry.clone());
+                return Ok(Rc::clone(registry));
             }
         }
         let registry = match fs::read(&path) {
-            Ok(bytes) => parse(&bytes, &path)?,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Registry::default()),
+            Ok(bytes) => Rc::new(parse(&bytes, &path)?),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Rc::new(Registry::default()))
+            }
             Err(e) => return Err(Error::io("read", &path, e)),
         };
         if let Some(now) = now {
-            *self.cache.borrow_mut() = Some((now, registry.clone()));
+            *self.cache.borrow_mut() = Some((now, Rc::clone(&registry)));
         }
         Ok(registry)
     }
@@ -250,10 +253,10 @@ impl RegistryFile {
         let _lock = self.lock()?;
         let synced = self.prompts_in_sync();
         let before = self.read()?;
-        let mut registry = before.clone();
+        let mut registry = Registry::clone(&before);
         let out = change(&mut registry)?;
-        if registry != before {
-            self.write_with(&registry, synced.then_some(&before))?;
+        if registry != *before {
+            self.write_with(registry, synced.then_some(&before))?;
         }
         Ok(out)
     }
@@ -265,13 +268,14 @@ impl RegistryFile {
 
     /// Write while the caller holds [`Self::lock`].
     pub fn write_locked(&self, registry: &Registry) -> Result<()> {
-        self.write_with(registry, None)
+        self.write_with(registry.clone(), None)
     }
 
     /// Write `registry`, then the prompt files of the worktrees whose ports differ from
     /// `before`'s (all of them without it), then the stamp that says they match this version.
-    fn write_with(&self, registry: &Registry, before: Option<&Registry>) -> Result<()> {
-        let mut json = serde_json::to_vec_pretty(registry).expect("the registry always serialises");
+    fn write_with(&self, registry: Registry, before: Option<&Registry>) -> Result<()> {
+        let mut json =
+            serde_json::to_vec_pretty(&registry).expect("the registry always serialises");
         json.push(b'\n');
         files::write_atomic(&self.path(), &json)?;
         let common = self.dir.parent().unwrap_or(&self.dir);
@@ -287,14 +291,14 @@ impl RegistryFile {
             )
         }
         for name in names {
-            if before.is_some_and(|b| prompt_of(b, name) == prompt_of(registry, name)) {
+            if before.is_some_and(|b| prompt_of(b, name) == prompt_of(&registry, name)) {
                 continue;
             }
             let Some(path) = prompt_path(common, name) else {
                 continue;
             };
-            match prompt_text(registry, name) {
-                Some(text) => files::write_atomic(&path, text.as_bytes())?,
+            match prompt_text(&registry, name) {
+                Some(text) => files::write_derived_atomic(&path, text.as_bytes())?,
                 None => match fs::remove_file(&path) {
                     Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
                         return Err(Error::io("remove", &path, e))
@@ -304,8 +308,8 @@ impl RegistryFile {
             }
         }
         if let Some(stamp) = stamp(&self.path()) {
-            files::write_atomic(&self.stamp_path(), stamp.as_bytes())?;
-            *self.cache.borrow_mut() = Some((stamp, registry.clone()));
+            files::write_derived_atomic(&self.stamp_path(), stamp.as_bytes())?;
+            *self.cache.borrow_mut() = Some((stamp, Rc::new(registry)));
         }
         Ok(())
     }

@@ -89,7 +89,7 @@ impl Workspace {
                 .get(&project)
                 .is_some_and(|r| r.worktree == wt.name && r.path == wt.path && !r.down)
         };
-        if known(&self.registry.read()?) {
+        if known(&*self.registry.read()?) {
             return Ok(());
         }
         self.registry.update(|reg| {

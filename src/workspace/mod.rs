@@ -231,8 +231,10 @@ impl Workspace {
             let (worktrees, newest) = self.repo.worktrees_and_newest_change()?;
             let mut report = Report::default();
             let mut orphans = Vec::new();
+            let by_name: std::collections::HashMap<&str, &Worktree> =
+                worktrees.iter().map(|w| (w.name.as_str(), w)).collect();
             for (project, rec) in &mut reg.compose_projects {
-                let listed = worktrees.iter().find(|w| w.name == rec.worktree);
+                let listed = by_name.get(rec.worktree.as_str());
                 match listed {
                     Some(w) if !w.prunable => rec.down = false,
                     Some(_) if rec.down => {}
@@ -247,7 +249,7 @@ impl Workspace {
             let gone: Vec<String> = reg
                 .databases
                 .keys()
-                .filter(|name| !worktrees.iter().any(|w| &w.name == *name))
+                .filter(|name| !by_name.contains_key(name.as_str()))
                 .cloned()
                 .collect();
             let gone_dbs: Vec<(String, Vec<DbRecord>)> = gone
@@ -271,11 +273,13 @@ impl Workspace {
                 ));
             }
             let live: Vec<&Worktree> = worktrees.iter().filter(|w| !w.prunable && (w.is_main || w.name != MAIN) && w.path.to_str().is_some()).collect();
+            let live_names: std::collections::HashSet<&str> =
+                live.iter().map(|w| w.name.as_str()).collect();
             let stale: Vec<String> = reg
                 .allocated_ports
                 .keys()
                 .chain(reg.worktrees.keys())
-                .filter(|name| !live.iter().any(|w| &w.name == *name))
+                .filter(|name| !live_names.contains(name.as_str()))
                 .cloned()
                 .collect();
             for name in stale {
@@ -329,6 +333,28 @@ impl Workspace {
             report.warnings.extend(warnings);
         }
         Ok(report)
+    }
+
+    /// Whether the worktrees are as the last reconcile left them (none added, removed or pruned
+    /// since), by the hooks' constant-cost check.
+    pub fn worktrees_unchanged(&self) -> bool {
+        hooks::worktrees_unchanged(self.repo.common_dir())
+    }
+
+    /// Allocate `wt` without a reconcile: for `add`, when the worktrees were unchanged before
+    /// it, so that there is nothing else to reconcile (the next Git operation's hook, or the
+    /// next git atlas command, records the new worktree in hook-state).
+    pub fn allocate(&self, wt: &Worktree) -> Result<Report> {
+        let (allocated, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
+        Ok(Report {
+            allocated: if allocated {
+                vec![wt.name.clone()]
+            } else {
+                Vec::new()
+            },
+            warnings,
+            ..Report::default()
+        })
     }
 
     /// Allocate `wt` if it has no ports yet, or add ports for services that appeared since.

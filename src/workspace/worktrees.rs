@@ -22,11 +22,9 @@ impl Workspace {
         target: &Path,
     ) -> Result<Worktree> {
         // Every state file is checked before Git creates anything: a registry that does not
-        // parse fails here (and the lease file, which mirrors it, heals itself here).
+        // parse fails here. (The lease file and hook-state, which only mirror it, heal
+        // themselves whenever they are read, so they cannot fail later.)
         self.registry.read()?;
-        if let Some(leases) = crate::ports::leases::LeaseFile::open() {
-            leases.read()?;
-        }
         {
             // Concurrent `git worktree add`s can read each other's half-written worktrees/<id>/
             // files and fail ("failed to read .git/worktrees/x/commondir"), so ours take turns.

@@ -161,7 +161,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         writeln!(out, "  {name}: allocated afresh")?;
     }
     print_notes(&report);
-    regenerate_changed(&ws, &worktrees, old_registry.as_ref(), out)?;
+    regenerate_changed(&ws, &worktrees, old_registry.as_deref(), out)?;
     summary(&ws, out)
 }
 
@@ -182,7 +182,7 @@ fn replace_registry(
 ) -> Result<Option<Registry>> {
     let _lock = ws.registry.lock()?;
     let backup = ws.registry.backup()?;
-    let old = ws.registry.read().ok();
+    let old = ws.registry.read().ok().map(|r| Registry::clone(&r));
     let fresh = build(old.as_ref())?;
     ws.registry.write_locked(&fresh)?;
     if let Some(path) = backup {
