@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use super::{cwd, print_notes};
+use super::cwd;
 use crate::cli::{DbArgs, DbCommand};
 use crate::commands::output;
 use crate::db::{self, Database};
@@ -35,8 +35,7 @@ struct DbJson {
 pub fn run(args: DbArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let worktrees = super::reconciled(&ws)?;
     let pick = |arg: &Option<String>| ws.resolve_or_current(&worktrees, arg.as_deref(), &cwd);
     match args.command {
         DbCommand::Status(a) => {

@@ -30,8 +30,7 @@ struct ContainerJson<'a> {
 pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let worktrees = super::reconciled(&ws)?;
     let pick = |arg: &Option<String>| ws.resolve_or_current(&worktrees, arg.as_deref(), &cwd);
     match args.command {
         DockerCommand::Up(a) => {

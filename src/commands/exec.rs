@@ -1,6 +1,6 @@
 //! `git atlas exec [-w <worktree>] -- <command>…`: run a program with the worktree's values.
 
-use super::{cwd, print_notes};
+use super::cwd;
 use crate::cli::ExecArgs;
 use crate::error::Result;
 use crate::workspace::Workspace;
@@ -8,8 +8,7 @@ use crate::workspace::Workspace;
 pub fn run(args: ExecArgs) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let worktrees = super::reconciled(&ws)?;
     let (wt, dir) = match &args.worktree {
         Some(arg) => {
             let wt = ws.resolve(&worktrees, arg, &cwd)?;

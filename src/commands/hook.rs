@@ -42,8 +42,7 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         .first()
         .is_some_and(|prev| !prev.is_empty() && prev.bytes().all(|b| b == b'0'));
     let ws = Workspace::discover(&super::cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
-    let current = ws.current(&worktrees)?.clone();
+    let current = ws.current_worktree()?;
     let pending = ws
         .registry
         .read()?
@@ -72,9 +71,9 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
         return Ok(None);
     }
     let ws = Workspace::discover(&super::cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
     let report = ws.reconcile()?;
     let mut notes = report.notes();
+    let worktrees = report.worktrees;
     let mut failed: Vec<(String, crate::error::Error)> = report.failed;
     // Also worktrees allocated while Git was still creating them (--no-checkout) whose files
     // have been checked out since, by a checkout or by `reset --hard` (which runs no

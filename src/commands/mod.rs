@@ -50,6 +50,14 @@ fn cwd() -> Result<PathBuf> {
     std::env::current_dir().at("read", Path::new("the current directory"))
 }
 
+/// Reconcile, tell the user what it did, and return the worktrees as it listed them (under the
+/// registry's lock): commands use that list rather than reading every worktree's files again.
+fn reconciled(ws: &crate::workspace::Workspace) -> Result<Vec<crate::git::repo::Worktree>> {
+    let report = ws.reconcile()?;
+    print_notes(&report);
+    Ok(report.worktrees)
+}
+
 /// Tell the user, on stderr, what a reconcile did on the side.
 fn print_notes(report: &Report) {
     for note in report.notes() {

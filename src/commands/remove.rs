@@ -3,7 +3,7 @@
 
 use std::io::Write;
 
-use super::{cwd, print_notes};
+use super::cwd;
 use crate::cli::RemoveArgs;
 use crate::error::{Error, Result};
 use crate::git::repo::Worktree;
@@ -12,8 +12,7 @@ use crate::workspace::Workspace;
 pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let worktrees = super::reconciled(&ws)?;
 
     let mut targets: Vec<&Worktree> = Vec::new();
     if args_in.all {

@@ -183,19 +183,21 @@ impl Repo {
         self.list_worktrees()
     }
 
+    /// The main worktree, unless the repository is bare.
+    pub fn main_worktree(&self) -> Option<Worktree> {
+        Some(Worktree {
+            name: MAIN.into(),
+            path: self.main_dir()?,
+            is_main: true,
+            branch: head_branch(self.common_dir()),
+            locked: None,
+            prunable: false,
+            present: true,
+        })
+    }
+
     fn list_worktrees(&self) -> Result<(Vec<Worktree>, Option<SystemTime>)> {
-        let mut out = Vec::new();
-        if let Some(main) = self.main_dir() {
-            out.push(Worktree {
-                name: MAIN.into(),
-                path: main,
-                is_main: true,
-                branch: head_branch(self.common_dir()),
-                locked: None,
-                prunable: false,
-                present: true,
-            });
-        }
+        let mut out: Vec<Worktree> = self.main_worktree().into_iter().collect();
         let dir = self.common_dir().join("worktrees");
         let mut newest = fs::metadata(&dir).and_then(|m| m.modified()).ok();
         let mut ids: Vec<std::ffi::OsString> = match fs::read_dir(&dir) {

@@ -602,6 +602,26 @@ impl Workspace {
         }
     }
 
+    /// The current worktree, reading only its own files (not every worktree's).
+    pub fn current_worktree(&self) -> Result<Worktree> {
+        let location = self.location();
+        if location.worktree == MAIN {
+            let worktrees = self.repo.main_worktree();
+            return worktrees
+                .ok_or_else(|| Error::failed("this is a bare repository: name a worktree"));
+        }
+        location
+            .work_dir
+            .as_deref()
+            .and_then(|dir| self.repo.worktree_at(dir))
+            .ok_or_else(|| {
+                Error::failed(format!(
+                    "worktree {} is not known to git",
+                    location.worktree
+                ))
+            })
+    }
+
     /// The current worktree as a [`Worktree`].
     pub fn current<'a>(&self, worktrees: &'a [Worktree]) -> Result<&'a Worktree> {
         let name = &self.location().worktree;

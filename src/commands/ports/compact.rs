@@ -6,15 +6,14 @@ use std::io::Write;
 
 use indexmap::IndexMap;
 
-use crate::commands::{cwd, print_notes};
+use crate::commands::cwd;
 use crate::error::Result;
 use crate::ports::alloc::Strategy;
 use crate::workspace::Workspace;
 
 pub(super) fn run(out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let worktrees = crate::commands::reconciled(&ws)?;
     let current = ws.here();
     if matches!(
         ws.inputs(&current)?.config.strategy(),

@@ -102,8 +102,7 @@ fn render_format(
 pub(super) fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = ws.repo.worktrees()?;
-    print_notes(&ws.reconcile()?);
+    let worktrees = crate::commands::reconciled(&ws)?;
     let reg = ws.registry.read()?;
     // A name the registry knows is enough (its worktree may be gone); else resolve path or branch.
     let name = if reg.allocated_ports.contains_key(&args.worktree) {
