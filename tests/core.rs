@@ -608,3 +608,28 @@ fn a_damaged_lease_file_is_set_aside_and_rebuilt() {
         "warned more than once: {run}"
     );
 }
+
+/// hook-state only mirrors the last reconcile: damaged, it is set aside with one warning and
+/// written again, and commands work as ever.
+#[test]
+fn a_damaged_hook_state_is_set_aside_and_rewritten() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=4100\n");
+    s.atlas(&repo, &["add", "../a"]).ok();
+    let state = repo.join(".git/worktree-registry/hook-state");
+    fs::write(&state, b"\xff\xfe garbage\n").unwrap();
+
+    let run = s.atlas(&repo, &["list"]);
+    run.ok();
+    assert_eq!(run.stderr.matches("did not parse").count(), 1, "{run}");
+    assert_eq!(
+        fs::read(repo.join(".git/worktree-registry/hook-state.backup")).unwrap(),
+        b"\xff\xfe garbage\n"
+    );
+    assert!(fs::read_to_string(&state)
+        .unwrap()
+        .starts_with("git-atlas hook-state 2"));
+    let run = s.atlas(&repo, &["list"]);
+    assert!(!run.ok().is_empty());
+    assert!(!run.stderr.contains("did not parse"), "warned twice: {run}");
+}

@@ -186,7 +186,10 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
     let args = [bin.to_str().unwrap(), "add", "-q", "--detach", "../n"];
     let (_, opened) = trace_with(&s, &strace, &repo, &args, false);
     let others: Vec<&String> = opened.iter().filter(|p| p.contains("live")).collect();
-    assert!(others.is_empty(), "add read other worktrees' files: {others:?}");
+    assert!(
+        others.is_empty(),
+        "add read other worktrees' files: {others:?}"
+    );
     let registry = fs::read_to_string(repo.join(".git/worktree-registry/ports.json")).unwrap();
     assert!(registry.contains("\"n\""), "n was not allocated");
     assert!(s.at("n/.env.local").is_file());

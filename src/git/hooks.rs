@@ -236,6 +236,7 @@ pub fn write_state(
         text.push_str(name);
         text.push('\n');
     }
+    set_aside_if_damaged(&path)?;
     let current = fs::metadata(&path).and_then(|m| m.modified()).ok();
     if fs::read(&path).ok().as_deref() == Some(text.as_bytes())
         && (newest.is_none() || current == newest)
@@ -250,6 +251,34 @@ pub fn write_state(
             .and_then(|f| f.set_modified(t))
             .at("set the time of", &path)?;
     }
+    Ok(())
+}
+
+/// hook-state only mirrors what a reconcile saw, and the shims treat anything they do not
+/// recognise as "changed", so a damaged file costs one extra reconcile and is rewritten. It is
+/// still set aside as `hook-state.backup`, with one warning, rather than silently replaced.
+/// (The first line of an older git-atlas's state, `N:<…>`, is not damage.)
+#[allow(clippy::print_stderr)]
+fn set_aside_if_damaged(path: &Path) -> Result<()> {
+    let Ok(bytes) = fs::read(path) else {
+        return Ok(());
+    };
+    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+    let ours = first.starts_with(b"git-atlas hook-state ")
+        || first
+            .iter()
+            .position(|b| *b == b':')
+            .is_some_and(|colon| colon > 0 && first[..colon].iter().all(u8::is_ascii_digit));
+    if ours {
+        return Ok(());
+    }
+    let backup = path.with_file_name("hook-state.backup");
+    fs::rename(path, &backup).at("set aside", path)?;
+    eprintln!(
+        "git-atlas: warning: {} did not parse; set it aside as {} and wrote a new one",
+        path.display(),
+        backup.display()
+    );
     Ok(())
 }
 

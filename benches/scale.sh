@@ -1,0 +1,215 @@
+#!/usr/bin/env bash
+# How do git-atlas's everyday paths scale with the number of worktrees? For each N (default 1, 50
+# and 1000) it builds a temporary repository with N linked worktrees made by `git atlas add
+# --detach`, then compares each path with the plain Git command it sits next to:
+#   commit  `git commit --allow-empty` with the git-atlas hooks vs with /bin/true hooks (≤ 1.05×)
+#   add     `git-atlas add --detach ../x` vs `git worktree add --detach ../y`         (≤ 1.2×)
+#   list    `git-atlas list` vs `git worktree list`                                      (≤ 1.5×)
+#   ports   `git-atlas ports` vs `git rev-parse --git-common-dir` in a linked worktree (≤ 1.0×)
+# and prints one Markdown table row per path and N (ratio = git-atlas / git).
+#
+# commit: the same repository, the same commands, only core.hooksPath differs: the directory
+# `git atlas hooks install` filled, or one whose post-checkout and reference-transaction are
+# `#!/bin/sh\nexit 0`. add, list and ports are measured before the hooks are installed, so
+# `git worktree add` is plain Git; before each timed add the previous ../x or ../y is removed
+# with plain Git and `git-atlas list` releases its ports (not timed). ports is compared by
+# instruction count (valgrind --tool=callgrind, children included, median of 3) when valgrind
+# exists, else by wall-clock like the others.
+# Wall-clock: hyperfine (-N --warmup 3 --runs R, means from --export-json; installed with apt-get
+# when missing and running as root), else A and B alternated in a loop (at least 20 each), ratio
+# of medians.
+#
+# Usage: benches/scale.sh [--quick] [N...]     (--quick: fewer runs, for development)
+# The table goes to stdout; progress and the time each N took go to stderr.
+set -euo pipefail
+quick=
+sizes=()
+for arg; do
+  case $arg in
+  --quick) quick=1 ;;
+  -h | --help) sed -n '2,/^set -euo/{/^set -euo/d;s/^# \{0,1\}//;p}' "$0"; exit 0 ;;
+  '' | *[!0-9]* | 0) echo "benches/scale.sh: not a worktree count: $arg (usage: benches/scale.sh [--quick] [N...])" >&2; exit 2 ;;
+  *) sizes+=("$arg") ;;
+  esac
+done
+((${#sizes[@]})) || sizes=(1 50 1000)
+if [[ $quick ]]; then runs=10 callgrind_runs=1; else runs=30 callgrind_runs=3; fi
+
+cd "$(dirname "$0")/.."
+cargo build --release -q
+export PATH=$PWD/target/release:$PATH
+bin=$PWD/target/release/git-atlas
+rev=$(git rev-parse --short HEAD)
+git diff --quiet HEAD -- 2>/dev/null || rev="$rev (with uncommitted changes)"
+
+if ! command -v hyperfine >/dev/null && [[ $(id -u) == 0 ]] && command -v apt-get >/dev/null; then
+  echo "installing hyperfine (apt-get install -y hyperfine)" >&2
+  apt-get install -y -q hyperfine >/dev/null 2>&1 || echo "could not install hyperfine: timing with a loop" >&2
+fi
+hf=$(command -v hyperfine || :)
+vg=$(command -v valgrind || :)
+loops=$((runs < 20 ? 20 : runs))
+if [[ $hf ]]; then timing="$(hyperfine --version) (-N --warmup 3 --runs $runs, means)"
+else timing="A/B loop (3 warm-up + $loops runs each, medians)"; fi
+if [[ $vg ]]; then counting="ports by instructions ($(valgrind --version) callgrind)"
+else counting="ports by wall-clock (no valgrind)"; fi
+
+dir=
+trap 'rm -rf "${dir:-}"' EXIT
+unset GIT_DIR GIT_WORK_TREE GIT_INDEX_FILE GIT_COMMON_DIR GIT_ATLAS_SKIP_HOOKS GIT_ATLAS_IN_ADD
+
+now() { # nanoseconds
+  if [[ ${EPOCHREALTIME:-} ]]; then echo "${EPOCHREALTIME/[.,]/}000"; else date +%s%N; fi
+}
+median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+ms() { awk -v s="$1" 'BEGIN { m = s * 1000; printf(m >= 100 ? "%.0f ms" : m >= 10 ? "%.1f ms" : "%.2f ms", m) }'; }
+
+rows=() above=() notes=()
+row() { # path n atlas-value git-value unit(s|instr) target
+  local path=$1 n=$2 a=$3 g=$4 unit=$5 target=$6 ratio fa fg
+  ratio=$(awk -v a="$a" -v g="$g" 'BEGIN { printf "%.2f", a / g }')
+  if [[ $unit == s ]]; then fa=$(ms "$a") fg=$(ms "$g")
+  else
+    fa=$(awk -v x="$a" 'BEGIN { printf "%.2f M instr", x / 1e6 }')
+    fg=$(awk -v x="$g" 'BEGIN { printf "%.2f M instr", x / 1e6 }')
+  fi
+  rows+=("| $path | $n | $fa | $fg | ${ratio}× | ≤ ${target}× |")
+  if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r > t) }'; then above+=("$path N=$n (${ratio}×, target ≤ ${target}×)"); fi
+}
+
+# wall NAME A B [PREP_A PREP_B] → "seconds-for-A seconds-for-B" (hyperfine means or loop medians).
+# A and B run without a shell, split on spaces; PREP_* are scripts run before each run (untimed).
+wall() {
+  local name=$1 a=$2 b=$3 pa=${4:-} pb=${5:-}
+  if [[ $hf ]]; then
+    local args=(-N --warmup 3 --runs "$runs" --export-json "$dir/$name.json")
+    [[ $pa ]] && args+=(--prepare "bash $pa" --prepare "bash $pb")
+    hyperfine "${args[@]}" "$a" "$b" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; return 1; }
+    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(r[0]["mean"], r[1]["mean"])' "$dir/$name.json"
+  else
+    local r s e ta=() tb=()
+    for ((r = -3; r < loops; r++)); do
+      [[ $pa ]] && bash "$pa"
+      s=$(now); $a >/dev/null 2>&1 || { echo "failed: $a" >&2; return 1; }; e=$(now)
+      ((r < 0)) || ta+=($((e - s)))
+      [[ $pb ]] && bash "$pb"
+      s=$(now); $b >/dev/null 2>&1 || { echo "failed: $b" >&2; return 1; }; e=$(now)
+      ((r < 0)) || tb+=($((e - s)))
+    done
+    echo "$(median "${ta[@]}" | awk '{ print $1 / 1e9 }') $(median "${tb[@]}" | awk '{ print $1 / 1e9 }')"
+  fi
+}
+
+instructions() { # command... → instructions executed by it and its children (median of runs)
+  local i d counts=()
+  for ((i = 0; i < callgrind_runs; i++)); do
+    d=$(mktemp -d "$dir/callgrind.XXXXXX")
+    valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$d/out.%p" "$@" >/dev/null 2>"$d/log" ||
+      { cat "$d/log" >&2; return 1; }
+    counts+=("$(awk 'FNR == 1 { if (f) s += t ? t : m; f = 1; t = m = 0 }
+                   /^summary:/ { m = $2 } /^totals:/ { t = $2 }
+                   END { s += t ? t : m; print s }' "$d"/out.*)")
+  done
+  median "${counts[@]}"
+}
+
+echo "nproc $(nproc), $(git --version), git-atlas $rev; wall-clock: $timing; $counting; worktrees made by git atlas add --detach"
+echo
+echo "| path | N | git-atlas | git | ratio | target |"
+echo "|---|---:|---:|---:|---:|---|"
+
+for n in "${sizes[@]}"; do
+  t0=$(date +%s)
+  dir=$(mktemp -d)
+  mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data"
+  export HOME=$dir/home XDG_CONFIG_HOME=$dir/xdg-config XDG_STATE_HOME=$dir/xdg-state XDG_DATA_HOME=$dir/xdg-data
+  export GIT_ATLAS_STATE_DIR=$dir/xdg-state/git-atlas GIT_CONFIG_GLOBAL=$dir/gitconfig GIT_CONFIG_NOSYSTEM=1
+  printf '[user]\n\tname = bench\n\temail = bench@example.com\n' >"$GIT_CONFIG_GLOBAL"
+  main=$dir/main
+  mkdir "$main" && cd "$main"
+  git init -q -b main
+  printf 'PORT=3000\nDATABASE_URL=postgresql://localhost:5432/app\n' >.env
+  printf '.env\n.env.local\n' >.gitignore
+  printf '[offset]\nmax = 4999\n' >.atlas.toml
+  git add .gitignore .atlas.toml && git commit -qm init
+
+  step=$((n >= 10 ? n / 10 : 1))
+  for ((i = 1; i <= n; i++)); do
+    git atlas add --detach "../w-$i" >"$dir/add.log" 2>&1 || { cat "$dir/add.log" >&2; exit 1; }
+    ((i % step && i != n)) || echo "N=$n: $i/$n worktrees added ($(($(date +%s) - t0)) s)" >&2
+  done
+  [[ -s $dir/w-1/.env.local ]] || { echo "git atlas add wrote no .env.local in $dir/w-1" >&2; exit 1; }
+  t1=$(date +%s)
+
+  # add: a fresh worktree per run; the previous one goes, with plain Git, before the next run.
+  for w in x y; do
+    printf '%s\n' "cd $main" "git worktree remove --force ../$w >/dev/null 2>&1 || :" "rm -rf ../$w" \
+      "git worktree prune" "git-atlas list >/dev/null 2>&1" >"$dir/prepare-$w.sh"
+  done
+  echo "N=$n: timing add" >&2
+  res=$(wall add "$bin add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
+  read -r add_a add_g <<<"$res"
+  bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
+
+  echo "N=$n: timing list" >&2
+  res=$(wall list "$bin list" "git worktree list")
+  read -r list_a list_g <<<"$res"
+
+  cd "$dir/w-1"
+  [[ -n $("$bin" ports) ]] || { echo "git-atlas ports printed nothing in $dir/w-1" >&2; exit 1; }
+  if [[ $vg ]]; then
+    echo "N=$n: counting ports instructions" >&2
+    ports_a=$(instructions "$bin" ports)
+    ports_g=$(instructions git rev-parse --git-common-dir)
+    ports_unit=instr
+  else
+    echo "N=$n: timing ports" >&2
+    res=$(wall ports "$bin ports" "git rev-parse --git-common-dir")
+    read -r ports_a ports_g <<<"$res"
+    ports_unit=s
+  fi
+
+  # commit: the hooks git-atlas installs vs /bin/true hooks, chosen by core.hooksPath.
+  cd "$main"
+  git atlas hooks install >/dev/null
+  mkdir "$dir/true-hooks"
+  for h in post-checkout reference-transaction; do
+    printf '#!/bin/sh\nexit 0\n' >"$dir/true-hooks/$h" && chmod +x "$dir/true-hooks/$h"
+  done
+  grep -q 'git-atlas' .git/hooks/reference-transaction || { echo "git atlas hooks install left no shim" >&2; exit 1; }
+  git atlas list >/dev/null 2>&1
+  out=$(git -c core.hooksPath="$main/.git/hooks" commit --allow-empty -q -m warm-up 2>&1)
+  [[ -z $out ]] || echo "N=$n: a commit with the git-atlas hooks printed: $out" >&2
+  # Is the shims' fast path what gets timed? Without git-atlas on PATH, a shim that would have
+  # called it says so.
+  bare=$(dirname "$(command -v git)"):/usr/bin:/bin
+  if ! PATH=$bare command -v git-atlas >/dev/null; then
+    out=$(PATH=$bare git -c core.hooksPath="$main/.git/hooks" commit --allow-empty -q -m probe 2>&1)
+    if [[ $out == *"not on PATH"* ]]; then
+      notes+=("N=$n: every commit with the git-atlas hooks calls git-atlas (the shims' fast path is not taken).")
+      echo "${notes[-1]}" >&2
+    fi
+  fi
+  echo "N=$n: timing commit" >&2
+  res=$(wall commit "git -c core.hooksPath=$main/.git/hooks commit --allow-empty -q -m x" \
+    "git -c core.hooksPath=$dir/true-hooks commit --allow-empty -q -m x")
+  read -r commit_a commit_g <<<"$res"
+
+  rows=()
+  row commit "$n" "$commit_a" "$commit_g" s 1.05
+  row add "$n" "$add_a" "$add_g" s 1.2
+  row list "$n" "$list_a" "$list_g" s 1.5
+  row ports "$n" "$ports_a" "$ports_g" "$ports_unit" 1.0
+  printf '%s\n' "${rows[@]}"
+  t2=$(date +%s)
+  echo "N=$n: setup $((t1 - t0)) s, measurements $((t2 - t1)) s, total $((t2 - t0)) s" >&2
+  cd / && rm -rf "$dir"
+done
+
+echo
+((${#notes[@]} == 0)) || printf '%s\n' "${notes[@]}"
+if ((${#above[@]})); then
+  echo "Above target: $(printf '%s; ' "${above[@]}" | sed 's/; $//')."
+else
+  echo "Above target: none."
+fi
