@@ -1,18 +1,24 @@
 //! The `git-atlas` binary. It defines the C `main` itself instead of Rust's: the standard
 //! runtime's start-up (finding the main thread's stack guard by parsing `/proc/self/maps`) costs
 //! a fifth of the shell prompt's whole budget (`git-atlas ports` must cost no more than
-//! `git rev-parse --git-common-dir`). What that start-up did and we need is done here: stdout is
-//! flushed before returning, a panic becomes exit code 101. SIGPIPE keeps its default action, as
-//! in Git: a reader that goes away ends the process quietly, and the programs git-atlas runs
-//! start with the disposition their parent shell gave them.
-#![no_main]
+//! `git rev-parse --git-common-dir`). What that start-up did and we need is done here: SIGPIPE is
+//! ignored (a reader that goes away is an error we end on quietly, exit 0; std still gives the
+//! programs we run the default action), stdout is flushed before returning, and a panic becomes
+//! exit code 101.
+// (Under `cargo test` the test harness brings its own `main`.)
+#![cfg_attr(not(test), no_main)]
 
 use std::io::Write;
 
 use clap::Parser;
 
+#[cfg(not(test))]
 #[no_mangle]
 pub extern "C" fn main(_argc: libc::c_int, _argv: *const *const libc::c_char) -> libc::c_int {
+    // SAFETY: setting a signal's disposition to SIG_IGN before any thread exists.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_IGN);
+    }
     // std reads the arguments itself (glibc hands them to its initialiser), hence `args_os`.
     let code = std::panic::catch_unwind(run).unwrap_or(101);
     let _ = std::io::stdout().flush();

@@ -55,7 +55,8 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
     git_args.extend(args.commit_ish.clone());
     // With nothing to reconcile before the add, there is nothing after it but the new worktree:
     // its allocation alone does not grow with the number of worktrees.
-    let unchanged = ws.worktrees_unchanged();
+    // (A --no-checkout worktree waits for its files: the reconcile lists it for the hooks.)
+    let unchanged = !args.no_checkout && ws.worktrees_unchanged();
     let wt = &ws.add_worktree(&cwd, git_args, &target)?;
     let report = if unchanged {
         ws.allocate(wt)?

@@ -222,6 +222,34 @@ pub fn worktrees_unchanged(common_dir: &Path) -> bool {
         }
 }
 
+/// After an `add` that found the worktrees unchanged (see [`worktrees_unchanged`]) and added
+/// one without a reconcile: move hook-state's time up to that worktree's, so that the shims do
+/// not take the add for a change still to reconcile.
+pub fn record_add(common_dir: &Path, id: &str) -> Result<()> {
+    let path = state_path(common_dir);
+    let newest = [
+        common_dir.join("worktrees"),
+        common_dir.join("worktrees").join(id).join("gitdir"),
+    ]
+    .iter()
+    .filter_map(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
+    .max();
+    let (Some(newest), Ok(text)) = (newest, fs::read_to_string(&path)) else {
+        return Ok(());
+    };
+    // The first worktree also creates worktrees/, which hook-state says exists or not.
+    let (_, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let updated = format!("git-atlas hook-state 2 worktrees=1\n{rest}");
+    if updated != text {
+        files::write_derived_atomic(&path, updated.as_bytes())?;
+    }
+    fs::File::options()
+        .write(true)
+        .open(&path)
+        .and_then(|f| f.set_modified(newest))
+        .at("set the time of", &path)
+}
+
 /// Record a reconcile for the shims (see hooks/common-dir.sh): whether `worktrees/` exists, the
 /// worktrees whose files wait for their first checkout, and, as the file's mtime, `newest`.
 pub fn write_state(

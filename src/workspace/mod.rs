@@ -342,10 +342,11 @@ impl Workspace {
     }
 
     /// Allocate `wt` without a reconcile: for `add`, when the worktrees were unchanged before
-    /// it, so that there is nothing else to reconcile (the next Git operation's hook, or the
-    /// next git atlas command, records the new worktree in hook-state).
+    /// it, so that there is nothing else to reconcile; hook-state then takes the new worktree
+    /// as seen.
     pub fn allocate(&self, wt: &Worktree) -> Result<Report> {
         let (allocated, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
+        hooks::record_add(self.repo.common_dir(), &wt.name)?;
         Ok(Report {
             allocated: if allocated {
                 vec![wt.name.clone()]
