@@ -7,6 +7,7 @@
 //! exit code 101.
 // (Under `cargo test` the test harness brings its own `main`.)
 #![cfg_attr(not(test), no_main)]
+#![cfg_attr(test, allow(dead_code))]
 
 use std::io::Write;
 
