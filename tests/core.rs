@@ -633,3 +633,28 @@ fn a_damaged_hook_state_is_set_aside_and_rewritten() {
     assert!(!run.ok().is_empty());
     assert!(!run.stderr.contains("did not parse"), "warned twice: {run}");
 }
+
+/// The prompt reads a per-worktree file written with the registry; it must never show ports the
+/// registry no longer holds: not after a release, not after the registry was edited by hand.
+#[test]
+fn the_prompt_follows_every_change_to_the_registry() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\n");
+    s.atlas(&repo, &["add", "../w"]).ok();
+    let w = s.at("w");
+    let port = 3000 + u64::from(offset("w"));
+    assert_eq!(s.atlas(&w, &["ports"]).ok(), format!("app:{port}\n"));
+
+    // Edited by hand: another port, same worktree.
+    let path = registry_path(&repo);
+    let text = fs::read_to_string(&path).unwrap();
+    fs::write(&path, text.replace(&port.to_string(), "3999")).unwrap();
+    assert_eq!(s.atlas(&w, &["ports"]).ok(), "app:3999\n");
+
+    // Released: nothing to show.
+    s.atlas(&repo, &["ports", "release", "w"]).ok();
+    assert_eq!(s.atlas(&w, &["ports"]).ok(), "");
+    // Allocated again by the next command's reconcile, and shown.
+    s.atlas(&repo, &["list"]).ok();
+    assert!(s.atlas(&w, &["ports"]).ok().starts_with("app:"));
+}

@@ -307,6 +307,10 @@ impl RegistryFile {
                 },
             }
         }
+        if before.is_none() {
+            // Out of step: a prompt file may remain for a worktree the registry no longer has.
+            remove_stale_prompts(common, &registry)?;
+        }
         if let Some(stamp) = stamp(&self.path()) {
             files::write_derived_atomic(&self.stamp_path(), stamp.as_bytes())?;
             *self.cache.borrow_mut() = Some((stamp, Rc::new(registry)));
@@ -338,7 +342,8 @@ impl RegistryFile {
         let path = git_dir.join(PROMPT_FILE);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            // Every allocated worktree has one: without it, the registry itself says.
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.read_worktree(name),
             Err(e) => return Err(Error::io("read", &path, e)),
         };
         match parse_prompt(&text) {
@@ -374,6 +379,29 @@ fn prompt_path(common: &Path, name: &str) -> Option<PathBuf> {
         common.join("worktrees").join(name)
     };
     dir.is_dir().then(|| dir.join(PROMPT_FILE))
+}
+
+/// Remove the prompt files of the worktrees (main included) that `registry` has no ports for.
+fn remove_stale_prompts(common: &Path, registry: &Registry) -> Result<()> {
+    let mut files = vec![(crate::git::repo::MAIN.to_string(), common.join(PROMPT_FILE))];
+    if let Ok(entries) = fs::read_dir(common.join("worktrees")) {
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            files.push((name, entry.path().join(PROMPT_FILE)));
+        }
+    }
+    for (name, path) in files {
+        if registry.allocated_ports.contains_key(&name) {
+            continue;
+        }
+        match fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                return Err(Error::io("remove", &path, e))
+            }
+            _ => {}
+        }
+    }
+    Ok(())
 }
 
 /// `git-atlas ports 1`, `offset <n>` or `offset -`, then `<service> <port>` lines.
