@@ -204,10 +204,12 @@ impl RegistryFile {
         #[derive(Deserialize)]
         struct Lean<'a> {
             version: u32,
+            // Keys are owned: a name with a quote or a backslash is escaped in JSON, and an
+            // escaped string cannot be borrowed from the file.
             #[serde(borrow, default)]
-            allocated_ports: std::collections::HashMap<&'a str, &'a RawValue>,
+            allocated_ports: std::collections::HashMap<String, &'a RawValue>,
             #[serde(borrow, default)]
-            worktrees: std::collections::HashMap<&'a str, &'a RawValue>,
+            worktrees: std::collections::HashMap<String, &'a RawValue>,
         }
         #[derive(Deserialize)]
         struct Offset {
@@ -521,6 +523,12 @@ mod tests {
         assert_eq!((&ports, offset), (&full.allocated_ports["a"], Some(2)));
         assert_eq!(file.read_worktree("b").unwrap().unwrap().1, None);
         assert_eq!(file.read_worktree("c").unwrap(), None);
+        let quoted = r#"{"version":1,"allocated_ports":{"q'uo\"te\\x":{"web":8084}}}"#;
+        fs::write(file.path(), quoted).unwrap();
+        assert_eq!(
+            file.read_worktree("q'uo\"te\\x").unwrap().unwrap().0["web"],
+            8084
+        );
         for bad in [
             "{\"version\":1,",
             "{\"version\":2}",
