@@ -134,15 +134,21 @@ fn add_live_fake_worktrees(s: &Sandbox, repo: &Path, n: usize) {
     }
 }
 
+/// A repository whose offsets (up to 4,999) hold 1,000 worktrees.
+fn roomy_repo(s: &Sandbox) -> PathBuf {
+    let repo = s.repo("app", "PORT=4100\n");
+    fs::write(repo.join(".atlas.toml"), "[offset]\nmax = 4999\n").unwrap();
+    s.git(&repo, &["add", ".atlas.toml"]).ok();
+    s.git(&repo, &["commit", "-q", "-m", "offsets"]).ok();
+    repo
+}
+
 #[test]
 fn prompt_reads_the_same_files_with_1000_worktrees_as_with_1() {
     let test = "prompt_reads_the_same_files_with_1000_worktrees_as_with_1";
     let Some(strace) = strace(test) else { return };
     let s = Sandbox::new();
-    let repo = s.repo("app", "PORT=4100\n");
-    fs::write(repo.join(".atlas.toml"), "[offset]\nmax = 4999\n").unwrap();
-    s.git(&repo, &["add", ".atlas.toml"]).ok();
-    s.git(&repo, &["commit", "-q", "-m", "offsets"]).ok();
+    let repo = roomy_repo(&s);
     s.atlas(&repo, &["add", "-q", "../a"]).ok();
     let prompt = [support::bin().to_str().unwrap().to_string(), "ports".into()];
     let prompt: Vec<&str> = prompt.iter().map(String::as_str).collect();
@@ -176,10 +182,7 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
     let test = "add_reads_no_other_worktree_when_nothing_changed";
     let Some(strace) = strace(test) else { return };
     let s = Sandbox::new();
-    let repo = s.repo("app", "PORT=4100\n");
-    fs::write(repo.join(".atlas.toml"), "[offset]\nmax = 4999\n").unwrap();
-    s.git(&repo, &["add", ".atlas.toml"]).ok();
-    s.git(&repo, &["commit", "-q", "-m", "offsets"]).ok();
+    let repo = roomy_repo(&s);
     add_live_fake_worktrees(&s, &repo, 300);
     s.atlas(&repo, &["list"]).ok();
     let bin = support::bin();
