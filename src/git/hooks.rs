@@ -201,6 +201,23 @@ pub fn state_path(common_dir: &Path) -> PathBuf {
         .join("hook-state")
 }
 
+/// hook-state's first line (the shims compare it whole).
+fn state_header(worktrees_exist: bool) -> String {
+    format!(
+        "git-atlas hook-state 2 worktrees={}",
+        u8::from(worktrees_exist)
+    )
+}
+
+/// Give `path` the modification time `time`: hook-state's time is what the shims compare.
+fn set_time(path: &Path, time: SystemTime) -> Result<()> {
+    fs::File::options()
+        .write(true)
+        .open(path)
+        .and_then(|f| f.set_modified(time))
+        .at("set the time of", path)
+}
+
 /// Whether no worktree was added, removed or pruned since the last reconcile: the shims' first
 /// check (see hooks/common-dir.sh), a constant amount of work.
 pub fn worktrees_unchanged(common_dir: &Path) -> bool {
@@ -210,11 +227,7 @@ pub fn worktrees_unchanged(common_dir: &Path) -> bool {
         return false;
     };
     let dir = fs::metadata(&worktrees).and_then(|m| m.modified()).ok();
-    let header = format!(
-        "git-atlas hook-state 2 worktrees={}",
-        u8::from(dir.is_some())
-    );
-    text.lines().next() == Some(header.as_str())
+    text.lines().next() == Some(state_header(dir.is_some()).as_str())
         && match (dir, state_meta.modified()) {
             (Some(dir), Ok(recorded)) => dir <= recorded,
             (None, _) => true,
@@ -239,15 +252,11 @@ pub fn record_add(common_dir: &Path, id: &str) -> Result<()> {
     };
     // The first worktree also creates worktrees/, which hook-state says exists or not.
     let (_, rest) = text.split_once('\n').unwrap_or((&text, ""));
-    let updated = format!("git-atlas hook-state 2 worktrees=1\n{rest}");
+    let updated = format!("{}\n{rest}", state_header(true));
     if updated != text {
         files::write_derived_atomic(&path, updated.as_bytes())?;
     }
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .and_then(|f| f.set_modified(newest))
-        .at("set the time of", &path)
+    set_time(&path, newest)
 }
 
 /// Record a reconcile for the shims (see hooks/common-dir.sh): whether `worktrees/` exists, the
@@ -258,8 +267,8 @@ pub fn write_state(
     newest: Option<SystemTime>,
 ) -> Result<()> {
     let path = state_path(common_dir);
-    let worktrees = u8::from(common_dir.join("worktrees").is_dir());
-    let mut text = format!("git-atlas hook-state 2 worktrees={worktrees}\n");
+    let mut text = state_header(common_dir.join("worktrees").is_dir());
+    text.push('\n');
     for name in pending.iter().filter(|n| !n.contains('\n')) {
         text.push_str(name);
         text.push('\n');
@@ -273,11 +282,7 @@ pub fn write_state(
     }
     files::write_derived_atomic(&path, text.as_bytes())?;
     if let Some(t) = newest {
-        fs::File::options()
-            .write(true)
-            .open(&path)
-            .and_then(|f| f.set_modified(t))
-            .at("set the time of", &path)?;
+        set_time(&path, t)?;
     }
     Ok(())
 }
@@ -330,11 +335,7 @@ pub fn forget_pending(common_dir: &Path, name: &str) -> Result<()> {
         return Ok(());
     }
     files::write_derived_atomic(&path, kept.as_bytes())?;
-    fs::File::options()
-        .write(true)
-        .open(&path)
-        .and_then(|f| f.set_modified(mtime))
-        .at("set the time of", &path)
+    set_time(&path, mtime)
 }
 
 #[cfg(test)]
