@@ -79,10 +79,22 @@ pub fn status(db: &Database) -> Result<Option<u64>> {
 pub fn create(db: &Database) -> Result<bool> {
     match db {
         Database::Server { server, name } => {
-            reachable(server)?;
-            match server.engine {
+            if status(db)?.is_some() {
+                return Ok(false);
+            }
+            let created = match server.engine {
                 Engine::Postgres => postgres::create(server, name),
                 _ => mysql::create(server, name),
+            };
+            match created {
+                Ok(()) => Ok(true),
+                // Created meanwhile by a parallel run (PostgreSQL's words, then MariaDB's).
+                Err(Failure::Server(said))
+                    if said.contains("already exists") || said.contains("database exists") =>
+                {
+                    Ok(false)
+                }
+                Err(e) => Err(e),
             }
         }
         Database::File { path } => sqlite::create(path),

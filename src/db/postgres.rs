@@ -67,17 +67,9 @@ pub fn status(server: &Server, name: &str) -> Result<Option<u64>> {
     Ok(client::first_number(&out))
 }
 
-/// Create the database; `false` if it was already there.
-pub fn create(server: &Server, name: &str) -> Result<bool> {
-    if status(server, name)?.is_some() {
-        return Ok(false);
-    }
-    match sql(server, &format!("CREATE DATABASE {};", ident(name))) {
-        Ok(_) => Ok(true),
-        // Created meanwhile by a parallel run.
-        Err(Failure::Server(said)) if said.contains("already exists") => Ok(false),
-        Err(e) => Err(e),
-    }
+/// `CREATE DATABASE` (see `db::create` for "already there").
+pub fn create(server: &Server, name: &str) -> Result<()> {
+    sql(server, &format!("CREATE DATABASE {};", ident(name))).map(|_| ())
 }
 
 /// Copy schema and data of `from` into the existing, empty `to`, with `pg_dump` (which reads a
