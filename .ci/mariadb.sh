@@ -15,18 +15,7 @@ GIT_ATLAS_MARIADB_PID=
 
 git_atlas_mariadb_step() { echo "mariadb-setup: $* (t=${SECONDS}s)"; }
 
-# Percent-encodes $1 for the userinfo of a URL (all but RFC 3986's unreserved characters).
-git_atlas_urlencode() {
-  local LC_ALL=C s=$1 out='' c i
-  for ((i = 0; i < ${#s}; i++)); do
-    c=${s:i:1}
-    case $c in
-      [A-Za-z0-9._~-]) out+=$c ;;
-      *) printf -v c '%%%02X' "'$c"; out+=$c ;;
-    esac
-  done
-  printf '%s' "$out"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode
 
 # `$1 …` (mariadb or mariadb-admin) as the server's own superuser over its socket, where
 # root@localhost authenticates by OS user; at most $GIT_ATLAS_MARIADB_TIMEOUT seconds.

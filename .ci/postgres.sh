@@ -28,18 +28,7 @@ git_atlas_pg_as() {
   fi
 }
 
-# Percent-encodes $1 for the userinfo of a URL (all but RFC 3986's unreserved characters).
-git_atlas_urlencode() {
-  local LC_ALL=C s=$1 out='' c i
-  for ((i = 0; i < ${#s}; i++)); do
-    c=${s:i:1}
-    case $c in
-      [A-Za-z0-9._~-]) out+=$c ;;
-      *) printf -v c '%%%02X' "'$c"; out+=$c ;;
-    esac
-  done
-  printf '%s' "$out"
-}
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode
 
 git_atlas_postgres_stop() {
   [ -n "${GIT_ATLAS_PG_DIR:-}" ] || return 0
