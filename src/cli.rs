@@ -21,6 +21,20 @@ use clap::{Args, Parser, Subcommand};
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
+    /// Say less: no progress lines, and `git worktree add` runs with --quiet.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    /// Colour tables: on a terminal (auto, unless NO_COLOR is set), always or never.
+    #[arg(long, value_name = "WHEN", global = true, default_value = "auto")]
+    pub color: ColorWhen,
+}
+
+/// When to colour human output.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ColorWhen {
+    Auto,
+    Always,
+    Never,
 }
 
 #[derive(Debug, Subcommand)]
@@ -44,6 +58,13 @@ pub enum Command {
     Exec(ExecArgs),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
     Hooks(HooksArgs),
+    /// Print a shell completion script: `source <(git atlas completions bash)` (see the README
+    /// for each shell). The bash script also completes `git atlas <TAB>` through Git's own
+    /// completion, and worktree names where a command takes one.
+    Completions(CompletionsArgs),
+    /// Print this manual page (roff), or install it where `man` finds it, so that
+    /// `git atlas --help` and `git help atlas` show it.
+    Man(ManArgs),
     /// Run by the hook shims: `git atlas hook <git-hook-name> [args…]`. Always exits 0.
     #[command(hide = true)]
     Hook(HookArgs),
@@ -63,7 +84,25 @@ pub enum HooksCommand {
     /// Remove the shims, restoring exactly what was there before.
     Uninstall,
     /// Say which shims are installed and whether the hooks can find git-atlas.
-    Status,
+    Status(JsonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete for.
+    pub shell: clap_complete::Shell,
+}
+
+#[derive(Debug, Args)]
+pub struct ManArgs {
+    /// Install the page as <DIR>/man1/git-atlas.1 instead of printing it. DIR defaults to the
+    /// `share/man` beside the directory git-atlas is installed in (`~/.cargo/share/man` for
+    /// `~/.cargo/bin`), where `man` looks for the programs on PATH.
+    #[arg(long)]
+    pub install: bool,
+    /// With --install: the man directory to install into.
+    #[arg(long, value_name = "DIR", requires = "install")]
+    pub dir: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -108,9 +147,6 @@ pub struct AddArgs {
     /// Create the worktree on a new, unborn branch (Git 2.42 or later).
     #[arg(long, conflicts_with_all = ["detach", "commit_ish"])]
     pub orphan: bool,
-    /// Pass --quiet to git worktree add.
-    #[arg(long, short)]
-    pub quiet: bool,
     /// Allocate ports but do not write env files or docker-compose.yml.
     #[arg(long)]
     pub no_env: bool,
@@ -151,12 +187,16 @@ pub struct RemoveArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
-    /// Print JSON: an array of worktrees (see the README for the fields).
+    /// Print JSON: {"version": 1, "worktrees": [...]} (see the README for the fields).
     #[arg(long)]
     pub json: bool,
     /// Only worktrees with nothing listening on any of their ports.
     #[arg(long)]
     pub unused: bool,
+    /// Print only the worktrees' names, one per line, as the repository lists them: nothing is
+    /// reconciled or written (for scripts and shell completion).
+    #[arg(long, conflicts_with_all = ["json", "unused"])]
+    pub names: bool,
 }
 
 #[derive(Debug, Args)]

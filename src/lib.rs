@@ -14,4 +14,6 @@ pub mod files;
 pub mod git;
 pub mod live;
 pub mod ports;
+pub mod setup;
+pub mod term;
 pub mod workspace;

@@ -38,7 +38,7 @@ fn run() -> u8 {
         }
         None => {
             let cli = git_atlas::cli::Cli::parse();
-            git_atlas::commands::run(cli.command, &mut out)
+            git_atlas::commands::run(cli, &mut out)
         }
     }
     .and_then(|()| out.flush().map_err(Into::into));

@@ -11,7 +11,7 @@ use crate::error::{Error, Result};
 use crate::git::repo::{Worktree, MAIN};
 use crate::workspace::Workspace;
 
-pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
+pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
     let target = cwd.join(&args.path);
@@ -40,7 +40,7 @@ pub fn run(args: AddArgs, out: &mut dyn Write) -> Result<()> {
         ("--track", args.track),
         ("--no-track", args.no_track),
         ("--orphan", args.orphan),
-        ("--quiet", args.quiet),
+        ("--quiet", quiet),
     ] {
         if on {
             git_args.push(flag.into());

@@ -46,7 +46,7 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                 }
             }
         }
-        HooksCommand::Status => {
+        HooksCommand::Status(_json) => {
             for dir in &dirs {
                 writeln!(out, "Hooks directory: {}", dir.display())?;
                 for name in NAMES {

@@ -26,6 +26,13 @@ struct Entry<'a> {
 
 pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
+    if args.names {
+        // Read-only, for completion: a TAB must never reconcile (or tear anything down).
+        for w in ws.repo.worktrees()? {
+            writeln!(out, "{}", w.name)?;
+        }
+        return Ok(());
+    }
     let report = ws.reconcile()?;
     print_notes(&report);
     let worktrees = report.worktrees;

@@ -4,11 +4,12 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::Command;
+use crate::cli::{Cli, Command};
 use crate::error::{IoContext, Result};
 use crate::workspace::Report;
 
 mod add;
+mod completions;
 mod db;
 mod docker;
 mod env;
@@ -16,13 +17,15 @@ mod exec;
 mod hook;
 mod hooks;
 mod list;
+mod man;
 pub(crate) mod output;
 mod ports;
 mod remove;
 
-pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
-    match command {
-        Command::Add(args) => add::run(args, out),
+pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
+    crate::term::init(cli.quiet, cli.color);
+    match cli.command {
+        Command::Add(args) => add::run(args, cli.quiet, out),
         Command::Remove(args) => remove::run(args, out),
         Command::List(args) => list::run(args, out),
         Command::Ports(args) => ports::run(args, out),
@@ -34,6 +37,8 @@ pub fn run(command: Command, out: &mut dyn Write) -> Result<()> {
             exec::run(args)
         }
         Command::Hooks(args) => hooks::run(args, out),
+        Command::Completions(args) => completions::run(args, out),
+        Command::Man(args) => man::run(args, out),
         Command::Hook(args) => {
             hook::run(args);
             Ok(())
