@@ -18,6 +18,8 @@
 //! every test names its databases with [`unique_name`].
 
 use std::io::{BufRead, BufReader, Write};
+
+use super::unavailable;
 use std::ops::Deref;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -68,20 +70,6 @@ pub fn pg_image(test: &str) -> Option<String> {
         );
     }
     Some(image)
-}
-
-/// `None` after saying on stderr why `test` is skipped; a panic instead when
-/// `GIT_ATLAS_REQUIRE_SERVICES=1`.
-fn unavailable<T>(test: &str, what: &str, why: &str) -> Option<T> {
-    if std::env::var("GIT_ATLAS_REQUIRE_SERVICES").as_deref() == Ok("1") {
-        panic!("{test}: {what} not available ({why}), and GIT_ATLAS_REQUIRE_SERVICES=1 forbids skipping");
-    }
-    // Straight to stderr, past the test harness's capture, so a skip shows in every run.
-    let _ = writeln!(
-        std::io::stderr(),
-        "SKIPPED {test}: {what} not available ({why})"
-    );
-    None
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ pub mod hooks;
 use std::collections::BTreeMap;
 use std::ffi::{OsStr, OsString};
 use std::fs;
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
 
@@ -314,4 +315,18 @@ impl std::fmt::Display for Run {
             self.what, self.out.status, self.stdout, self.stderr
         )
     }
+}
+
+/// `None` after saying on stderr why `test` is skipped; a panic instead when
+/// `GIT_ATLAS_REQUIRE_SERVICES=1`.
+pub fn unavailable<T>(test: &str, what: &str, why: &str) -> Option<T> {
+    if std::env::var("GIT_ATLAS_REQUIRE_SERVICES").as_deref() == Ok("1") {
+        panic!("{test}: {what} not available ({why}), and GIT_ATLAS_REQUIRE_SERVICES=1 forbids skipping");
+    }
+    // Straight to stderr, past the test harness's capture, so a skip shows in every run.
+    let _ = writeln!(
+        std::io::stderr(),
+        "SKIPPED {test}: {what} not available ({why})"
+    );
+    None
 }
