@@ -40,11 +40,11 @@ pub fn color() -> bool {
     COLOR.load(Ordering::Relaxed)
 }
 
-/// One progress line on stderr (`git-atlas: <what>…`), on a terminal and without `--quiet`.
+/// One progress line on stderr (`git-atlas: <what>...`), on a terminal and without `--quiet`.
 /// Never on stdout: what a script parses stays clean.
 pub fn progress(what: std::fmt::Arguments<'_>) {
     if PROGRESS.load(Ordering::Relaxed) {
-        eprintln!("git-atlas: {what}");
+        eprintln!("git-atlas: {what}...");
     }
 }
 

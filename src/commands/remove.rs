@@ -64,7 +64,11 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
 
     let mut failures = Vec::new();
     let grace = std::time::Duration::from_secs_f64(args_in.grace.clamp(0.0, 600.0));
-    for wt in targets {
+    let count = targets.len();
+    for (i, wt) in targets.into_iter().enumerate() {
+        if count > 1 {
+            crate::progress!("removing {} ({}/{count})", wt.name, i + 1);
+        }
         // Databases first, while their server (perhaps the worktree's own container) still runs.
         let drop_db = args_in.drop_db || ws.database_policy().drop_on_remove;
         if drop_db && !drop_databases(&ws, wt, args_in.force, out)? {
@@ -174,6 +178,14 @@ fn stop_services(
                 wt.name
             ),
         }
+    }
+    if !ours.is_empty() {
+        crate::progress!(
+            "stopping {} process(es) listening on {}'s ports (SIGTERM, then SIGKILL after {:.1} s)",
+            ours.len(),
+            wt.name,
+            grace.as_secs_f64()
+        );
     }
     for result in ws.stop(&ours, grace) {
         match result {

@@ -457,9 +457,17 @@ fn create_one(
     wait: Duration,
 ) -> std::result::Result<Done, Failure> {
     let deadline = Instant::now() + wait;
+    let mut told = false;
     let created = loop {
         match db::create(db) {
             Err(Failure::NotListening(_)) if Instant::now() < deadline => {
+                if !std::mem::replace(&mut told, true) {
+                    crate::progress!(
+                        "waiting up to {} s for {} to accept connections",
+                        wait.as_secs(),
+                        db.place()
+                    );
+                }
                 std::thread::sleep(Duration::from_millis(500));
             }
             Err(Failure::Server(said))
@@ -476,6 +484,7 @@ fn create_one(
     let Some(main) = main else {
         return Ok(Done::Created);
     };
+    crate::progress!("copying database {} into {}", main.name(), db.name());
     match db::copy(main, db) {
         Ok(()) => Ok(Done::Copied(main.name())),
         Err(e) => {

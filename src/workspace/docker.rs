@@ -153,6 +153,7 @@ impl Workspace {
         }
         self.record_compose(wt)
             .map_err(|e| Failure::Failed(e.to_string()))?;
+        crate::progress!("starting Compose project {project} (up -d)");
         compose.run(
             &Project {
                 name: &project,
@@ -180,6 +181,8 @@ impl Workspace {
         volumes: bool,
     ) -> docker::Result<()> {
         let project = self.compose_project(wt);
+        let with = if volumes { " with its volumes" } else { "" };
+        crate::progress!("bringing Compose project {project} down{with}");
         match file {
             Some(file) => {
                 Compose::find()?.run(

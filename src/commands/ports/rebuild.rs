@@ -25,6 +25,7 @@ pub(super) fn reset(out: &mut dyn Write) -> Result<()> {
     })?;
     let report = ws.reconcile()?;
     print_notes(&report);
+    crate::progress!("regenerating the env files whose ports changed");
     regenerate_changed(&ws, &worktrees, old.as_ref(), out)?;
     summary(&ws, out)
 }
@@ -39,6 +40,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
     let old_registry = ws.registry.read().ok();
     let leases = ws.machine_leases();
 
+    crate::progress!("reading the env files of {} worktree(s)", live.len());
     let mut shown: Vec<Shown> = Vec::new();
     for wt in &live {
         let from_env = ws.generated_ports(wt);
@@ -62,6 +64,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         .iter()
         .flat_map(|(_, p, _, _)| p.values().copied())
         .collect();
+    crate::progress!("looking for listeners on {} port(s)", all_ports.len());
     let listening = ws.listening(&all_ports, &worktrees);
     writeln!(
         out,
@@ -161,6 +164,7 @@ pub(super) fn scan_rebuild(out: &mut dyn Write) -> Result<()> {
         writeln!(out, "  {name}: allocated afresh")?;
     }
     print_notes(&report);
+    crate::progress!("regenerating the env files whose ports changed");
     regenerate_changed(&ws, &worktrees, old_registry.as_deref(), out)?;
     summary(&ws, out)
 }

@@ -1,0 +1,125 @@
+//! What a terminal gets and a pipe does not: coloured tables (NO_COLOR and --color respected)
+//! and progress lines on stderr during long steps (none with -q). The terminal is a real pty,
+//! made by util-linux's `script`.
+
+mod support;
+
+use std::path::Path;
+
+use support::{unavailable, Run, Sandbox};
+
+const ENV: &str = "PORT=3000\n";
+const BOLD_HEADER: &str = "\x1b[1mNAME\x1b[0m";
+
+/// `git <args>` run on a pseudo-terminal; its stdout and stderr both arrive in `stdout`.
+fn on_tty(s: &Sandbox, cwd: &Path, envs: &[(&str, &str)], args: &str) -> Option<Run> {
+    if which("script").is_none() {
+        return unavailable("terminal tests", "script (util-linux)", "not on PATH");
+    }
+    let mut c = s.cmd("script", cwd);
+    c.args(["-q", "-e", "-c", &format!("git {args}"), "/dev/null"])
+        .env("TERM", "xterm")
+        .env("SHELL", "/bin/sh");
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    Some(Run::of(&mut c))
+}
+
+fn which(program: &str) -> Option<std::path::PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|d| d.join(program))
+        .find(|p| p.is_file())
+}
+
+#[test]
+fn tables_are_coloured_on_a_terminal_only() {
+    let s = Sandbox::new();
+    let repo = s.repo("myapp", ENV);
+    s.atlas(&repo, &["add", "../feature-auth"]).ok();
+
+    let Some(tty) = on_tty(&s, &repo, &[], "atlas list") else {
+        return;
+    };
+    assert!(tty.stdout.contains(BOLD_HEADER), "{tty}");
+    assert!(
+        tty.stdout.contains("\x1b[32mok\x1b[0m"),
+        "a state word is green: {tty}"
+    );
+    // The columns line up as in a pipe: padding is counted without the escapes.
+    let plain = s.atlas(&repo, &["list"]).ok();
+    let stripped = tty
+        .stdout
+        .replace("\r\n", "\n")
+        .replace("\x1b[1m", "")
+        .replace("\x1b[32m", "")
+        .replace("\x1b[0m", "");
+    assert_eq!(stripped, plain);
+
+    assert!(!plain.contains('\x1b'), "never in a pipe: {plain}");
+    let no_color = on_tty(&s, &repo, &[("NO_COLOR", "1")], "atlas list").unwrap();
+    assert!(!no_color.stdout.contains('\x1b'), "NO_COLOR: {no_color}");
+    let never = on_tty(&s, &repo, &[], "atlas --color=never list").unwrap();
+    assert!(!never.stdout.contains('\x1b'), "--color=never: {never}");
+    let always = s.atlas(&repo, &["list", "--color", "always"]).ok();
+    assert!(
+        always.contains(BOLD_HEADER),
+        "--color=always in a pipe: {always}"
+    );
+    let json = on_tty(&s, &repo, &[], "atlas list --json").unwrap();
+    assert!(
+        !json.stdout.contains('\x1b'),
+        "JSON is never coloured: {json}"
+    );
+}
+
+#[test]
+fn long_steps_show_progress_on_a_terminal_and_not_with_quiet_or_in_a_pipe() {
+    let s = Sandbox::new();
+    let repo = s.repo("myapp", ENV);
+    for name in ["a", "b"] {
+        s.atlas(&repo, &["add", &format!("../{name}")]).ok();
+    }
+    let Some(tty) = on_tty(&s, &repo, &[], "atlas remove --all") else {
+        return;
+    };
+    assert!(
+        tty.stdout.contains("git-atlas: removing a (1/2)...\r\n"),
+        "{tty}"
+    );
+    assert!(
+        tty.stdout.contains("git-atlas: removing b (2/2)..."),
+        "{tty}"
+    );
+    assert!(tty.stdout.contains("Removed worktree b"), "{tty}");
+
+    for name in ["a", "b"] {
+        s.atlas(&repo, &["add", &format!("../{name}")]).ok();
+    }
+    let quiet = on_tty(&s, &repo, &[], "atlas remove -q --all").unwrap();
+    assert!(!quiet.stdout.contains("removing"), "-q: {quiet}");
+    assert!(
+        quiet.stdout.contains("Removed worktree b"),
+        "-q keeps the results: {quiet}"
+    );
+
+    for name in ["a", "b"] {
+        s.atlas(&repo, &["add", &format!("../{name}")]).ok();
+    }
+    let piped = s.atlas(&repo, &["remove", "--all"]).success();
+    assert!(!piped.stderr.contains("removing"), "pipe: {piped}");
+
+    let rebuild = on_tty(&s, &repo, &[], "atlas ports scan-rebuild").unwrap();
+    assert!(
+        rebuild
+            .stdout
+            .contains("git-atlas: reading the env files of 1 worktree(s)..."),
+        "{rebuild}"
+    );
+    let piped = s.atlas(&repo, &["ports", "scan-rebuild"]).success();
+    assert!(!piped.stderr.contains("reading the env files"), "{piped}");
+    assert!(
+        !piped.stdout.contains("reading the env files"),
+        "never on stdout: {piped}"
+    );
+}
