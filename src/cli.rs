@@ -84,6 +84,9 @@ pub enum HooksCommand {
     /// Remove the shims, restoring exactly what was there before.
     Uninstall,
     /// Say which shims are installed and whether the hooks can find git-atlas.
+    #[command(mut_arg("json", |a| a.help(
+        r#"Print JSON: {"version": 1, "hooks": [{directory, name, path, state}], "git_atlas_on_path", "skip_hooks"}"#
+    )))]
     Status(JsonArgs),
 }
 
@@ -204,7 +207,8 @@ pub struct ListArgs {
 pub struct PortsArgs {
     #[command(subcommand)]
     pub command: Option<PortsCommand>,
-    /// Print JSON: {"worktree", "offset", "ports": {service: port}}.
+    /// Print JSON on one line: {"version": 1, "worktree", "offset", "ports": {service: port}}
+    /// (offset and ports are null where nothing is allocated).
     #[arg(long, conflicts_with = "format")]
     pub json: bool,
     /// Print this template instead: {name}, {offset}, {ports} and {<service>} are replaced.
@@ -222,8 +226,14 @@ pub enum PortsCommand {
     /// repository, or in use by a process (pid and command).
     Check(PortsCheckArgs),
     /// Capacity and use of every range (range strategy) or of the offset space.
+    #[command(mut_arg("json", |a| a.help(
+        r#"Print JSON: {"version": 1, "strategy", "worktrees", "ports", "unavailable", "leased_elsewhere", "offsets", "ranges": [...]}"#
+    )))]
     Status(JsonArgs),
     /// Compare the registry with what is listening and with other repositories on this machine.
+    #[command(mut_arg("json", |a| a.help(
+        r#"Print JSON: {"version": 1, "conflicts": [{port, worktree, service, kind, detail}]}"#
+    )))]
     CheckConflicts(JsonArgs),
     /// Never hand out PORT (e.g. a system service uses it).
     MarkUnavailable(MarkUnavailableArgs),
@@ -281,7 +291,7 @@ pub fn parse_port(text: &str) -> Result<u16, String> {
 
 #[derive(Debug, Args)]
 pub struct JsonArgs {
-    /// Print JSON.
+    /// Print JSON: an object whose first key is "version" (see the README).
     #[arg(long)]
     pub json: bool,
 }
@@ -296,7 +306,8 @@ pub struct PortArg {
 pub struct PortsCheckArgs {
     #[arg(value_parser = parse_port)]
     pub port: u16,
-    /// Print JSON.
+    /// Print JSON: {"version": 1, "port", "status", "available", "allocated", "unavailable",
+    /// "leased", "listening": [...]}.
     #[arg(long)]
     pub json: bool,
 }
@@ -317,6 +328,10 @@ pub struct PortsConfigArgs {
     /// Conflict resolution, comma-separated: skip_to_next, expand_range, force_release; or `none`.
     #[arg(long, value_name = "LIST")]
     pub resolution: Option<String>,
+    /// Print the effective settings as JSON instead: {"version": 1, "strategy", "offsets",
+    /// "conflict_resolution", "services": [...], "local_config"} (see the README).
+    #[arg(long, conflicts_with_all = ["strategy", "resolution", "ranges"])]
+    pub json: bool,
     /// Service ranges: --<service>-range LO-HI (repeatable).
     #[arg(
         value_name = "--SERVICE-range LO-HI",
@@ -343,7 +358,7 @@ pub struct ReleaseAllArgs {
 pub struct PortsShowArgs {
     /// The worktree, by name, path or branch.
     pub worktree: String,
-    /// Print JSON.
+    /// Print JSON: {"version": 1, "worktree", "offset", "ports": {service: port}}.
     #[arg(long)]
     pub json: bool,
 }
@@ -353,7 +368,7 @@ pub struct PortsListArgs {
     /// Only this service (e.g. web, db, vite).
     #[arg(long, value_name = "NAME")]
     pub service: Option<String>,
-    /// Print JSON: an array of {worktree, service, label, port}.
+    /// Print JSON: {"version": 1, "ports": [{worktree, service, label, port}]}.
     #[arg(long)]
     pub json: bool,
 }
@@ -401,7 +416,8 @@ pub struct DockerDownArgs {
 pub struct DockerPsArgs {
     /// The worktree (name, path or branch); default: every worktree.
     pub worktree: Option<String>,
-    /// Print JSON: an array of containers (see the README for the fields).
+    /// Print JSON: {"version": 1, "containers": [{worktree, project, service, name, state,
+    /// status, ports, published}]}.
     #[arg(long)]
     pub json: bool,
 }
@@ -427,7 +443,8 @@ pub enum DbCommand {
 pub struct DbStatusArgs {
     /// The worktree (name, path or branch); default: every worktree.
     pub worktree: Option<String>,
-    /// Print JSON (see the README for the fields).
+    /// Print JSON: {"version": 1, "databases": [{worktree, variable, engine, database, host,
+    /// port, kind, exists, size_bytes, error}]}.
     #[arg(long)]
     pub json: bool,
 }

@@ -281,7 +281,8 @@ fn hostile_worktree_names_are_data_not_code() {
     }
     let listed: serde_json::Value =
         serde_json::from_str(&s.atlas(&repo, &["list", "--json"]).ok()).unwrap();
-    let ids: Vec<&str> = listed
+    assert_eq!(listed["version"], 1);
+    let ids: Vec<&str> = listed["worktrees"]
         .as_array()
         .unwrap()
         .iter()
@@ -357,7 +358,7 @@ fn ports_for_the_prompt() {
         serde_json::from_str(&s.atlas(&wt, &["ports", "--json"]).ok()).unwrap();
     assert_eq!(
         json,
-        serde_json::json!({"worktree": "feature-auth", "offset": 828, "ports": {"app": 3828, "vite": 6001}})
+        serde_json::json!({"version": 1, "worktree": "feature-auth", "offset": 828, "ports": {"app": 3828, "vite": 6001}})
     );
     assert_eq!(
         s.atlas(
@@ -373,13 +374,13 @@ fn ports_for_the_prompt() {
         err.contains("unknown field {nope}") && err.contains("vite"),
         "{err}"
     );
-    // A worktree with nothing allocated prints nothing.
+    // A worktree with nothing allocated prints nothing (--json: nulls).
     s.git(&repo, &["worktree", "add", "-q", "../plain"]).ok();
     fs::remove_file(registry_path(&repo)).unwrap();
     assert_eq!(s.atlas(&s.root().join("plain"), &["ports"]).ok(), "");
     assert_eq!(
         s.atlas(&s.root().join("plain"), &["ports", "--json"]).ok(),
-        "null\n"
+        "{\"version\":1,\"worktree\":\"plain\",\"offset\":null,\"ports\":null}\n"
     );
 }
 
@@ -402,7 +403,8 @@ fn list_shows_state_and_releases_deleted_worktrees() {
     assert!(gone.contains("missing") && gone.contains(" - "), "{gone}");
     let json: serde_json::Value =
         serde_json::from_str(&s.atlas(&repo, &["list", "--json"]).ok()).unwrap();
-    let keep = json
+    assert_eq!(json["version"], 1);
+    let keep = json["worktrees"]
         .as_array()
         .unwrap()
         .iter()
@@ -411,7 +413,7 @@ fn list_shows_state_and_releases_deleted_worktrees() {
     assert_eq!(keep["exists"], true);
     assert_eq!(keep["branch"], "keep");
     assert_eq!(keep["ports"]["app"], 3000 + u64::from(offset("keep")));
-    assert_eq!(json[0]["main"], true);
+    assert_eq!(json["worktrees"][0]["main"], true);
 }
 
 #[test]

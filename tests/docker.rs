@@ -553,7 +553,8 @@ fn two_worktrees_brought_up_at_once_each_serve_on_their_own_ports() {
 
     let json: serde_json::Value =
         serde_json::from_str(&atlas(&s, &repo, &["docker", "ps", "--json"]).ok()).unwrap();
-    let list = json.as_array().unwrap();
+    assert_eq!(json["version"], 1, "{json:#}");
+    let list = json["containers"].as_array().unwrap();
     assert_eq!(list.len(), 6, "{json:#}");
     for c in list {
         let wt = c["worktree"].as_str().unwrap();
@@ -578,7 +579,7 @@ fn two_worktrees_brought_up_at_once_each_serve_on_their_own_ports() {
         &atlas(&s, &s.at("twin-a"), &["docker", "ps", "twin-b", "--json"]).ok(),
     )
     .unwrap();
-    let names: Vec<&str> = only
+    let names: Vec<&str> = only["containers"]
         .as_array()
         .unwrap()
         .iter()
@@ -784,6 +785,7 @@ fn ports_check_names_the_container_and_its_worktree() {
         &atlas(&s, &repo, &["ports", "check", &web.to_string(), "--json"]).ok(),
     )
     .unwrap();
+    assert_eq!(json["version"], 1, "{json:#}");
     let listening = json["listening"].as_array().unwrap();
     assert!(!listening.is_empty(), "{json:#}");
     for l in listening {

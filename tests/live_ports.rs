@@ -48,6 +48,7 @@ fn check_says_who_holds_a_port() {
             .ok(),
     )
     .unwrap();
+    assert_eq!(json["version"], 1);
     assert_eq!(
         (json["status"].as_str(), json["available"].as_bool()),
         (Some("IN USE"), Some(false))
@@ -189,7 +190,7 @@ fn kill_9_during_parallel_adds_leaves_a_consistent_registry() {
     let all = s.assert_distinct_ports(&repo);
     let listed: serde_json::Value =
         serde_json::from_str(&s.atlas(&repo, &["list", "--json"]).ok()).unwrap();
-    for w in listed
+    for w in listed["worktrees"]
         .as_array()
         .unwrap()
         .iter()
@@ -255,6 +256,7 @@ fn status_counts_ranges_and_offsets() {
         .ok();
     let json: serde_json::Value =
         serde_json::from_str(&s.atlas(&r, &["ports", "status", "--json"]).ok()).unwrap();
+    assert_eq!(json["version"], 1);
     assert_eq!(json["ranges"][0]["size"], 4);
     assert_eq!(json["ranges"][0]["used"], 2);
     assert_eq!(json["ranges"][0]["blocked"], 1);
@@ -307,7 +309,8 @@ fn check_conflicts_finds_what_disagrees() {
     let json: serde_json::Value =
         serde_json::from_str(&s.atlas(&repo, &["ports", "check-conflicts", "--json"]).ok())
             .unwrap();
-    let kinds: Vec<&str> = json
+    assert_eq!(json["version"], 1);
+    let kinds: Vec<&str> = json["conflicts"]
         .as_array()
         .unwrap()
         .iter()

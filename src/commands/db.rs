@@ -18,7 +18,7 @@ use crate::workspace::{DbOutcome, Own, Workspace, WorktreeDb};
 struct DbJson {
     worktree: String,
     variable: String,
-    /// `postgresql`, `mysql` or `sqlite`; absent when the URL names another machine.
+    /// `postgresql`, `mysql` or `sqlite`; null when the URL names another machine.
     engine: Option<&'static str>,
     /// The database's name, or the SQLite file's path.
     database: Option<String>,
@@ -179,19 +179,7 @@ fn status(ws: &Workspace, worktrees: &[&Worktree], json: bool, out: &mut dyn Wri
         }
     }
     if json {
-        #[derive(Serialize)]
-        struct Doc {
-            version: u32,
-            databases: Vec<DbJson>,
-        }
-        output::json(
-            out,
-            &Doc {
-                version: 1,
-                databases: rows,
-            },
-            true,
-        )?;
+        output::json_list(out, "databases", &rows)?;
         return Ok(());
     }
     if rows.is_empty() {

@@ -127,7 +127,7 @@ fn ps(
                 published: c.short_ports(),
             })
             .collect();
-        output::json(out, &list, true)?;
+        output::json_list(out, "containers", &list)?;
         return Ok(());
     }
     if containers.is_empty() {

@@ -1,10 +1,13 @@
 //! `git atlas hooks install | uninstall | status`.
 
 use std::io::Write;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
 
 use super::{cwd, print_notes};
 use crate::cli::{HooksArgs, HooksCommand};
+use crate::commands::output;
 use crate::error::Result;
 use crate::git::hooks::State;
 use crate::workspace::shims::NAMES;
@@ -46,7 +49,33 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                 }
             }
         }
-        HooksCommand::Status(_json) => {
+        HooksCommand::Status(args) if args.json => {
+            let hooks: Vec<HookJson> = dirs
+                .iter()
+                .flat_map(|dir| NAMES.iter().map(move |name| (dir, *name)))
+                .map(|(dir, name)| HookJson {
+                    directory: dir,
+                    name,
+                    path: dir.join(name),
+                    state: match ws.hook_state(dir, name) {
+                        State::Installed => "installed",
+                        State::Outdated => "outdated",
+                        State::Foreign => "foreign",
+                        State::Missing => "missing",
+                    },
+                })
+                .collect();
+            output::json(
+                out,
+                &HooksStatusJson {
+                    hooks,
+                    git_atlas_on_path: which::which("git-atlas").ok(),
+                    skip_hooks: skip_hooks(),
+                },
+                true,
+            )?;
+        }
+        HooksCommand::Status(_) => {
             for dir in &dirs {
                 writeln!(out, "Hooks directory: {}", dir.display())?;
                 for name in NAMES {
@@ -64,7 +93,7 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                 }
             }
             reachability(out)?;
-            if std::env::var_os("GIT_ATLAS_SKIP_HOOKS").is_some_and(|v| !v.is_empty()) {
+            if skip_hooks() {
                 writeln!(
                     out,
                     "GIT_ATLAS_SKIP_HOOKS is set: the hooks do nothing in this environment"
@@ -73,6 +102,32 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `hooks status --json`, after `"version"`.
+#[derive(Serialize)]
+struct HooksStatusJson<'a> {
+    /// Each shim of each hooks directory, in the order the human output lists them.
+    hooks: Vec<HookJson<'a>>,
+    /// Where Git's PATH finds `git-atlas` (what the hooks run), or null.
+    git_atlas_on_path: Option<PathBuf>,
+    /// GIT_ATLAS_SKIP_HOOKS is set: the hooks do nothing in this environment.
+    skip_hooks: bool,
+}
+
+#[derive(Serialize)]
+struct HookJson<'a> {
+    directory: &'a Path,
+    name: &'a str,
+    path: PathBuf,
+    /// installed, outdated (by another git-atlas version), foreign (a hook of yours, without
+    /// the shim) or missing.
+    state: &'static str,
+}
+
+/// GIT_ATLAS_SKIP_HOOKS set to anything but the empty string.
+fn skip_hooks() -> bool {
+    std::env::var_os("GIT_ATLAS_SKIP_HOOKS").is_some_and(|v| !v.is_empty())
 }
 
 /// Hooks run `git-atlas` by name from Git's PATH: say whether it will be found.

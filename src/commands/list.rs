@@ -85,7 +85,7 @@ pub fn run(args: ListArgs, out: &mut dyn Write) -> Result<()> {
         entries
     };
     if args.json {
-        output::json(out, &entries, true)?;
+        output::json_list(out, "worktrees", &entries)?;
         return Ok(());
     }
     let mut rows = vec![vec![

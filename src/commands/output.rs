@@ -1,4 +1,5 @@
-//! Small helpers for human output: aligned tables (coloured on a terminal) and port summaries.
+//! Small helpers for human output (aligned tables, coloured on a terminal, and port summaries)
+//! and for the `--json` documents, which all share one envelope and one stability rule.
 
 use std::io::{self, Write};
 
@@ -67,12 +68,57 @@ pub fn ports_line(ports: &IndexMap<String, u16>) -> String {
         .join(" ")
 }
 
-/// `value` as JSON and a newline: pretty for the listing commands, one line for the prompt.
-pub fn json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> io::Result<()> {
+// ---------------------------------------------------------------------------------------------
+// The JSON contract: every `--json` document goes through `json` or `json_list` below, so every
+// one is an object whose first key is `"version"`.
+//
+// Stability rule (README, "JSON output"): `JSON_VERSION` changes only when a field is removed or
+// renamed, or changes its type or meaning. Fields may be added at any time without a change, and
+// consumers must ignore keys they do not know. A field with no value is present with `null`,
+// never left out.
+
+/// The version of the JSON documents, the same for every command.
+pub const JSON_VERSION: u32 = 1;
+
+/// `{"version": JSON_VERSION, …payload's own keys}`: `payload` must serialise as an object.
+#[derive(Serialize)]
+struct Versioned<'a, T: ?Sized> {
+    version: u32,
+    #[serde(flatten)]
+    payload: &'a T,
+}
+
+/// One key and its value, serialised as a one-entry object (for `json_list`).
+struct Keyed<'a, T: ?Sized> {
+    key: &'a str,
+    value: &'a T,
+}
+
+impl<T: Serialize + ?Sized> Serialize for Keyed<'_, T> {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = s.serialize_map(Some(1))?;
+        map.serialize_entry(self.key, self.value)?;
+        map.end()
+    }
+}
+
+/// `payload`'s fields after `"version"`, as JSON and a newline: pretty for the listing commands,
+/// one line for the prompt. `payload` must serialise as an object (a struct or a map).
+pub fn json(out: &mut dyn Write, payload: &impl Serialize, pretty: bool) -> io::Result<()> {
+    let doc = Versioned {
+        version: JSON_VERSION,
+        payload,
+    };
     if pretty {
-        serde_json::to_writer_pretty(&mut *out, value)?;
+        serde_json::to_writer_pretty(&mut *out, &doc)?;
     } else {
-        serde_json::to_writer(&mut *out, value)?;
+        serde_json::to_writer(&mut *out, &doc)?;
     }
     writeln!(out)
+}
+
+/// `{"version": …, "<key>": items}`, pretty: a listing's items under one named key.
+pub fn json_list(out: &mut dyn Write, key: &str, items: &impl Serialize) -> io::Result<()> {
+    json(out, &Keyed { key, value: items }, true)
 }

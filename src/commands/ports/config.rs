@@ -2,6 +2,9 @@
 //! worktree-registry/config.toml (strategy, service ranges, conflict resolution).
 
 use std::io::Write;
+use std::path::PathBuf;
+
+use serde::Serialize;
 
 use crate::cli::PortsConfigArgs;
 use crate::commands::cwd;
@@ -15,6 +18,9 @@ pub(super) fn run(args: PortsConfigArgs, out: &mut dyn Write) -> Result<()> {
     let root = ws.here();
     let inputs = ws.inputs(&root)?;
     let ranges = parse_range_flags(&args.ranges)?;
+    if args.json {
+        return show_json(&inputs.config, &inputs.services, &ws, out);
+    }
     if args.strategy.is_none() && args.resolution.is_none() && ranges.is_empty() {
         return show(&inputs.config, &inputs.services, &ws, out);
     }
@@ -209,6 +215,90 @@ fn show(
     let path = ws.local_config_path();
     let state = if path.exists() { "" } else { " (none yet)" };
     writeln!(out, "Machine-local settings: {}{state}", path.display())?;
+    Ok(())
+}
+
+/// `ports config --json`, after `"version"`: what `show` prints.
+#[derive(Serialize)]
+struct ConfigJson<'a> {
+    /// `offset` or `range`.
+    strategy: &'static str,
+    /// The offset space (offset strategy), or null.
+    offsets: Option<OffsetsJson>,
+    conflict_resolution: ResolutionJson<'a>,
+    services: Vec<ServiceJson<'a>>,
+    /// This machine's overrides (worktree-registry/config.toml).
+    local_config: LocalConfigJson,
+}
+
+#[derive(Serialize)]
+struct ResolutionJson<'a> {
+    auto_resolve: bool,
+    /// `skip_to_next`, `expand_range`, `force_release`, in the order they are tried.
+    strategies: &'a [config::ResolutionStrategy],
+}
+
+#[derive(Serialize)]
+struct OffsetsJson {
+    min: u16,
+    max: u16,
+}
+
+#[derive(Serialize)]
+struct ServiceJson<'a> {
+    service: &'a str,
+    label: &'a str,
+    base: u16,
+    range: (u16, u16),
+    /// `.env` variables holding the port.
+    variables: &'a [String],
+    /// `.env` variables holding a local connection URL on the port.
+    url_variables: &'a [String],
+}
+
+#[derive(Serialize)]
+struct LocalConfigJson {
+    path: PathBuf,
+    exists: bool,
+}
+
+fn show_json(
+    config: &Config,
+    services: &[crate::ports::services::Service],
+    ws: &Workspace,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let (strategy, offsets) = match config.strategy() {
+        crate::ports::alloc::Strategy::Offset { min, max } => {
+            ("offset", Some(OffsetsJson { min, max }))
+        }
+        crate::ports::alloc::Strategy::Range => ("range", None),
+    };
+    let path = ws.local_config_path();
+    let doc = ConfigJson {
+        strategy,
+        offsets,
+        conflict_resolution: ResolutionJson {
+            auto_resolve: config.port_conflict_resolution.auto_resolve,
+            strategies: &config.port_conflict_resolution.strategies,
+        },
+        services: services
+            .iter()
+            .map(|s| ServiceJson {
+                service: &s.key,
+                label: &s.label,
+                base: s.base,
+                range: s.range,
+                variables: &s.vars,
+                url_variables: &s.urls,
+            })
+            .collect(),
+        local_config: LocalConfigJson {
+            exists: path.exists(),
+            path,
+        },
+    };
+    output::json(out, &doc, true)?;
     Ok(())
 }
 

@@ -82,7 +82,7 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     if args.json {
-        output::json(out, &found, true)?;
+        output::json_list(out, "conflicts", &found)?;
         return Ok(());
     }
     writeln!(

@@ -13,11 +13,13 @@ use crate::error::{Error, Result};
 use crate::ports::registry::Registry;
 use crate::workspace::Workspace;
 
+/// `ports --json` and `ports show --json`, after `"version"`; `ports` is null when the registry
+/// has no entry for the worktree.
 #[derive(Serialize)]
 struct WorktreePorts<'a> {
     worktree: &'a str,
     offset: Option<u16>,
-    ports: &'a IndexMap<String, u16>,
+    ports: Option<&'a IndexMap<String, u16>>,
 }
 
 pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> Result<()> {
@@ -25,7 +27,12 @@ pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> 
     let name = name.as_str();
     let Some((ports, offset)) = found else {
         if json {
-            writeln!(out, "null")?;
+            let none = WorktreePorts {
+                worktree: name,
+                offset: None,
+                ports: None,
+            };
+            output::json(out, &none, false)?;
         }
         return Ok(());
     };
@@ -36,7 +43,7 @@ pub(super) fn current(json: bool, format: Option<&str>, out: &mut dyn Write) -> 
             &WorktreePorts {
                 worktree: name,
                 offset,
-                ports,
+                ports: Some(ports),
             },
             false,
         )?;
@@ -110,16 +117,13 @@ pub(super) fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
     } else {
         ws.resolve(&worktrees, &args.worktree, &cwd)?.name.clone()
     };
-    let empty = IndexMap::new();
-    let ports = reg.allocated_ports.get(&name).unwrap_or(&empty);
-    let record = reg.worktrees.get(&name);
     if args.json {
         output::json(
             out,
             &WorktreePorts {
                 worktree: &name,
-                offset: record.and_then(|r| r.offset),
-                ports,
+                offset: reg.worktrees.get(&name).and_then(|r| r.offset),
+                ports: reg.allocated_ports.get(&name),
             },
             true,
         )?;
@@ -185,7 +189,7 @@ pub(super) fn list(args: PortsListArgs, out: &mut dyn Write) -> Result<()> {
         }
     }
     if args.json {
-        output::json(out, &rows, true)?;
+        output::json_list(out, "ports", &rows)?;
         return Ok(());
     }
     if rows.is_empty() {
