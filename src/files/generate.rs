@@ -222,7 +222,9 @@ pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Write a generated file, refusing to replace one that git-atlas did not write.
+/// Write a generated file, refusing to replace one that git-atlas did not write. Replaced
+/// atomically but not forced to disk: like every derived file, it is rebuilt from the registry
+/// (`git atlas env`) if a crash loses it.
 pub fn write_generated(path: &Path, contents: &str) -> Result<()> {
     if let Ok(existing) = fs::read_to_string(path) {
         if existing == contents {
@@ -234,7 +236,7 @@ pub fn write_generated(path: &Path, contents: &str) -> Result<()> {
                 .hint("move it aside (or merge what you need into .env / the templates) and run `git atlas env`"));
         }
     }
-    files::write_atomic(path, contents.as_bytes())
+    files::write_derived_atomic(path, contents.as_bytes())
 }
 
 /// Add anchored patterns for the generated files to `<common>/info/exclude`, once.
