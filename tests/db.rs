@@ -335,6 +335,25 @@ fn postgres_clone_copies_the_main_database_while_it_is_in_use() {
 }
 
 #[test]
+fn a_clone_says_what_it_copies_on_a_terminal_only() {
+    let test = "a_clone_says_what_it_copies_on_a_terminal_only";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_progress");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+    let line = format!("git-atlas: copying database {base} into {base}_t...");
+
+    let Some(tty) = s.on_tty(&repo, &[], "atlas add ../t") else {
+        return;
+    };
+    assert!(tty.stdout.contains(&format!("{line}\r\n")), "{tty}");
+    assert!(pg.exists(&format!("{base}_t")));
+    let piped = s.atlas(&repo, &["add", "../p"]).success();
+    assert!(!piped.stderr.contains("copying database"), "{piped}");
+}
+
+#[test]
 fn mariadb_clone_copies_the_main_database_while_it_is_in_use() {
     let test = "mariadb_clone_copies_the_main_database_while_it_is_in_use";
     let Some(my) = db::mariadb(test) else { return };

@@ -4,33 +4,10 @@
 
 mod support;
 
-use std::path::Path;
-
-use support::{unavailable, Run, Sandbox};
+use support::Sandbox;
 
 const ENV: &str = "PORT=3000\n";
 const BOLD_HEADER: &str = "\x1b[1mNAME\x1b[0m";
-
-/// `git <args>` run on a pseudo-terminal; its stdout and stderr both arrive in `stdout`.
-fn on_tty(s: &Sandbox, cwd: &Path, envs: &[(&str, &str)], args: &str) -> Option<Run> {
-    if which("script").is_none() {
-        return unavailable("terminal tests", "script (util-linux)", "not on PATH");
-    }
-    let mut c = s.cmd("script", cwd);
-    c.args(["-q", "-e", "-c", &format!("git {args}"), "/dev/null"])
-        .env("TERM", "xterm")
-        .env("SHELL", "/bin/sh");
-    for (k, v) in envs {
-        c.env(k, v);
-    }
-    Some(Run::of(&mut c))
-}
-
-fn which(program: &str) -> Option<std::path::PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|d| d.join(program))
-        .find(|p| p.is_file())
-}
 
 #[test]
 fn tables_are_coloured_on_a_terminal_only() {
@@ -38,7 +15,7 @@ fn tables_are_coloured_on_a_terminal_only() {
     let repo = s.repo("myapp", ENV);
     s.atlas(&repo, &["add", "../feature-auth"]).ok();
 
-    let Some(tty) = on_tty(&s, &repo, &[], "atlas list") else {
+    let Some(tty) = s.on_tty(&repo, &[], "atlas list") else {
         return;
     };
     assert!(tty.stdout.contains(BOLD_HEADER), "{tty}");
@@ -57,16 +34,16 @@ fn tables_are_coloured_on_a_terminal_only() {
     assert_eq!(stripped, plain);
 
     assert!(!plain.contains('\x1b'), "never in a pipe: {plain}");
-    let no_color = on_tty(&s, &repo, &[("NO_COLOR", "1")], "atlas list").unwrap();
+    let no_color = s.on_tty(&repo, &[("NO_COLOR", "1")], "atlas list").unwrap();
     assert!(!no_color.stdout.contains('\x1b'), "NO_COLOR: {no_color}");
-    let never = on_tty(&s, &repo, &[], "atlas --color=never list").unwrap();
+    let never = s.on_tty(&repo, &[], "atlas --color=never list").unwrap();
     assert!(!never.stdout.contains('\x1b'), "--color=never: {never}");
     let always = s.atlas(&repo, &["list", "--color", "always"]).ok();
     assert!(
         always.contains(BOLD_HEADER),
         "--color=always in a pipe: {always}"
     );
-    let json = on_tty(&s, &repo, &[], "atlas list --json").unwrap();
+    let json = s.on_tty(&repo, &[], "atlas list --json").unwrap();
     assert!(
         !json.stdout.contains('\x1b'),
         "JSON is never coloured: {json}"
@@ -80,7 +57,7 @@ fn long_steps_show_progress_on_a_terminal_and_not_with_quiet_or_in_a_pipe() {
     for name in ["a", "b"] {
         s.atlas(&repo, &["add", &format!("../{name}")]).ok();
     }
-    let Some(tty) = on_tty(&s, &repo, &[], "atlas remove --all") else {
+    let Some(tty) = s.on_tty(&repo, &[], "atlas remove --all") else {
         return;
     };
     assert!(
@@ -96,7 +73,7 @@ fn long_steps_show_progress_on_a_terminal_and_not_with_quiet_or_in_a_pipe() {
     for name in ["a", "b"] {
         s.atlas(&repo, &["add", &format!("../{name}")]).ok();
     }
-    let quiet = on_tty(&s, &repo, &[], "atlas remove -q --all").unwrap();
+    let quiet = s.on_tty(&repo, &[], "atlas remove -q --all").unwrap();
     assert!(!quiet.stdout.contains("removing"), "-q: {quiet}");
     assert!(
         quiet.stdout.contains("Removed worktree b"),
@@ -109,7 +86,7 @@ fn long_steps_show_progress_on_a_terminal_and_not_with_quiet_or_in_a_pipe() {
     let piped = s.atlas(&repo, &["remove", "--all"]).success();
     assert!(!piped.stderr.contains("removing"), "pipe: {piped}");
 
-    let rebuild = on_tty(&s, &repo, &[], "atlas ports scan-rebuild").unwrap();
+    let rebuild = s.on_tty(&repo, &[], "atlas ports scan-rebuild").unwrap();
     assert!(
         rebuild
             .stdout

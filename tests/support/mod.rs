@@ -118,6 +118,24 @@ impl Sandbox {
         Run::of(self.cmd("git", cwd).arg("atlas").args(args))
     }
 
+    /// `git <args>` on a pseudo-terminal (util-linux's `script`), as a user at a terminal runs
+    /// it; its stdout and stderr both arrive in `stdout`, lines ending in `\r\n`. `None` (after
+    /// saying why) where `script` is missing.
+    pub fn on_tty(&self, cwd: &Path, envs: &[(&str, &str)], args: &str) -> Option<Run> {
+        let found = std::env::split_paths(&self.path).any(|d| d.join("script").is_file());
+        if !found {
+            return unavailable("terminal test", "script (util-linux)", "not on PATH");
+        }
+        let mut c = self.cmd("script", cwd);
+        c.args(["-q", "-e", "-c", &format!("git {args}"), "/dev/null"])
+            .env("TERM", "xterm")
+            .env("SHELL", "/bin/sh");
+        for (k, v) in envs {
+            c.env(k, v);
+        }
+        Some(Run::of(&mut c))
+    }
+
     /// An empty commit in `cwd`, which must succeed.
     pub fn commit(&self, cwd: &Path) -> Run {
         self.git(cwd, &["commit", "-q", "--allow-empty", "-m", "x"])
