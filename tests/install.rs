@@ -30,7 +30,14 @@ fn user(s: &Sandbox, prefix: &Path, program: &str, cwd: &Path) -> Command {
 fn prefix_with_binary(s: &Sandbox) -> std::path::PathBuf {
     let prefix = s.at("prefix");
     fs::create_dir_all(prefix.join("bin")).unwrap();
-    fs::copy(bin(), prefix.join("bin/git-atlas")).unwrap();
+    // `cp`, not fs::copy: a file this process had open for writing could be inherited by a
+    // child another test thread is forking, and exec would then fail with "Text file busy".
+    let cp = Command::new("cp")
+        .arg(bin())
+        .arg(prefix.join("bin/git-atlas"))
+        .status()
+        .unwrap();
+    assert!(cp.success());
     prefix
 }
 
