@@ -1407,3 +1407,46 @@ fn without_docker_add_up_and_remove_still_work() {
         );
     }
 }
+
+#[test]
+fn add_up_waits_only_for_a_database_its_project_serves() {
+    let test = "add_up_waits_only_for_a_database_its_project_serves";
+    let Some(image) = docker_ready(test) else {
+        return;
+    };
+    let s = Sandbox::new();
+    let base = port_block();
+    let repo = compose_repo(
+        &s,
+        "nowait",
+        &example_template(&image),
+        Some(&atlas_toml(base, "")),
+    );
+    // The worktree's database port is its own, but nothing in its project publishes it.
+    let db_port = base + 30;
+    fs::write(
+        repo.join(".env"),
+        format!("DATABASE_URL=postgresql://u:p@localhost:{db_port}/app\n"),
+    )
+    .unwrap();
+    let host = std::env::var("DOCKER_HOST").unwrap_or_default();
+    let envs: Vec<(&str, &str)> = if host.is_empty() {
+        Vec::new()
+    } else {
+        vec![("DOCKER_HOST", host.as_str())]
+    };
+    let Some(tty) = s.on_tty(&repo, &envs, "atlas add --up ../w") else {
+        return;
+    };
+    let cleanup = || atlas(&s, &repo, &["remove", "--force", "w"]);
+    assert!(tty.stdout.contains("Started Compose project"), "{tty}");
+    assert!(
+        tty.stdout.contains("not created yet: no server on"),
+        "{tty}"
+    );
+    assert!(
+        !tty.stdout.contains("waiting up to"),
+        "no wait for a server the project does not run: {tty}"
+    );
+    cleanup().success();
+}

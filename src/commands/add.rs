@@ -105,7 +105,11 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     let database = ws.inputs(&wt.path)?.config.database;
     if !args.no_db && !args.no_env && database.create {
         // A database container that was just started needs a moment before it accepts clients.
-        let wait = Duration::from_secs(if started { 60 } else { 0 });
+        let wait = if started {
+            ws.database_wait(wt)?
+        } else {
+            Duration::ZERO
+        };
         create_databases(&ws, wt, database.clone, wait, out)?;
     }
     Ok(())

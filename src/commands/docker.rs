@@ -2,7 +2,6 @@
 //! `docker-compose up -d`, `docker-compose ps`, `atlas docker regenerate`).
 
 use std::io::Write;
-use std::time::Duration;
 
 use serde::Serialize;
 
@@ -40,18 +39,7 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             ps(&ws, &worktrees, Some(wt), false, out)?;
             let database = ws.inputs(&wt.path)?.config.database;
             if database.create {
-                // Wait for a database the project itself serves; do not wait for any other.
-                let published: Vec<u16> = ws
-                    .containers(&worktrees, Some(wt))
-                    .map(|cs| cs.iter().flat_map(|(_, c)| c.host_ports()).collect())
-                    .unwrap_or_default();
-                let serves = ws.databases(wt)?.iter().any(|d| match &d.own {
-                    crate::workspace::Own::Db(crate::db::Database::Server { server, .. }) => {
-                        published.contains(&server.port)
-                    }
-                    _ => false,
-                });
-                let wait = Duration::from_secs(if serves { 60 } else { 0 });
+                let wait = ws.database_wait(wt)?;
                 add::create_databases(&ws, wt, database.clone, wait, out)?;
             }
             Ok(())

@@ -132,6 +132,21 @@ fn record(var: &str, db: &Database) -> DbRecord {
 }
 
 impl Workspace {
+    /// How long creating `wt`'s databases may wait for their server: a minute when `wt`'s own
+    /// Compose project publishes the port of one of them (a container that was just started
+    /// takes a moment to accept clients), no wait for any other server.
+    pub fn database_wait(&self, wt: &Worktree) -> Result<Duration> {
+        let published: Vec<u16> = self
+            .containers(std::slice::from_ref(wt), Some(wt))
+            .map(|cs| cs.iter().flat_map(|(_, c)| c.host_ports()).collect())
+            .unwrap_or_default();
+        let serves = self.databases(wt)?.iter().any(|d| match &d.own {
+            Own::Db(Database::Server { server, .. }) => published.contains(&server.port),
+            _ => false,
+        });
+        Ok(Duration::from_secs(if serves { 60 } else { 0 }))
+    }
+
     /// The databases `wt` uses, one per variable of its `.env` that names one.
     pub fn databases(&self, wt: &Worktree) -> Result<Vec<WorktreeDb>> {
         let inputs = self.inputs(&wt.path)?;
