@@ -222,13 +222,8 @@ if [ -z "$db_why" ]; then
 fi
 
 # --- Two worktrees -------------------------------------------------------------------------------
-if [ -z "$docker_why" ] && [ -z "$db_why" ]; then
+if [ -z "$docker_why" ]; then
   run git atlas add --up ../feature-auth
-elif [ -z "$docker_why" ]; then
-  # Without --no-db, `add --up` waits up to 60 s for a database server on feature-auth's port,
-  # which the sample's project does not run.
-  note "--no-db: there is no database server for feature-auth's database (see skipped above)"
-  run git atlas add --up --no-db ../feature-auth
 else
   run git atlas add ../feature-auth
 fi

@@ -1414,6 +1414,7 @@ fn add_up_waits_only_for_a_database_its_project_serves() {
     let Some(image) = docker_ready(test) else {
         return;
     };
+    let _cleanup = Cleanup::new(&["nowait-w"]);
     let s = Sandbox::new();
     let base = port_block();
     let repo = compose_repo(
@@ -1438,15 +1439,15 @@ fn add_up_waits_only_for_a_database_its_project_serves() {
     let Some(tty) = s.on_tty(&repo, &envs, "atlas add --up ../w") else {
         return;
     };
-    let cleanup = || atlas(&s, &repo, &["remove", "--force", "w"]);
     assert!(tty.stdout.contains("Started Compose project"), "{tty}");
+    // ... and does not send the user to `docker up` for it.
     assert!(
-        tty.stdout.contains("not created yet: no server on"),
+        tty.stdout
+            .contains("(start that server, then `git atlas db create w`)"),
         "{tty}"
     );
     assert!(
         !tty.stdout.contains("waiting up to"),
         "no wait for a server the project does not run: {tty}"
     );
-    cleanup().success();
 }

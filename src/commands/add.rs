@@ -110,7 +110,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         } else {
             Duration::ZERO
         };
-        create_databases(&ws, wt, database.clone, wait, out)?;
+        create_databases(&ws, wt, database.clone, wait, started, out)?;
     }
     Ok(())
 }
@@ -123,18 +123,26 @@ pub(super) fn create_databases(
     wt: &Worktree,
     copy: bool,
     wait: Duration,
+    started: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut hard = Vec::new();
+    // Once the worktree's project runs, starting it again would not bring that server.
+    let how = if started {
+        format!("start that server, then `git atlas db create {}`", wt.name)
+    } else {
+        format!(
+            "`git atlas docker up {}` or `git atlas db create {}` creates it",
+            wt.name, wt.name
+        )
+    };
     for o in ws.create_databases(wt, copy, wait)? {
         let line = o.line("created");
         match &o.result {
             Ok(_) => writeln!(out, "{line}")?,
             Err(crate::db::Failure::NotListening(at)) => eprintln!(
-                "git-atlas: note: database {} not created yet: no server on {at} (`git atlas docker up {}` or `git atlas db create {}` creates it)",
+                "git-atlas: note: database {} not created yet: no server on {at} ({how})",
                 o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name()),
-                wt.name,
-                wt.name
             ),
             Err(_) if o.is_hard_failure() => hard.push(line),
             Err(_) => eprintln!("git-atlas: note: {line}"),

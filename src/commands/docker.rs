@@ -40,7 +40,7 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             let database = ws.inputs(&wt.path)?.config.database;
             if database.create {
                 let wait = ws.database_wait(wt)?;
-                add::create_databases(&ws, wt, database.clone, wait, out)?;
+                add::create_databases(&ws, wt, database.clone, wait, true, out)?;
             }
             Ok(())
         }
