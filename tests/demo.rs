@@ -14,9 +14,8 @@ mod support;
 use std::fs::File;
 use std::net::TcpListener;
 use std::path::Path;
-use std::process::Command;
 
-use support::{unavailable, Run, Sandbox};
+use support::{Run, Sandbox};
 
 /// `examples/demo.sh <sandbox>/demo` with the sandbox's environment plus `envs`. The command
 /// line shown on failure leaves the values out (a database URL may carry a password).
@@ -100,7 +99,7 @@ fn without_docker_or_a_database_the_demo_runs_the_core_and_says_what_it_skipped(
 #[test]
 fn with_docker_and_postgres_the_demo_shows_the_whole_story_and_leaves_nothing_behind() {
     let test = "with_docker_and_postgres_the_demo_shows_the_whole_story_and_leaves_nothing_behind";
-    let Some(image) = docker_image(test) else {
+    let Some(image) = support::docker::image(test, "GIT_ATLAS_TEST_IMAGE") else {
         return;
     };
     let Some(pg) = support::db::postgres(test) else {
@@ -145,32 +144,4 @@ fn with_docker_and_postgres_the_demo_shows_the_whole_story_and_leaves_nothing_be
         "{run}"
     );
     drop(lock);
-}
-
-/// `$GIT_ATLAS_TEST_IMAGE` when the Docker Engine answers, Compose is there and the image is
-/// local; otherwise `None` after saying why (a failure under `GIT_ATLAS_REQUIRE_SERVICES=1`).
-fn docker_image(test: &str) -> Option<String> {
-    let what = "Docker Engine with Compose and image $GIT_ATLAS_TEST_IMAGE";
-    let Some(image) = std::env::var("GIT_ATLAS_TEST_IMAGE")
-        .ok()
-        .filter(|i| !i.is_empty())
-    else {
-        return unavailable(test, what, "GIT_ATLAS_TEST_IMAGE is not set");
-    };
-    let works = |program: &str, args: &[&str]| {
-        Command::new(program)
-            .args(args)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !works("docker", &["info"]) {
-        return unavailable(test, what, "`docker info` failed");
-    }
-    if !works("docker", &["compose", "version"]) && !works("docker-compose", &["version"]) {
-        return unavailable(test, what, "no `docker compose` or `docker-compose`");
-    }
-    if !works("docker", &["image", "inspect", &image]) {
-        return unavailable(test, what, &format!("no image {image}"));
-    }
-    Some(image)
 }

@@ -24,68 +24,18 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU16, Ordering};
-use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use support::docker::{docker, label, Cleanup};
 use support::{offset, Run, Sandbox};
 
 // ---------------------------------------------------------------------------------------------
 // Is Docker here?
 
-const UNAVAILABLE: &str =
-    "Docker Engine with Compose and image $GIT_ATLAS_TEST_IMAGE not available";
-
 /// The image the Docker tests run, or `None` (after saying why on stderr) when Docker, Compose
 /// or the image is missing. With `GIT_ATLAS_REQUIRE_SERVICES=1` a missing piece is a failure.
 fn docker_ready(test: &str) -> Option<String> {
-    static PROBE: OnceLock<Result<String, String>> = OnceLock::new();
-    match PROBE.get_or_init(probe_docker) {
-        Ok(image) => Some(image.clone()),
-        Err(why) if std::env::var("GIT_ATLAS_REQUIRE_SERVICES").as_deref() == Ok("1") => {
-            panic!(
-                "{test}: {UNAVAILABLE} ({why}), and GIT_ATLAS_REQUIRE_SERVICES=1 forbids skipping"
-            )
-        }
-        Err(why) => {
-            // Straight to stderr, past the test harness's capture, so a skip shows in every run.
-            let _ = writeln!(std::io::stderr(), "SKIPPED {test}: {UNAVAILABLE} ({why})");
-            None
-        }
-    }
-}
-
-fn probe_docker() -> Result<String, String> {
-    let image = std::env::var("GIT_ATLAS_TEST_IMAGE")
-        .ok()
-        .filter(|i| !i.is_empty())
-        .ok_or("GIT_ATLAS_TEST_IMAGE is not set")?;
-    let run = |program: &str, args: &[&str]| -> Result<(), String> {
-        let what = format!("`{program} {}`", args.join(" "));
-        let out = Command::new(program)
-            .args(args)
-            .output()
-            .map_err(|e| format!("{what}: {e}"))?;
-        if out.status.success() {
-            return Ok(());
-        }
-        let err = String::from_utf8_lossy(&out.stderr);
-        Err(format!(
-            "{what} failed: {}",
-            err.lines()
-                .find(|l| !l.trim().is_empty())
-                .unwrap_or("")
-                .trim()
-        ))
-    };
-    run("docker", &["info", "--format", "{{.ServerVersion}}"])?;
-    run("docker", &["compose", "version"])
-        .or_else(|_| run("docker-compose", &["version", "--short"]))
-        .map_err(|e| format!("no Docker Compose: {e}"))?;
-    run(
-        "docker",
-        &["image", "inspect", "--format", "{{.Id}}", &image],
-    )?;
-    Ok(image)
+    support::docker::image(test, "GIT_ATLAS_TEST_IMAGE")
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -118,10 +68,6 @@ fn commit(s: &Sandbox, cwd: &Path) -> Run {
 // ---------------------------------------------------------------------------------------------
 // Docker's own view, by Compose's project label.
 
-fn docker(args: &[&str]) -> std::process::Output {
-    Command::new("docker").args(args).output().unwrap()
-}
-
 /// The lines `docker <args>` prints (it must succeed), sorted.
 fn docker_lines(args: &[&str]) -> Vec<String> {
     let out = docker(args);
@@ -138,10 +84,6 @@ fn docker_lines(args: &[&str]) -> Vec<String> {
         .collect();
     lines.sort();
     lines
-}
-
-fn label(project: &str) -> String {
-    format!("label=com.docker.compose.project={project}")
 }
 
 /// Names of `project`'s containers, running or not.
@@ -208,63 +150,6 @@ fn v1_names(project: &str, services: &[&str]) -> Vec<String> {
         .collect();
     names.sort();
     names
-}
-
-/// Removes every container (with its anonymous volumes), network and volume of its projects
-/// when dropped, whatever the test did or where it panicked.
-struct Cleanup {
-    projects: Vec<String>,
-    containers: Vec<String>,
-}
-
-impl Cleanup {
-    fn new(projects: &[&str]) -> Cleanup {
-        Cleanup {
-            projects: projects.iter().map(|p| p.to_string()).collect(),
-            containers: Vec::new(),
-        }
-    }
-
-    /// Also a container of no Compose project, by name.
-    fn and_container(mut self, name: &str) -> Cleanup {
-        self.containers.push(name.to_string());
-        self
-    }
-}
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        for name in &self.containers {
-            let _ = docker(&["rm", "-f", "-v", name]);
-        }
-        let ids = |args: &[&str]| -> Vec<String> {
-            let out = docker(args);
-            String::from_utf8_lossy(&out.stdout)
-                .lines()
-                .map(str::trim)
-                .filter(|l| !l.is_empty())
-                .map(String::from)
-                .collect()
-        };
-        for p in &self.projects {
-            let l = label(p);
-            for (list, remove) in [
-                (&["ps", "-aq", "--filter", &l][..], &["rm", "-f", "-v"][..]),
-                (&["network", "ls", "-q", "--filter", &l], &["network", "rm"]),
-                (
-                    &["volume", "ls", "-q", "--filter", &l],
-                    &["volume", "rm", "-f"],
-                ),
-            ] {
-                let found = ids(list);
-                if !found.is_empty() {
-                    let mut args: Vec<&str> = remove.to_vec();
-                    args.extend(found.iter().map(String::as_str));
-                    let _ = docker(&args);
-                }
-            }
-        }
-    }
 }
 
 // ---------------------------------------------------------------------------------------------

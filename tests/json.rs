@@ -10,7 +10,6 @@ mod support;
 
 use std::fs;
 use std::path::{Path, PathBuf};
-use std::process::Command;
 
 use serde_json::Value;
 use support::{bin, free_base, path_without_git_atlas, Run, Sandbox};
@@ -604,88 +603,12 @@ fn db_status_json() {
 // ---------------------------------------------------------------------------------------------
 // docker ps, against a real Docker Engine.
 
-/// The test image, or `None` after saying on stderr why the test is skipped (a failure under
-/// `GIT_ATLAS_REQUIRE_SERVICES=1`), as tests/docker.rs does.
-fn docker_ready(test: &str) -> Option<String> {
-    probe_docker().map_or_else(
-        |why| {
-            support::unavailable(
-                test,
-                "Docker Engine with Compose and image $GIT_ATLAS_TEST_IMAGE",
-                &why,
-            )
-        },
-        Some,
-    )
-}
-
-fn probe_docker() -> Result<String, String> {
-    let image = std::env::var("GIT_ATLAS_TEST_IMAGE")
-        .ok()
-        .filter(|i| !i.is_empty())
-        .ok_or("GIT_ATLAS_TEST_IMAGE is not set")?;
-    let run = |program: &str, args: &[&str]| -> Result<(), String> {
-        match Command::new(program).args(args).output() {
-            Ok(out) if out.status.success() => Ok(()),
-            Ok(out) => Err(format!(
-                "`{program} {}` failed: {}",
-                args.join(" "),
-                String::from_utf8_lossy(&out.stderr).trim()
-            )),
-            Err(e) => Err(format!("`{program}`: {e}")),
-        }
-    };
-    run("docker", &["info", "--format", "{{.ServerVersion}}"])?;
-    run("docker", &["compose", "version"])
-        .or_else(|_| run("docker-compose", &["version", "--short"]))
-        .map_err(|e| format!("no Docker Compose: {e}"))?;
-    run(
-        "docker",
-        &["image", "inspect", "--format", "{{.Id}}", &image],
-    )?;
-    Ok(image)
-}
-
-/// Removes the containers, networks and volumes of a Compose project when dropped.
-struct Cleanup(&'static str);
-
-impl Drop for Cleanup {
-    fn drop(&mut self) {
-        let label = format!("label=com.docker.compose.project={}", self.0);
-        for (list, remove) in [
-            (
-                &["ps", "-aq", "--filter", &label][..],
-                &["rm", "-f", "-v"][..],
-            ),
-            (
-                &["network", "ls", "-q", "--filter", &label],
-                &["network", "rm"],
-            ),
-            (
-                &["volume", "ls", "-q", "--filter", &label],
-                &["volume", "rm", "-f"],
-            ),
-        ] {
-            let Ok(out) = Command::new("docker").args(list).output() else {
-                continue;
-            };
-            let ids: Vec<String> = String::from_utf8_lossy(&out.stdout)
-                .split_whitespace()
-                .map(String::from)
-                .collect();
-            if !ids.is_empty() {
-                let _ = Command::new("docker").args(remove).args(&ids).output();
-            }
-        }
-    }
-}
-
 #[test]
 fn docker_ps_json() {
-    let Some(image) = docker_ready("docker_ps_json") else {
+    let Some(image) = support::docker::image("docker_ps_json", "GIT_ATLAS_TEST_IMAGE") else {
         return;
     };
-    let _cleanup = Cleanup("jsonps-jsonps-a");
+    let _cleanup = support::docker::Cleanup::new(&["jsonps-jsonps-a"]);
     let s = Sandbox::new();
     let base = free_base(1100);
     let repo = s.repo("jsonps", "");

@@ -38,38 +38,7 @@ pub const DEFAULT_PASSWORD: &str = "pw with 'q' \"dq\" :@/%?#";
 /// The PostgreSQL server image `.ci/docker.sh` builds from this machine's binaries
 /// (`$GIT_ATLAS_TEST_PG_IMAGE`), with a Docker Engine and Compose to run it.
 pub fn pg_image(test: &str) -> Option<String> {
-    let what = "a Docker Engine with Compose and the PostgreSQL test image";
-    let Some(image) = std::env::var("GIT_ATLAS_TEST_PG_IMAGE")
-        .ok()
-        .filter(|i| !i.is_empty())
-    else {
-        return unavailable(
-            test,
-            what,
-            "GIT_ATLAS_TEST_PG_IMAGE is not set; .ci/docker.sh builds it",
-        );
-    };
-    let ok = |program: &str, args: &[&str]| {
-        Command::new(program)
-            .args(args)
-            .output()
-            .is_ok_and(|o| o.status.success())
-    };
-    if !ok("docker", &["image", "inspect", &image]) {
-        return unavailable(
-            test,
-            what,
-            &format!("`docker image inspect {image}` failed"),
-        );
-    }
-    if !ok("docker-compose", &["version"]) && !ok("docker", &["compose", "version"]) {
-        return unavailable(
-            test,
-            what,
-            "neither `docker compose` nor `docker-compose` works",
-        );
-    }
-    Some(image)
+    super::docker::image(test, "GIT_ATLAS_TEST_PG_IMAGE")
 }
 
 // ---------------------------------------------------------------------------------------------

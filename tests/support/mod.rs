@@ -5,6 +5,7 @@
 #![allow(dead_code)]
 
 pub mod db;
+pub mod docker;
 pub mod hooks;
 
 use std::collections::BTreeMap;
