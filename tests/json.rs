@@ -346,14 +346,7 @@ fn ports_status_json() {
     let s = Sandbox::new();
     let base = free_base(1100);
     let repo = s.repo("app", "");
-    fs::write(
-        repo.join(".atlas.toml"),
-        format!(
-            "strategy = \"range\"\n[services.web]\nport = {base}\nrange = \"{base}-{}\"\n",
-            base + 9
-        ),
-    )
-    .unwrap();
+    fs::write(repo.join(".atlas.toml"), support::web_range(base, 10)).unwrap();
     s.atlas(&repo, &["add", "../r1"]).ok();
     let v = json(&s, &repo, &["ports", "status", "--json"]);
     check(&v, status, "status (range)");

@@ -243,14 +243,7 @@ fn status_counts_ranges_and_offsets() {
     // Its own ports: the first repository's leases would block some of these (as they should).
     let base = free_base(1100);
     let r = s.repo("ranged", "");
-    fs::write(
-        r.join(".atlas.toml"),
-        format!(
-            "strategy = \"range\"\n[services.web]\nport = {base}\nrange = \"{base}-{}\"\n",
-            base + 3
-        ),
-    )
-    .unwrap();
+    fs::write(r.join(".atlas.toml"), support::web_range(base, 4)).unwrap();
     s.atlas(&r, &["add", "../r1"]).ok();
     s.atlas(&r, &["ports", "mark-unavailable", &(base + 3).to_string()])
         .ok();
@@ -396,14 +389,7 @@ fn compact_fills_gaps_and_rewrites_env_files() {
     let s = Sandbox::new();
     let base = free_base(1100);
     let repo = s.repo("app", &format!("WEB_PORT={base}\n"));
-    fs::write(
-        repo.join(".atlas.toml"),
-        format!(
-            "strategy = \"range\"\n[services.web]\nport = {base}\nrange = \"{base}-{}\"\n",
-            base + 9
-        ),
-    )
-    .unwrap();
+    fs::write(repo.join(".atlas.toml"), support::web_range(base, 10)).unwrap();
     for n in ["a", "b", "c"] {
         s.atlas(&repo, &["add", &format!("../{n}")]).ok();
     }
@@ -599,14 +585,7 @@ fn auto_resolution_strategies_are_configurable() {
     let s = Sandbox::new();
     let base = free_base(1100);
     let repo = s.repo("app", "");
-    fs::write(
-        repo.join(".atlas.toml"),
-        format!(
-            "strategy = \"range\"\n[services.web]\nport = {base}\nrange = \"{base}-{}\"\n",
-            base + 1
-        ),
-    )
-    .unwrap();
+    fs::write(repo.join(".atlas.toml"), support::web_range(base, 2)).unwrap();
     s.atlas(&repo, &["add", "../a"]).ok();
     let err = s.atlas(&repo, &["add", "../b"]).fails(1);
     assert!(

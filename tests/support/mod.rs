@@ -232,6 +232,14 @@ impl Sandbox {
     }
 }
 
+/// `.atlas.toml` for the range strategy with one service, `web`, on `size` ports from `base`.
+pub fn web_range(base: u16, size: u16) -> String {
+    format!(
+        "strategy = \"range\"\n[services.web]\nport = {base}\nrange = \"{base}-{}\"\n",
+        base + size - 1
+    )
+}
+
 pub fn registry_path(repo: &Path) -> PathBuf {
     repo.join(".git/worktree-registry/ports.json")
 }
