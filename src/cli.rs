@@ -59,10 +59,10 @@ pub enum Command {
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
     Hooks(HooksArgs),
     /// Print a shell completion script: `source <(git atlas completions bash)` (see the README
-    /// for each shell). The bash script also completes `git atlas <TAB>` through Git's own
-    /// completion, and worktree names where a command takes one.
+    /// for each shell). The bash, zsh and fish scripts also complete `git atlas <TAB>` through
+    /// Git's own completion, and worktree names where a command takes one.
     Completions(CompletionsArgs),
-    /// Print this manual page (roff), or install it where `man` finds it, so that
+    /// Print the manual page (roff), or install it where `man` finds it, so that
     /// `git atlas --help` and `git help atlas` show it.
     Man(ManArgs),
     /// Run by the hook shims: `git atlas hook <git-hook-name> [args…]`. Always exits 0.

@@ -9,11 +9,13 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::cli::ColorWhen;
 
+static QUIET: AtomicBool = AtomicBool::new(false);
 static PROGRESS: AtomicBool = AtomicBool::new(false);
 static COLOR: AtomicBool = AtomicBool::new(false);
 
 /// Decide, for this process, whether progress lines and colour are shown.
 pub fn init(quiet: bool, color: ColorWhen) {
+    QUIET.store(quiet, Ordering::Relaxed);
     PROGRESS.store(!quiet && std::io::stderr().is_terminal(), Ordering::Relaxed);
     COLOR.store(
         wants_color(color, std::io::stdout().is_terminal()),
@@ -33,6 +35,12 @@ fn wants_color(when: ColorWhen, terminal: bool) -> bool {
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
         }
     }
+}
+
+/// `--quiet`: the programs git-atlas runs for long steps (Compose) keep their progress to
+/// themselves too, and show what they said only when they fail.
+pub fn quiet() -> bool {
+    QUIET.load(Ordering::Relaxed)
 }
 
 /// Whether tables on stdout are coloured.

@@ -660,3 +660,39 @@ fn the_prompt_follows_every_change_to_the_registry() {
     s.atlas(&repo, &["list"]).ok();
     assert!(s.atlas(&w, &["ports"]).ok().starts_with("app:"));
 }
+
+#[test]
+fn a_database_not_created_yet_gets_the_hint_that_would_create_it() {
+    let s = Sandbox::new();
+    let base = support::free_base(1000);
+    let repo = s.repo(
+        "shop",
+        &format!("DATABASE_URL=postgresql://u:p@localhost:{base}/shop\n"),
+    );
+    // Without a compose file, only `db create` (once a server runs) can create it.
+    let run = s.atlas(&repo, &["add", "../plain"]).success();
+    assert!(
+        run.stderr
+            .contains("not created yet: no server on localhost:")
+            && run
+                .stderr
+                .contains("(start that server, then run `git atlas db create plain`)"),
+        "{run}"
+    );
+    // With one whose project publishes the database's port, `docker up` starts that server;
+    // a name that needs quoting is quoted so the hint can be pasted.
+    fs::write(
+        repo.join("docker-compose.worktree.template.yml"),
+        "services:\n  db:\n    image: postgres\n    ports:\n      - \"${ALLOCATED_DATABASE_PORT}:5432\"\n",
+    )
+    .unwrap();
+    s.git(&repo, &["add", "docker-compose.worktree.template.yml"])
+        .ok();
+    s.git(&repo, &["commit", "-qm", "compose"]).ok();
+    let run = s.atlas(&repo, &["add", "../it's"]).success();
+    assert!(
+        run.stderr
+            .contains("(`git atlas docker up 'it'\\''s'` starts it and creates the database)"),
+        "{run}"
+    );
+}

@@ -1336,3 +1336,67 @@ fn add_up_waits_only_for_a_database_its_project_serves() {
         "no wait for a server the project does not run: {tty}"
     );
 }
+
+#[test]
+fn quiet_keeps_composes_own_progress_back_unless_it_fails() {
+    let test = "quiet_keeps_composes_own_progress_back_unless_it_fails";
+    let Some(image) = docker_ready(test) else {
+        return;
+    };
+    let _cleanup = Cleanup::new(&["hush-w"]);
+    let s = Sandbox::new();
+    let repo = compose_repo(
+        &s,
+        "hush",
+        &example_template(&image),
+        Some(&atlas_toml(port_block(), "")),
+    );
+    atlas(&s, &repo, &["add", "../w"]).ok();
+    let up = atlas(&s, &repo, &["-q", "docker", "up", "w"]).success();
+    assert!(up.stdout.contains("Started Compose project hush-w"), "{up}");
+    assert!(!up.stderr.contains("Creating"), "-q: {up}");
+    let down = atlas(&s, &repo, &["docker", "down", "w"]).success();
+    assert!(
+        down.stderr.contains("Removing"),
+        "Compose speaks without -q: {down}"
+    );
+
+    // A failure shows what Compose said, -q or not: a port taken by another process.
+    let port = port(&s, &repo, "w", "web");
+    let _taken = TcpListener::bind(("0.0.0.0", port)).unwrap();
+    let run = atlas(&s, &repo, &["-q", "docker", "up", "w"]);
+    let err = run.fails(1);
+    assert!(
+        err.contains("failed for project hush-w")
+            && err.to_lowercase().contains("address already in use"),
+        "{run}"
+    );
+}
+
+#[test]
+fn removing_a_worktree_whose_project_never_ran_leaves_compose_out_of_it() {
+    let test = "removing_a_worktree_whose_project_never_ran_leaves_compose_out_of_it";
+    if docker_ready(test).is_none() {
+        return;
+    }
+    let _cleanup = Cleanup::new(&["never-w"]);
+    let s = Sandbox::new();
+    let repo = compose_repo(
+        &s,
+        "never",
+        &example_template("unused-image"),
+        Some(&atlas_toml(port_block(), "")),
+    );
+    atlas(&s, &repo, &["add", "../w"]).ok();
+    assert!(s.at("w/docker-compose.yml").exists());
+    let run = atlas(&s, &repo, &["remove", "w"]).success();
+    assert!(run.stdout.contains("Removed worktree w"), "{run}");
+    assert!(
+        !run.stdout.contains("Compose project"),
+        "nothing to bring down: {run}"
+    );
+    assert!(
+        !run.stderr.contains("not found"),
+        "Compose was not run: {run}"
+    );
+}

@@ -137,7 +137,7 @@ fn install_replaces_an_older_page_and_says_when_man_would_not_find_it() {
     assert!(elsewhere.join("man1/git-atlas.1").is_file());
     if man_available("install_replaces_an_older_page_and_says_when_man_would_not_find_it") {
         assert!(
-            run.stdout.contains(&format!(
+            run.stderr.contains(&format!(
                 "warning: `man git-atlas` shows {} first",
                 page.display()
             )),
@@ -158,4 +158,11 @@ fn man_without_install_prints_the_page_and_dir_needs_install() {
     assert!(printed.contains(".TH GIT-ATLAS 1"));
     let err = s.atlas(&here, &["man", "--dir", "/tmp"]).fails(2);
     assert!(err.contains("--install"), "{err}");
+    // Somewhere it cannot write: the error, and where to install instead.
+    let blocked = s.at("a-file");
+    fs::write(&blocked, "").unwrap();
+    let dir = blocked.join("man");
+    let run = s.atlas(&here, &["man", "--install", "--dir", dir.to_str().unwrap()]);
+    let err = run.fails(1);
+    assert!(err.contains("hint: install it where you can write, e.g. `git-atlas man --install --dir ~/.local/share/man`"), "{run}");
 }

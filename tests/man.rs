@@ -63,6 +63,9 @@ Directory of the machine\-wide lease file (default: \fB$XDG_STATE_HOME/git\-atla
 .TP
 \fBGIT_ATLAS_SKIP_HOOKS\fR
 Any non\-empty value (e.g. 1) makes the installed hooks do nothing.
+.TP
+\fBNO_COLOR\fR
+Any non\-empty value turns colour off (as \fB\-\-color=never\fR), unless \fB\-\-color=always\fR is given.
 .SH FILES
 .TP
 \fB.atlas.toml\fR

@@ -127,23 +127,29 @@ pub(super) fn create_databases(
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut hard = Vec::new();
-    // Once the worktree's project runs, starting it again would not bring that server.
-    let how = if started {
-        format!("start that server, then `git atlas db create {}`", wt.name)
-    } else {
-        format!(
-            "`git atlas docker up {}` or `git atlas db create {}` creates it",
-            wt.name, wt.name
-        )
-    };
+    let name = output::shell_word(&wt.name);
     for o in ws.create_databases(wt, copy, wait)? {
         let line = o.line("created");
         match &o.result {
             Ok(_) => writeln!(out, "{line}")?,
-            Err(crate::db::Failure::NotListening(at)) => eprintln!(
-                "git-atlas: note: database {} not created yet: no server on {at} ({how})",
-                o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name()),
-            ),
+            Err(crate::db::Failure::NotListening(at)) => {
+                // `docker up` helps only if the worktree's project runs that server and is not
+                // running yet.
+                let port = match &o.db {
+                    Some(crate::db::Database::Server { server, .. }) => Some(server.port),
+                    _ => None,
+                };
+                let how = match port {
+                    Some(p) if !started && ws.compose_publishes(wt, p) => format!(
+                        "`git atlas docker up {name}` starts it and creates the database"
+                    ),
+                    _ => format!("start that server, then run `git atlas db create {name}`"),
+                };
+                eprintln!(
+                    "git-atlas: note: database {} not created yet: no server on {at} ({how})",
+                    o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name()),
+                )
+            }
             Err(_) if o.is_hard_failure() => hard.push(line),
             Err(_) => eprintln!("git-atlas: note: {line}"),
         }

@@ -15,26 +15,25 @@ pub fn run(args: ManArgs, out: &mut dyn Write) -> Result<()> {
         Some(dir) => dir,
         None => man::default_dir()?,
     };
-    let (page, found) = man::install(&dir)?;
+    let (page, found) = man::install(&dir).map_err(|e| {
+        e.hint("install it where you can write, e.g. `git-atlas man --install --dir ~/.local/share/man`")
+    })?;
     writeln!(out, "Installed the manual page as {}", page.display())?;
     match found {
         Found::This => writeln!(out, "`git atlas --help` and `git help atlas` show it.")?,
-        Found::Other(other) => writeln!(
-            out,
+        Found::Other(other) => eprintln!(
             "warning: `man git-atlas` shows {} first; remove that page, or put {} before it in MANPATH",
             other.display(),
             dir.display()
-        )?,
-        Found::Nowhere => writeln!(
-            out,
+        ),
+        Found::Nowhere => eprintln!(
             "warning: `man` does not look in {}: add it to MANPATH (`export MANPATH={}:`), or install with --dir ~/.local/share/man",
             dir.display(),
             dir.display()
-        )?,
-        Found::NoMan => writeln!(
-            out,
+        ),
+        Found::NoMan => eprintln!(
             "note: there is no `man` on this machine, so `git atlas --help` cannot show the page; `git atlas <command> --help` always works"
-        )?,
+        ),
     }
     Ok(())
 }

@@ -76,23 +76,35 @@ impl Compose {
         argv.extend(["--project-directory".into(), project.dir.into()]);
         argv.extend(["-f".into(), project.file.into()]);
         argv.extend(args.iter().map(Into::into));
-        // Compose's progress and its own error text go straight to the user's stderr.
-        let status = clean(duct::cmd(&self.program, argv))
+        // Compose's progress and its own error text go straight to the user's stderr; with
+        // --quiet they are kept, and shown only if Compose fails.
+        let quiet = crate::term::quiet();
+        let mut expr = clean(duct::cmd(&self.program, argv))
             .dir(project.dir)
             .stdin_null()
             .stdout_to_stderr()
-            .unchecked()
+            .unchecked();
+        if quiet {
+            expr = expr.stderr_capture();
+        }
+        let output = expr
             .run()
-            .map_err(|e| Failure::Failed(format!("could not run {}: {e}", self.name())))?
-            .status;
-        if status.success() {
+            .map_err(|e| Failure::Failed(format!("could not run {}: {e}", self.name())))?;
+        if output.status.success() {
             return Ok(());
         }
+        let said = if quiet {
+            let text = String::from_utf8_lossy(&output.stderr);
+            format!(": {}", text.trim())
+        } else {
+            "; its messages are above".to_string()
+        };
         Err(Failure::Failed(format!(
-            "`{} {}` failed for project {} ({status}); its messages are above",
+            "`{} {}` failed for project {} ({}){said}",
             self.name(),
             args.join(" "),
             project.name,
+            output.status,
         )))
     }
 }

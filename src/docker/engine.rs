@@ -251,6 +251,22 @@ fn remove_each(list: &[&str], rm: &[&str]) -> Result<usize> {
     Ok(found.len())
 }
 
+/// Whether anything of a project is there: a container (running or not), a network or a
+/// volume with its label. (Nothing, when it was never started or is already down.)
+pub fn project_exists(project: &str) -> Result<bool> {
+    let filter = format!("label={PROJECT_LABEL}={project}");
+    for list in [
+        &["ps", "-aq", "--filter", &filter][..],
+        &["network", "ls", "-q", "--filter", &filter],
+        &["volume", "ls", "-q", "--filter", &filter],
+    ] {
+        if !ids(list)?.is_empty() {
+            return Ok(true);
+        }
+    }
+    Ok(false)
+}
+
 /// Remove a project's named volumes (its containers must be gone). Returns how many.
 pub fn remove_volumes(project: &str) -> Result<usize> {
     let filter = format!("label={PROJECT_LABEL}={project}");

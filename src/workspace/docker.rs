@@ -49,6 +49,19 @@ fn same_dir(label: &str, dir: &std::path::Path) -> bool {
         )
 }
 
+/// Whether compose text publishes host port `port`: `6262:5432`, `127.0.0.1:6262:5432` or
+/// `published: 6262`, and not as a container port or part of a longer number.
+fn publishes(text: &str, port: u16) -> bool {
+    let port = port.to_string();
+    text.match_indices(&port).any(|(at, _)| {
+        let before = text[..at].chars().next_back();
+        let after = text[at + port.len()..].chars().next();
+        !before.is_some_and(|c| c.is_ascii_digit())
+            && !after.is_some_and(|c| c.is_ascii_digit())
+            && (after == Some(':') || text[..at].trim_end().ends_with("published:"))
+    })
+}
+
 fn first_line(text: &str) -> &str {
     text.lines()
         .find(|l| !l.trim().is_empty())
@@ -121,6 +134,18 @@ impl Workspace {
     fn docker_turn(&self) -> docker::Result<Lock> {
         Lock::exclusive(&self.registry.dir().join("docker.lock"))
             .map_err(|e| Failure::Failed(e.to_string()))
+    }
+
+    /// Whether `wt`'s generated compose file publishes host port `port` (as `"6262:5432"`,
+    /// `- 6262:5432` or `published: 6262`): its project would run what listens there.
+    pub fn compose_publishes(&self, wt: &Worktree, port: u16) -> bool {
+        let Some(text) = self
+            .compose_file(wt)
+            .and_then(|f| std::fs::read_to_string(f).ok())
+        else {
+            return false;
+        };
+        publishes(&text, port)
     }
 
     /// `docker compose up -d` for `wt`'s generated compose file. Returns the project name.
@@ -241,6 +266,12 @@ impl Workspace {
                 "Left Compose project {project} alone: its containers run from {dir}, not from {} (another clone of the repository?)",
                 wt.path.display()
             )));
+        }
+        // A project that never ran (or is down already) has nothing to take down: Compose
+        // would only complain that its network is not there.
+        if !engine::project_exists(&project)? {
+            let _ = self.forget_compose(&project);
+            return Ok(None);
         }
         self.down_locked(wt, file, volumes)?;
         let _ = self.forget_compose(&project);
@@ -425,5 +456,21 @@ impl Workspace {
                 )
             })
             .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn publishes_reads_host_ports_only() {
+        let text = "ports:\n  - \"6262:5432\"\n  - 127.0.0.1:7000:80\n  - target: 80\n    published: 8080\n";
+        for port in [6262, 7000, 8080] {
+            assert!(publishes(text, port), "{port}");
+        }
+        for port in [5432, 80, 262, 626, 700] {
+            assert!(!publishes(text, port), "{port}");
+        }
     }
 }
