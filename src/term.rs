@@ -6,25 +6,28 @@
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Mutex, OnceLock};
 
 use crate::cli::ColorWhen;
 
 static QUIET: AtomicBool = AtomicBool::new(false);
 static PROGRESS: AtomicBool = AtomicBool::new(false);
-static COLOR: AtomicBool = AtomicBool::new(false);
+/// `--color`, until the first table asks (only tables do: a command that prints none, such as
+/// a hook, never spends anything on the question).
+static COLOR_WHEN: Mutex<ColorWhen> = Mutex::new(ColorWhen::Never);
+static COLOR: OnceLock<bool> = OnceLock::new();
 
 /// Decide, for this process, whether progress lines and colour are shown.
 pub fn init(quiet: bool, color: ColorWhen) {
     QUIET.store(quiet, Ordering::Relaxed);
     PROGRESS.store(!quiet && std::io::stderr().is_terminal(), Ordering::Relaxed);
-    COLOR.store(
-        wants_color(color, std::io::stdout().is_terminal()),
-        Ordering::Relaxed,
-    );
+    *COLOR_WHEN.lock().unwrap_or_else(|e| e.into_inner()) = color;
 }
 
 /// `--color=auto` colours a terminal unless `NO_COLOR` is set (to anything non-empty, as
-/// no-color.org says) or `TERM` is `dumb`; `always` and `never` are what they say.
+/// no-color.org says), `TERM` is `dumb`, or Git's configuration says no: `color.atlas`, else
+/// `color.ui` (`git -c color.ui=never atlas list` too), read the way Git's own commands read
+/// theirs. `always` and `never` are what they say.
 fn wants_color(when: ColorWhen, terminal: bool) -> bool {
     match when {
         ColorWhen::Always => true,
@@ -33,8 +36,24 @@ fn wants_color(when: ColorWhen, terminal: bool) -> bool {
             terminal
                 && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
                 && std::env::var_os("TERM").is_none_or(|t| t != "dumb")
+                && git_says_color()
         }
     }
+}
+
+/// `git config --get-colorbool color.atlas true`: Git's answer for a terminal, with its
+/// defaults (colour, unless configured otherwise). Only asked on a terminal. If Git cannot be
+/// asked, colour stays on, as Git's default is.
+fn git_says_color() -> bool {
+    duct::cmd!("git", "config", "--get-colorbool", "color.atlas", "true")
+        .stdin_null()
+        .stderr_null()
+        .stdout_capture()
+        .unchecked()
+        .run()
+        .map_or(true, |o| {
+            String::from_utf8_lossy(&o.stdout).trim() != "false"
+        })
 }
 
 /// `--quiet`: the programs git-atlas runs for long steps (Compose) keep their progress to
@@ -45,7 +64,10 @@ pub fn quiet() -> bool {
 
 /// Whether tables on stdout are coloured.
 pub fn color() -> bool {
-    COLOR.load(Ordering::Relaxed)
+    *COLOR.get_or_init(|| {
+        let when = *COLOR_WHEN.lock().unwrap_or_else(|e| e.into_inner());
+        wants_color(when, std::io::stdout().is_terminal())
+    })
 }
 
 /// One progress line on stderr (`git-atlas: <what>...`), on a terminal and without `--quiet`.

@@ -38,6 +38,21 @@ fn tables_are_coloured_on_a_terminal_only() {
     assert!(!no_color.stdout.contains('\x1b'), "NO_COLOR: {no_color}");
     let never = s.on_tty(&repo, &[], "atlas --color=never list").unwrap();
     assert!(!never.stdout.contains('\x1b'), "--color=never: {never}");
+    // Git's colour settings, as Git's own commands read them: color.atlas, else color.ui.
+    let git_says = s
+        .on_tty(&repo, &[], "-c color.ui=never atlas list")
+        .unwrap();
+    assert!(
+        !git_says.stdout.contains('\x1b'),
+        "color.ui=never: {git_says}"
+    );
+    s.git(&repo, &["config", "color.atlas", "false"]).ok();
+    let configured = s.on_tty(&repo, &[], "atlas list").unwrap();
+    assert!(
+        !configured.stdout.contains('\x1b'),
+        "color.atlas=false: {configured}"
+    );
+    s.git(&repo, &["config", "--unset", "color.atlas"]).ok();
     let always = s.atlas(&repo, &["list", "--color", "always"]).ok();
     assert!(
         always.contains(BOLD_HEADER),

@@ -60,7 +60,8 @@ impl Compose {
     }
 
     /// Run `<compose> -p NAME --project-directory DIR -f FILE <args>` with Compose's output on
-    /// our stderr, so the user sees its progress and its own error text. The daemon is asked
+    /// our stderr, so the user sees its progress and its own error text (with `--quiet`, kept
+    /// back and put in the error if Compose fails). The daemon is asked
     /// first, so that "Docker is not running" is one clear line rather than Compose's trace.
     pub fn run(&self, project: &Project, args: &[&str]) -> Result<()> {
         engine::ping().or_else(|f| match f {
