@@ -1328,7 +1328,7 @@ fn add_up_waits_only_for_a_database_its_project_serves() {
     // ... and does not send the user to `docker up` for it.
     assert!(
         tty.stdout
-            .contains("(start that server, then `git atlas db create w`)"),
+            .contains("(start that server, then run `git atlas db create w`)"),
         "{tty}"
     );
     assert!(

@@ -140,9 +140,9 @@ pub(super) fn create_databases(
                     _ => None,
                 };
                 let how = match port {
-                    Some(p) if !started && ws.compose_publishes(wt, p) => format!(
-                        "`git atlas docker up {name}` starts it and creates the database"
-                    ),
+                    Some(p) if !started && ws.compose_publishes(wt, p) => {
+                        format!("`git atlas docker up {name}` starts it and creates the database")
+                    }
                     _ => format!("start that server, then run `git atlas db create {name}`"),
                 };
                 eprintln!(
