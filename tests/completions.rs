@@ -187,8 +187,11 @@ fn bash_git_atlas_tab_offers_every_verb_but_the_hidden_one() {
         assert!(got.contains(&format!("{verb} ")), "{verb} missing: {got:?}");
     }
     assert!(!got.iter().any(|w| w.trim() == "hook"), "{got:?}");
-    // Not Git's own commands either.
+    // Not Git's own commands either, and no options until a `-` is typed (as Git's own).
     assert!(!got.iter().any(|w| w.trim() == "commit"), "{got:?}");
+    assert!(!got.iter().any(|w| w.starts_with('-')), "{got:?}");
+    let dashed = bash_tab(&s, &repo, "source", &["git", "atlas", "--"]);
+    assert!(dashed.contains(&"--quiet ".to_string()), "{dashed:?}");
 }
 
 #[test]

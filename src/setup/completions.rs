@@ -329,6 +329,16 @@ __git_atlas_complete() {
     local -a COMP_WORDS=("${words[@]}")
     local COMP_CWORD=$cword
     __git_atlas_clap "${words[0]}" "$cur" "$prev"
+    # As Git's own completion does: options only once a `-` is typed, when there is anything
+    # else to offer (`git atlas <TAB>` lists the verbs, not `-h --help --quiet`).
+    if [[ $cur != -* ]]; then
+        local -a plain=()
+        for w in "${COMPREPLY[@]}"; do
+            [[ $w == -* ]] || plain+=("$w")
+        done
+        ((${#plain[@]})) && COMPREPLY=("${plain[@]}")
+    fi
+    return 0
 }
 
 # `git-atlas <TAB>`.
