@@ -211,7 +211,7 @@ fn bash_git_atlas_remove_tab_offers_the_linked_worktrees() {
         )),
         strings(&["bugfix\\ login ", "feature-auth "])
     );
-    // A second one, and from inside a linked worktree.
+    // A second one, from inside a linked worktree: not the one already given.
     assert_eq!(
         sorted(bash_tab(
             &s,
@@ -219,7 +219,16 @@ fn bash_git_atlas_remove_tab_offers_the_linked_worktrees() {
             "source",
             &["git", "atlas", "remove", "feature-auth", ""]
         )),
-        strings(&["bugfix\\ login ", "feature-auth "])
+        strings(&["bugfix\\ login "])
+    );
+    assert_eq!(
+        sorted(bash_tab(
+            &s,
+            &repo,
+            "source",
+            &["git", "atlas", "remove", "bugfix\\ login", ""]
+        )),
+        strings(&["feature-auth "])
     );
     // A prefix typed with its escape, or inside quotes (readline closes the quote; no space).
     assert_eq!(

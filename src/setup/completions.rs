@@ -262,6 +262,16 @@ __git_atlas_dequote() {
     done
 }
 
+# Whether worktree $1 is already one of the caller's `given` operands (`remove a b <TAB>`).
+__git_atlas_given() {
+    local w dequoted
+    for w in "${given[@]}"; do
+        __git_atlas_dequote "$w"
+        [[ $dequoted == "$1" ]] && return 0
+    done
+    return 1
+}
+
 # The worktrees whose names start with word $3 (as typed), into COMPREPLY, quoted for the
 # command line (`bugfix\ login`) unless the word opens a quote. $1: `git` when Git's
 # completion asks (Git's `__git` follows `git -C <dir>`), $2: all or linked.
@@ -273,6 +283,7 @@ __git_atlas_worktrees() {
     while IFS= read -r name; do
         [[ $2 == linked && $name == main ]] && continue
         [[ $name == "$dequoted"* ]] || continue
+        __git_atlas_given "$name" && continue
         [[ -n $quoted ]] || printf -v name '%q' "$name"
         COMPREPLY+=("$name")
     done < <(
@@ -291,6 +302,7 @@ __git_atlas_complete() {
     shift 2
     local -a words=("$@")
     local cur=${words[cword]} prev= before= path= w i skip= operands=0 which= pfx=
+    local -a given=() # the operands typed so far, which __git_atlas_worktrees does not offer again
     ((cword > 0)) && prev=${words[cword - 1]}
     before=$prev
     [[ $prev == = ]] && ((cword > 1)) && before=${words[cword - 2]}
@@ -320,6 +332,7 @@ __git_atlas_complete() {
             operands=0
         else
             operands=$((operands + 1))
+            given+=("$w")
         fi
     done
     if __git_atlas_worktree_site "$path" "$before" "$cur" "$operands"; then
