@@ -696,3 +696,60 @@ fn a_database_not_created_yet_gets_the_hint_that_would_create_it() {
         "{run}"
     );
 }
+
+/// `add` allocates while Git checks the worktree out, from the configuration where it runs; the
+/// new checkout's own configuration wins when it differs.
+#[test]
+fn add_allocates_from_the_new_checkouts_configuration() {
+    let s = Sandbox::new();
+    let base = support::free_base(2100);
+    let repo = s.repo("cfg", "");
+    let config = |port: u16| format!("[offset]\nmin = 1\nmax = 9\n[services.web]\nport = {port}\n");
+    fs::write(repo.join(".atlas.toml"), config(base)).unwrap();
+    s.git(&repo, &["add", ".atlas.toml"]).ok();
+    s.git(&repo, &["commit", "-qm", "web at base"]).ok();
+    let old = s.git(&repo, &["rev-parse", "HEAD"]).ok().trim().to_string();
+    fs::write(repo.join(".atlas.toml"), config(base + 1000)).unwrap();
+    s.git(&repo, &["commit", "-qam", "web moved"]).ok();
+
+    // Same commit as here: the allocation made beside Git stands.
+    s.atlas(&repo, &["add", "../same"]).ok();
+    let same = s.ports_of(&repo, "same")["web"];
+    assert!(
+        (u64::from(base) + 1001..=u64::from(base) + 1009).contains(&same),
+        "{same}"
+    );
+    // The older commit's configuration puts web elsewhere: that is what the worktree gets.
+    s.atlas(&repo, &["add", "-b", "older", "../older", &old])
+        .ok();
+    let older = s.ports_of(&repo, "older")["web"];
+    assert!(
+        (u64::from(base) + 1..=u64::from(base) + 9).contains(&older),
+        "{older}"
+    );
+    let env = fs::read_to_string(s.at("older/.env.local")).unwrap_or_default();
+    let prompt = s.atlas(&s.at("older"), &["ports"]).ok();
+    assert_eq!(prompt.trim(), format!("web:{older}"), "{env}");
+    s.assert_distinct_ports(&repo);
+}
+
+#[test]
+fn a_failed_git_worktree_add_leaves_no_allocation() {
+    let s = Sandbox::new();
+    let repo = s.repo("failing", "PORT=3000\n");
+    s.atlas(&repo, &["list"]).ok();
+    // Git refuses a directory that is not empty.
+    fs::create_dir_all(s.at("taken")).unwrap();
+    fs::write(s.at("taken/file"), "x").unwrap();
+    let run = s.atlas(&repo, &["add", "../taken"]);
+    run.fails(1);
+    let registry = s.registry(&repo);
+    assert!(
+        registry["allocated_ports"].get("taken").is_none(),
+        "{registry:#}"
+    );
+    assert!(registry["worktrees"].get("taken").is_none(), "{registry:#}");
+    // And its ports were never leased machine-wide either: the next worktree may have them.
+    s.atlas(&repo, &["add", "../next"]).ok();
+    s.assert_distinct_ports(&repo);
+}

@@ -24,7 +24,8 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
 
     // Configuration and .env mistakes fail here, before Git creates anything.
     let here = ws.here();
-    ws.check_templates(&here, &ws.inputs(&here)?)?;
+    let inputs = ws.inputs(&here)?;
+    ws.check_templates(&here, &inputs)?;
 
     let mut git_args: Vec<OsString> = vec!["worktree".into(), "add".into()];
     for (flag, value) in [("-b", &args.branch), ("-B", &args.force_branch)] {
@@ -56,13 +57,16 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     // With nothing to reconcile before the add, there is nothing after it but the new worktree:
     // its allocation alone does not grow with the number of worktrees.
     // (A --no-checkout worktree waits for its files: the reconcile lists it for the hooks.)
+    // (Its ports are then allocated while Git checks it out.)
     let unchanged = !args.no_checkout && ws.worktrees_unchanged();
-    let wt = &ws.add_worktree(&cwd, git_args, &target)?;
-    let report = if unchanged {
-        ws.allocate(wt)?
+    let (wt, report) = if unchanged {
+        ws.add_worktree_allocated(&cwd, git_args, &target, &inputs)?
     } else {
-        ws.ensure(wt)?
+        let wt = ws.add_worktree(&cwd, git_args, &target)?;
+        let report = ws.ensure(&wt)?;
+        (wt, report)
     };
+    let wt = &wt;
     print_notes(&report);
     describe(&ws, &wt.name, out)?;
     if args.no_env {

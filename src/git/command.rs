@@ -21,17 +21,41 @@ fn git(cwd: &Path, args: Vec<OsString>) -> duct::Expression {
 
 /// Run `git <args>` with inherited output, so the user sees Git's own messages.
 pub fn run_visible(cwd: &Path, args: Vec<OsString>, extra_env: &[(&str, &str)]) -> Result<()> {
+    start_visible(cwd, args, extra_env)?.wait()
+}
+
+/// A `git` started by [`start_visible`], running while we do something else.
+pub struct Running {
+    what: String,
+    handle: duct::Handle,
+}
+
+impl Running {
+    /// Wait for it; its failure is an error naming the command.
+    pub fn wait(self) -> Result<()> {
+        let status = self.handle.wait().map_err(spawn_error)?.status;
+        if status.success() {
+            Ok(())
+        } else {
+            Err(Error::failed(format!("`{}` failed ({status})", self.what)))
+        }
+    }
+}
+
+/// Start `git <args>` with inherited output (Git's own messages reach the user) and return
+/// while it runs.
+pub fn start_visible(
+    cwd: &Path,
+    args: Vec<OsString>,
+    extra_env: &[(&str, &str)],
+) -> Result<Running> {
     let what = describe(&args);
     let mut expr = git(cwd, args).stdout_to_stderr().unchecked();
     for (k, v) in extra_env {
         expr = expr.env(k, v);
     }
-    let status = expr.run().map_err(spawn_error)?.status;
-    if status.success() {
-        Ok(())
-    } else {
-        Err(Error::failed(format!("`{what}` failed ({status})")))
-    }
+    let handle = expr.start().map_err(spawn_error)?;
+    Ok(Running { what, handle })
 }
 
 /// Run `git <args>` and return its stdout.

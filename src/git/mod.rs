@@ -5,4 +5,4 @@ pub mod command;
 pub mod hooks;
 pub mod repo;
 
-pub use command::{is_dirty, read, run_visible, IN_ADD_ENV};
+pub use command::{is_dirty, read, run_visible, start_visible, IN_ADD_ENV};

@@ -320,6 +320,19 @@ impl RegistryFile {
         Ok(())
     }
 
+    /// Write worktree `name`'s prompt file from the registry as it is, if its directory exists
+    /// now: for a worktree whose allocation was written before Git had created its directory.
+    pub fn refresh_prompt(&self, name: &str) -> Result<()> {
+        let _lock = self.lock()?;
+        let registry = self.read()?;
+        let common = self.dir.parent().unwrap_or(&self.dir);
+        if let (Some(path), Some(text)) = (prompt_path(common, name), prompt_text(&registry, name))
+        {
+            files::write_derived_atomic(&path, text.as_bytes())?;
+        }
+        Ok(())
+    }
+
     fn stamp_path(&self) -> PathBuf {
         self.dir.join("prompt-stamp")
     }

@@ -366,7 +366,17 @@ impl Workspace {
         leases: &Leases,
         wt: &Worktree,
     ) -> Result<(bool, Vec<String>)> {
-        let inputs = self.inputs(&wt.path)?;
+        self.allocate_with(reg, leases, wt, &self.inputs(&wt.path)?)
+    }
+
+    /// [`Workspace::allocate_in`] with `wt`'s inputs already read.
+    fn allocate_with(
+        &self,
+        reg: &mut Registry,
+        leases: &Leases,
+        wt: &Worktree,
+        inputs: &Inputs,
+    ) -> Result<(bool, Vec<String>)> {
         let existing = reg.allocated_ports.get(&wt.name).cloned();
         let recorded = reg.worktrees.get(&wt.name).cloned();
         let missing: Vec<&Service> = inputs

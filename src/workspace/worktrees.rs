@@ -9,9 +9,17 @@ use indexmap::IndexMap;
 use crate::error::{Error, Result};
 use crate::files::Lock;
 use crate::git;
-use crate::git::repo::{args, Worktree};
+use crate::git::hooks;
+use crate::git::repo::{args, Worktree, MAIN};
 
-use super::Workspace;
+use super::{Inputs, Report, Workspace};
+
+/// Whether two readings of a worktree's inputs allocate alike: the same services, and the same
+/// configuration.
+fn same_inputs(a: &Inputs, b: &Inputs) -> bool {
+    a.services == b.services
+        && serde_json::to_string(&a.config).ok() == serde_json::to_string(&b.config).ok()
+}
 
 impl Workspace {
     /// Run `git worktree add <git_args>` in `cwd` and return the worktree Git made at `target`.
@@ -37,6 +45,108 @@ impl Workspace {
                 "git created {} but does not list it as a worktree",
                 target.display()
             ))
+        })
+    }
+
+    /// `git worktree add <git_args>` for a repository with nothing to reconcile, with the new
+    /// worktree's ports allocated while Git checks it out (for the name and path Git is about to
+    /// give it, and `inputs`, the configuration where `add` runs). Once Git is done, the guess
+    /// is checked: another name or path, other inputs in the new checkout, or an allocation a
+    /// parallel reconcile took away, and the worktree is allocated afresh as
+    /// [`Workspace::allocate`] would; Git failing releases the guess.
+    pub fn add_worktree_allocated(
+        &self,
+        cwd: &Path,
+        git_args: Vec<OsString>,
+        target: &Path,
+        inputs: &Inputs,
+    ) -> Result<(Worktree, Report)> {
+        self.registry.read()?;
+        let guess = self.guess_new_worktree(target);
+        let (git_done, speculated) = {
+            let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
+            let running = git::start_visible(cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
+            let speculated = guess
+                .as_ref()
+                .map(|g| self.update(|reg, leases| self.allocate_with(reg, leases, g, inputs)));
+            (running.wait(), speculated)
+        };
+        let allocated_guess = matches!(speculated, Some(Ok((true, _))));
+        // Release what was allocated for the guess: for ours (the name was right, the inputs
+        // were not), or for a name no worktree has; not for a worktree that got that name
+        // meanwhile (a plain `git worktree add` beside us), whose allocation it now is.
+        let forget_guess = |guess: &Worktree, ours: Option<&str>| {
+            let taken = self.repo.common_dir().join("worktrees").join(&guess.name);
+            if allocated_guess && (ours == Some(guess.name.as_str()) || !taken.exists()) {
+                let _ = self.release(&guess.name);
+            }
+        };
+        if let Err(e) = git_done {
+            if let Some(g) = &guess {
+                forget_guess(g, None);
+            }
+            return Err(e);
+        }
+        let wt = self.repo.worktree_at(target).ok_or_else(|| {
+            Error::failed(format!(
+                "git created {} but does not list it as a worktree",
+                target.display()
+            ))
+        })?;
+        if let (Some(g), Some(Ok((allocated, warnings)))) = (&guess, &speculated) {
+            let held = || {
+                self.registry
+                    .read()
+                    .is_ok_and(|r| r.allocated_ports.contains_key(&wt.name))
+            };
+            if g.name == wt.name
+                && g.path == wt.path
+                && same_inputs(&self.inputs(&wt.path)?, inputs)
+                && held()
+            {
+                self.registry.refresh_prompt(&wt.name)?;
+                hooks::record_add(self.repo.common_dir(), &wt.name)?;
+                let report = Report {
+                    allocated: if *allocated {
+                        vec![wt.name.clone()]
+                    } else {
+                        Vec::new()
+                    },
+                    warnings: warnings.clone(),
+                    ..Report::default()
+                };
+                return Ok((wt, report));
+            }
+            forget_guess(g, Some(&wt.name));
+        }
+        let report = self.allocate(&wt)?;
+        Ok((wt, report))
+    }
+
+    /// The worktree `git worktree add <target>` will make, when that is certain enough to
+    /// allocate for before Git is done: its id is the directory name when that is a plain name
+    /// no worktree has (Git would add a number, or change characters, otherwise), and its path
+    /// is the target's under its parent's real path.
+    fn guess_new_worktree(&self, target: &Path) -> Option<Worktree> {
+        let name = target.file_name()?.to_str()?;
+        let plain = !name.starts_with('.')
+            && !name.ends_with(".lock")
+            && name != MAIN
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c));
+        if !plain || self.repo.common_dir().join("worktrees").join(name).exists() {
+            return None;
+        }
+        let path = target.parent()?.canonicalize().ok()?.join(name);
+        Some(Worktree {
+            name: name.to_string(),
+            path,
+            is_main: false,
+            branch: None,
+            locked: None,
+            prunable: false,
+            present: true,
         })
     }
 
