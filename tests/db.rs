@@ -1331,7 +1331,7 @@ fn add_up_creates_the_database_in_the_worktrees_own_compose_postgres() {
     s.git(&dir, &["add", "."]).success();
     s.git(&dir, &["commit", "-q", "-m", "compose"]).success();
     let project = format!("app-{name}");
-    let _containers = ComposeCleanup(project.clone());
+    let _containers = support::docker::Cleanup::new(&[&project]);
 
     let run = s.atlas(&dir, &["add", "--up", &format!("../{name}")]);
     let out = run.ok();
@@ -1361,32 +1361,4 @@ fn add_up_creates_the_database_in_the_worktrees_own_compose_postgres() {
         container.try_sql("postgres", "SELECT 1").is_err(),
         "the worktree's server still runs"
     );
-}
-
-/// Removes whatever is left of a Compose project, even when the test failed.
-struct ComposeCleanup(String);
-
-impl Drop for ComposeCleanup {
-    fn drop(&mut self) {
-        let filter = format!("label=com.docker.compose.project={}", self.0);
-        for (list, rm) in [
-            (vec!["ps", "-aq"], vec!["rm", "-f", "-v"]),
-            (vec!["network", "ls", "-q"], vec!["network", "rm"]),
-            (vec!["volume", "ls", "-q"], vec!["volume", "rm"]),
-        ] {
-            let ids = std::process::Command::new("docker")
-                .args(&list)
-                .args(["--filter", &filter])
-                .output()
-                .map(|o| String::from_utf8_lossy(&o.stdout).into_owned())
-                .unwrap_or_default();
-            let ids: Vec<&str> = ids.split_whitespace().collect();
-            if !ids.is_empty() {
-                let _ = std::process::Command::new("docker")
-                    .args(&rm)
-                    .args(&ids)
-                    .output();
-            }
-        }
-    }
 }
