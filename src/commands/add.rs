@@ -55,9 +55,9 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     git_args.push(target.clone().into());
     git_args.extend(args.commit_ish.clone());
     // With nothing to reconcile before the add, there is nothing after it but the new worktree:
-    // its allocation alone does not grow with the number of worktrees.
-    // (A --no-checkout worktree waits for its files: the reconcile lists it for the hooks.)
-    // (Its ports are then allocated while Git checks it out.)
+    // its allocation alone does not grow with the number of worktrees, and is made while Git
+    // checks it out. (A --no-checkout worktree waits for its files: the reconcile lists it for
+    // the hooks.)
     let unchanged = !args.no_checkout && ws.worktrees_unchanged();
     let (wt, report) = if unchanged {
         ws.add_worktree_allocated(&cwd, git_args, &target, &inputs)?
@@ -73,7 +73,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "Skipped env files (--no-env); write them later with `git atlas env {}`",
-            wt.name
+            output::shell_word(&wt.name)
         )?;
     } else if args.no_docker {
         let written = ws.generate_without_compose(wt)?;
@@ -101,7 +101,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
                 ))
                 .hint(format!(
                     "fix it, then run `git atlas docker up {}`",
-                    wt.name
+                    output::shell_word(&wt.name)
                 )))
             }
         }
@@ -165,10 +165,8 @@ pub(super) fn create_databases(
                 eprintln!("error: {line}");
             }
             Err(
-                Error::failed(format!("{} was created, but: {last}", wt.name)).hint(format!(
-                    "fix it, then run `git atlas db create {}`",
-                    wt.name
-                )),
+                Error::failed(format!("{} was created, but: {last}", wt.name))
+                    .hint(format!("fix it, then run `git atlas db create {name}`")),
             )
         }
     }
