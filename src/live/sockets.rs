@@ -338,6 +338,22 @@ mod tests {
         }
     }
 
+    /// `python3 -c script`, killed when dropped, and the first line it prints.
+    fn python(script: &str) -> (Reaped, String) {
+        let mut child = Reaped(
+            Command::new("python3")
+                .args(["-c", script])
+                .stdout(Stdio::piped())
+                .spawn()
+                .expect("python3"),
+        );
+        let mut line = String::new();
+        BufReader::new(child.0.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        (child, line)
+    }
+
     fn listener_of(listeners: &[Listener], port: u16, pid: u32) -> Option<&Listener> {
         listeners
             .iter()
@@ -370,21 +386,10 @@ mod tests {
 
     #[test]
     fn finds_a_child_process_and_its_command() {
-        let mut child = Reaped(
-            Command::new("python3")
-                .args([
-                    "-c",
-                    "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); \
-                     print(s.getsockname()[1], flush=True); time.sleep(60)",
-                ])
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("python3"),
+        let (child, line) = python(
+            "import socket,time; s=socket.socket(); s.bind(('127.0.0.1',0)); s.listen(); \
+             print(s.getsockname()[1], flush=True); time.sleep(60)",
         );
-        let mut line = String::new();
-        BufReader::new(child.0.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
         let port: u16 = line.trim().parse().unwrap();
 
         let found = listening_on(&[port]).unwrap();
@@ -414,17 +419,7 @@ if pid==0:
 os.close(r)
 print(s.getsockname()[1], pid, flush=True)
 time.sleep(60)";
-        let mut child = Reaped(
-            Command::new("python3")
-                .args(["-c", script])
-                .stdout(Stdio::piped())
-                .spawn()
-                .expect("python3"),
-        );
-        let mut line = String::new();
-        BufReader::new(child.0.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
+        let (child, line) = python(script);
         let (port, fork) = line.trim().split_once(' ').unwrap();
         let (port, fork): (u16, u32) = (port.parse().unwrap(), fork.parse().unwrap());
         // Our own second descriptor for one socket is still one listener.
