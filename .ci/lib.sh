@@ -12,3 +12,18 @@ git_atlas_urlencode() {
   done
   printf '%s' "$out"
 }
+
+# Makes directory $1 a home for service user $2 when running as root: owned by $2, and every
+# parent searchable (o+x, nothing more), so that a server started as $2 can reach it.
+git_atlas_hand_dir_to() {
+  local dir=$1 owner=$2 p
+  chmod 755 "$dir"
+  [ "$(id -u)" -eq 0 ] || return 0
+  p=$(dirname "$dir")
+  while :; do
+    [ -n "$(find "$p" -maxdepth 0 -perm -o+x)" ] || chmod a+x "$p"
+    [ "$p" != / ] || break
+    p=$(dirname "$p")
+  done
+  chown "$owner": "$dir"
+}

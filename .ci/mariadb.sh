@@ -15,7 +15,7 @@ GIT_ATLAS_MARIADB_PID=
 
 git_atlas_mariadb_step() { echo "mariadb-setup: $* (t=${SECONDS}s)"; }
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode, git_atlas_hand_dir_to
 
 # `$1 …` (mariadb or mariadb-admin) as the server's own superuser over its socket, where
 # root@localhost authenticates by OS user; at most $GIT_ATLAS_MARIADB_TIMEOUT seconds.
@@ -61,17 +61,8 @@ git_atlas_mariadb_setup() {
   GIT_ATLAS_MARIADB_DIR=$dir
   git_atlas_cleanups+=(git_atlas_mariadb_stop)
   sock=$dir/mysqld.sock
-  chmod 755 "$dir"
-  if [ "$(id -u)" -eq 0 ]; then
-    p=$(dirname "$dir")
-    while :; do                          # search permission on every parent, nothing more
-      [ -n "$(find "$p" -maxdepth 0 -perm -o+x)" ] || chmod a+x "$p"
-      [ "$p" != / ] || break
-      p=$(dirname "$p")
-    done
-    chown mysql: "$dir"
-    user=(runuser -u mysql --)
-  fi
+  git_atlas_hand_dir_to "$dir" mysql
+  [ "$(id -u)" -ne 0 ] || user=(runuser -u mysql --)
 
   # 3. system tables (no config files read: /etc/mysql's datadir, socket and port stay unused)
   git_atlas_mariadb_step "mariadb-install-db $dir/data"

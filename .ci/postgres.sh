@@ -28,7 +28,7 @@ git_atlas_pg_as() {
   fi
 }
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode, git_atlas_hand_dir_to
 
 git_atlas_postgres_stop() {
   [ -n "${GIT_ATLAS_PG_DIR:-}" ] || return 0
@@ -63,16 +63,7 @@ git_atlas_postgres_setup() {
   dir=$(mktemp -d "${TMPDIR:-/tmp}/git-atlas-postgres.XXXXXX")
   GIT_ATLAS_PG_DIR=$dir
   git_atlas_cleanups+=(git_atlas_postgres_stop)
-  chmod 755 "$dir"
-  if [ "$(id -u)" -eq 0 ]; then
-    p=$(dirname "$dir")
-    while :; do                          # search permission on every parent, nothing more
-      [ -n "$(find "$p" -maxdepth 0 -perm -o+x)" ] || chmod a+x "$p"
-      [ "$p" != / ] || break
-      p=$(dirname "$p")
-    done
-    chown postgres: "$dir"
-  fi
+  git_atlas_hand_dir_to "$dir" postgres
 
   # 3. cluster: superuser postgres (trust on the socket), scram-sha-256 over TCP
   git_atlas_pg_step "initdb $dir/data"
