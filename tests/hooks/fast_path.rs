@@ -13,6 +13,25 @@ use crate::support::hooks::{
 };
 use crate::support::{path_with_git_atlas, path_without_git_atlas, registry_path, Run, Sandbox};
 
+/// Three commits in `repo` run no git-atlas at all (the shims' fast path).
+fn assert_commits_spawn_nothing(s: &Sandbox, repo: &Path) {
+    let (spy, log) = s.spying_path();
+    for i in 0..3 {
+        s.git_path(
+            repo,
+            &spy,
+            &["commit", "-q", "--allow-empty", "-m", &i.to_string()],
+        )
+        .ok();
+    }
+    assert!(
+        !log.exists(),
+        "spawned: {}\nhook-state: {}",
+        fs::read_to_string(&log).unwrap_or_default(),
+        fs::read_to_string(repo.join(".git/worktree-registry/hook-state")).unwrap_or_default()
+    );
+}
+
 #[test]
 fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
     let s = Sandbox::new();
@@ -100,21 +119,7 @@ fn fast_path_stays_quiet_with_unusual_worktree_paths() {
         .ok();
     }
     s.atlas(&repo, &["list"]).ok();
-    let (spy, log) = s.spying_path();
-    for i in 0..3 {
-        s.git_path(
-            &repo,
-            &spy,
-            &["commit", "-q", "--allow-empty", "-m", &i.to_string()],
-        )
-        .ok();
-    }
-    assert!(
-        !log.exists(),
-        "spawned: {}\nhook-state: {}",
-        fs::read_to_string(&log).unwrap_or_default(),
-        fs::read_to_string(repo.join(".git/worktree-registry/hook-state")).unwrap()
-    );
+    assert_commits_spawn_nothing(&s, &repo);
 }
 
 #[test]
@@ -137,20 +142,7 @@ fn non_utf8_worktree_path_never_breaks_hooks_or_commands() {
         "{list}"
     );
     // And once reconciled (or refused), commits are quiet again.
-    let (spy, log) = s.spying_path();
-    for i in 0..3 {
-        s.git_path(
-            &repo,
-            &spy,
-            &["commit", "-q", "--allow-empty", "-m", &i.to_string()],
-        )
-        .ok();
-    }
-    assert!(
-        !log.exists(),
-        "spawned: {}",
-        fs::read_to_string(&log).unwrap_or_default()
-    );
+    assert_commits_spawn_nothing(&s, &repo);
 }
 
 #[test]
