@@ -1,7 +1,7 @@
 //! What the terminal gets besides the results: progress lines on stderr during long steps, and
 //! whether tables are coloured. Both are decided once, in `commands::run`, from the global
 //! `--quiet` and `--color` flags, `NO_COLOR` and whether the stream is a terminal; a pipe gets
-//! neither.
+//! neither. Also how a worktree name is written in a command the user is told to run.
 #![allow(clippy::print_stderr)]
 
 use std::io::IsTerminal;
@@ -84,6 +84,21 @@ macro_rules! progress {
     ($($arg:tt)*) => { $crate::term::progress(format_args!($($arg)*)) };
 }
 
+/// `word` as one shell word, for a command line in a hint the user may paste: as it is when it
+/// is plain, else single-quoted (`'it'\''s'`).
+pub fn shell_word(word: &str) -> String {
+    let plain = !word.is_empty()
+        && word
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "-_./+:@%,=".contains(c))
+        && !word.starts_with('-');
+    if plain {
+        word.to_string()
+    } else {
+        format!("'{}'", word.replace('\'', "'\\''"))
+    }
+}
+
 /// Paint `text` with an SGR code when colour is on: `paint("1", "SERVICE")` is bold.
 pub fn paint(code: &str, text: &str) -> String {
     if color() && !text.is_empty() {
@@ -96,6 +111,15 @@ pub fn paint(code: &str, text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn shell_words_paste_back_as_one_argument() {
+        assert_eq!(shell_word("feature-auth"), "feature-auth");
+        assert_eq!(shell_word("it's \"q\""), "'it'\\''s \"q\"'");
+        assert_eq!(shell_word("$(touch x)"), "'$(touch x)'");
+        assert_eq!(shell_word("-rf"), "'-rf'");
+        assert_eq!(shell_word(""), "''");
+    }
 
     #[test]
     fn always_and_never_ignore_the_terminal() {

@@ -73,7 +73,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         writeln!(
             out,
             "Skipped env files (--no-env); write them later with `git atlas env {}`",
-            output::shell_word(&wt.name)
+            crate::term::shell_word(&wt.name)
         )?;
     } else if args.no_docker {
         let written = ws.generate_without_compose(wt)?;
@@ -101,7 +101,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
                 ))
                 .hint(format!(
                     "fix it, then run `git atlas docker up {}`",
-                    output::shell_word(&wt.name)
+                    crate::term::shell_word(&wt.name)
                 )))
             }
         }
@@ -131,7 +131,7 @@ pub(super) fn create_databases(
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut hard = Vec::new();
-    let name = output::shell_word(&wt.name);
+    let name = crate::term::shell_word(&wt.name);
     for o in ws.create_databases(wt, copy, wait)? {
         let line = o.line("created");
         match &o.result {

@@ -111,7 +111,7 @@ fn report(outcomes: &[DbOutcome], wt: &Worktree, action: &str, out: &mut dyn Wri
             {
                 err = err.hint(format!(
                     "stop those clients, or run `git atlas db drop --force {}` to end their connections",
-                    wt.name
+                    crate::term::shell_word(&wt.name)
                 ));
             }
             Err(err)

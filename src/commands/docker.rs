@@ -84,7 +84,7 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
                 out,
                 "Compose project {}: run `git atlas docker up {}` (or `git atlas exec -- {} up -d` in {}) to apply it",
                 ws.compose_project(wt),
-                wt.name,
+                crate::term::shell_word(&wt.name),
                 ws.compose_name(),
                 file.parent().unwrap_or(&wt.path).display()
             )?;

@@ -59,21 +59,6 @@ fn tone(cell: &str) -> Option<&'static str> {
     }
 }
 
-/// `word` as one shell word, for a command line in a hint the user may paste: as it is when it
-/// is plain, else single-quoted (`'it'\''s'`).
-pub fn shell_word(word: &str) -> String {
-    let plain = !word.is_empty()
-        && word
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || "-_./+:@%,=".contains(c))
-        && !word.starts_with('-');
-    if plain {
-        word.to_string()
-    } else {
-        format!("'{}'", word.replace('\'', "'\\''"))
-    }
-}
-
 /// `app:3828 vite:6001`
 pub fn ports_line(ports: &IndexMap<String, u16>) -> String {
     ports
@@ -136,18 +121,4 @@ pub fn json(out: &mut dyn Write, payload: &impl Serialize, pretty: bool) -> io::
 /// `{"version": …, "<key>": items}`, pretty: a listing's items under one named key.
 pub fn json_list(out: &mut dyn Write, key: &str, items: &impl Serialize) -> io::Result<()> {
     json(out, &Keyed { key, value: items }, true)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::shell_word;
-
-    #[test]
-    fn shell_words_paste_back_as_one_argument() {
-        assert_eq!(shell_word("feature-auth"), "feature-auth");
-        assert_eq!(shell_word("it's \"q\""), "'it'\\''s \"q\"'");
-        assert_eq!(shell_word("$(touch x)"), "'$(touch x)'");
-        assert_eq!(shell_word("-rf"), "'-rf'");
-        assert_eq!(shell_word(""), "''");
-    }
 }

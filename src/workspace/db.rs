@@ -393,8 +393,9 @@ impl Workspace {
                         | Failure::Server(_)),
                     ) => {
                         report.warnings.push(format!(
-                            "database {} of {worktree} not dropped: {e}; drop it with `git atlas db drop {worktree}`",
-                            db.name()
+                            "database {} of {worktree} not dropped: {e}; drop it with `git atlas db drop {}`",
+                            db.name(),
+                            crate::term::shell_word(&worktree)
                         ));
                         keep.push(rec);
                     }

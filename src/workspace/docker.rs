@@ -159,12 +159,12 @@ impl Workspace {
             Failure::Failed(if has_template {
                 format!(
                     "{} has no docker-compose.yml yet: run `git atlas docker regenerate {}` to render it from the template",
-                    wt.name, wt.name
+                    wt.name, crate::term::shell_word(&wt.name)
                 )
             } else {
                 format!(
                     "{} has no docker-compose.yml to start: add docker-compose.worktree.template.yml to the repository, then run `git atlas docker regenerate {}`",
-                    wt.name, wt.name
+                    wt.name, crate::term::shell_word(&wt.name)
                 )
             })
         })?;

@@ -21,8 +21,10 @@ impl Workspace {
         // The main worktree runs on `.env` itself; a linked one on its `.env.local`.
         let parsed = match std::fs::read_to_string(&local) {
             Ok(text) => Some(DotEnv::parse(&text).map_err(|e| {
-                Error::failed(format!("{}: {e}", local.display()))
-                    .hint(format!("run `git atlas env {}` to write it again", wt.name))
+                Error::failed(format!("{}: {e}", local.display())).hint(format!(
+                    "run `git atlas env {}` to write it again",
+                    crate::term::shell_word(&wt.name)
+                ))
             })?),
             Err(_) if wt.is_main => inputs.env,
             Err(_) => None,

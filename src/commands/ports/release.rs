@@ -26,7 +26,7 @@ pub(super) fn release(args: ReleaseArgs, out: &mut dyn Write) -> Result<()> {
         None => writeln!(out, "{name} had no ports allocated")?,
     }
     if worktrees.iter().any(|w| w.name == name && !w.prunable) {
-        eprintln!("git-atlas: note: worktree {name} still exists, so it gets ports again at the next git-atlas command; `git atlas remove {name}` removes it");
+        eprintln!("git-atlas: note: worktree {name} still exists, so it gets ports again at the next git-atlas command; `git atlas remove {}` removes it", crate::term::shell_word(&name));
     }
     Ok(())
 }
