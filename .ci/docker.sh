@@ -13,6 +13,20 @@ GIT_ATLAS_TEST_IMAGE_REV=1   # bump when the image contents below change
 GIT_ATLAS_DOCKERD_LOG=${TMPDIR:-/tmp}/git-atlas-dockerd.log
 GIT_ATLAS_DOCKERD_PID=
 
+# A new temporary directory holding an image root: the static busybox with every applet as
+# /bin/<applet>, /etc, and a world-writable /tmp. Prints its path.
+git_atlas_busybox_root() {
+  local root applet
+  root=$(mktemp -d)
+  mkdir -p "$root/bin" "$root/etc" "$root/tmp"
+  chmod 1777 "$root/tmp"
+  cp /bin/busybox "$root/bin/busybox"
+  for applet in $(/bin/busybox --list); do
+    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
+  done
+  printf '%s\n' "$root"
+}
+
 git_atlas_docker_step() { echo "docker-setup: $* (t=${SECONDS}s)"; }
 
 git_atlas_docker_stop() {
@@ -76,14 +90,9 @@ git_atlas_docker_setup() {
   if [ "$(docker image inspect -f '{{index .Config.Labels "org.git-atlas.test-image"}}' \
           "$GIT_ATLAS_TEST_IMAGE" 2>/dev/null || true)" != "$GIT_ATLAS_TEST_IMAGE_REV" ]; then
     git_atlas_docker_step "building $GIT_ATLAS_TEST_IMAGE"
-    local root applet
-    root=$(mktemp -d)
-    mkdir -p "$root/bin" "$root/www" "$root/data" "$root/etc" "$root/tmp"
-    chmod 1777 "$root/tmp"
-    cp /bin/busybox "$root/bin/busybox"
-    for applet in $(/bin/busybox --list); do
-      [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-    done
+    local root
+    root=$(git_atlas_busybox_root)
+    mkdir -p "$root/www" "$root/data"
     echo 'git-atlas-test ok' >"$root/www/index.html"
     tar -C "$root" --owner=0 --group=0 --numeric-owner -c . | docker import \
       --change 'ENV PATH=/bin' \
@@ -112,14 +121,9 @@ git_atlas_docker_setup() {
 }
 
 git_atlas_docker_pg_image() {
-  local root lib bin=$GIT_ATLAS_PG_IMAGE_BIN applet
-  root=$(mktemp -d)
-  mkdir -p "$root/bin" "$root/etc" "$root/tmp" "$root/usr/share" "$root/usr/lib/postgresql/15"
-  chmod 1777 "$root/tmp"
-  cp /bin/busybox "$root/bin/busybox"
-  for applet in $(/bin/busybox --list); do
-    [ "$applet" = busybox ] || ln -s busybox "$root/bin/$applet"
-  done
+  local root lib bin=$GIT_ATLAS_PG_IMAGE_BIN
+  root=$(git_atlas_busybox_root)
+  mkdir -p "$root/usr/share" "$root/usr/lib/postgresql/15"
   cp -a "$(dirname "$bin")/bin" "$root/usr/lib/postgresql/15/"
   mkdir -p "$root/usr/lib/postgresql/15/lib"
   cp -a "$(dirname "$bin")"/lib/*.so "$root/usr/lib/postgresql/15/lib/"
