@@ -45,15 +45,21 @@ fn wants_color(when: ColorWhen, terminal: bool) -> bool {
 /// defaults (colour, unless configured otherwise). Only asked on a terminal. If Git cannot be
 /// asked, colour stays on, as Git's default is.
 fn git_says_color() -> bool {
-    duct::cmd!("git", "config", "--get-colorbool", "color.atlas", "true")
-        .stdin_null()
-        .stderr_null()
-        .stdout_capture()
-        .unchecked()
-        .run()
-        .map_or(true, |o| {
-            String::from_utf8_lossy(&o.stdout).trim() != "false"
-        })
+    duct::cmd!(
+        crate::git::command::program(),
+        "config",
+        "--get-colorbool",
+        "color.atlas",
+        "true"
+    )
+    .stdin_null()
+    .stderr_null()
+    .stdout_capture()
+    .unchecked()
+    .run()
+    .map_or(true, |o| {
+        String::from_utf8_lossy(&o.stdout).trim() != "false"
+    })
 }
 
 /// `--quiet`: the programs git-atlas runs for long steps (Compose) keep their progress to

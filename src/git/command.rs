@@ -11,8 +11,18 @@ use crate::git::repo::GIT_ENV;
 /// it triggers leave the work to us instead of doing it twice.
 pub const IN_ADD_ENV: &str = "GIT_ATLAS_IN_ADD";
 
+/// `git`, looked up on `PATH` once per process. Spawning it by its path lets the standard
+/// library start it with `posix_spawn` (a vfork): duct hands every child an explicit
+/// environment, and for a bare name with one, std forks and searches `PATH` in the child, which
+/// cost `git atlas add` a few tenths of a millisecond before Git could start. Not found, it
+/// stays `git`, and spawning it reports that.
+pub fn program() -> &'static Path {
+    static GIT: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+    GIT.get_or_init(|| which::which("git").unwrap_or_else(|_| "git".into()))
+}
+
 fn git(cwd: &Path, args: Vec<OsString>) -> duct::Expression {
-    let mut expr = duct::cmd("git", args).dir(cwd);
+    let mut expr = duct::cmd(program(), args).dir(cwd);
     for var in GIT_ENV {
         expr = expr.env_remove(var);
     }
