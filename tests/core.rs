@@ -753,3 +753,43 @@ fn a_failed_git_worktree_add_leaves_no_allocation() {
     s.atlas(&repo, &["add", "../next"]).ok();
     s.assert_distinct_ports(&repo);
 }
+
+/// A bare clone with linked worktrees, a common layout: there is no main worktree, wherever
+/// git-atlas runs (the bare repository itself or one of its worktrees), and the worktrees get
+/// ports of their own from the `.env` they check out.
+#[test]
+fn bare_repository_worktrees_have_no_main() {
+    let s = Sandbox::new();
+    let origin = s.repo("origin", "PORT=3000\n");
+    s.git(&origin, &["add", "-f", ".env"]).ok();
+    s.git(&origin, &["commit", "-qm", "tracked env"]).ok();
+    let bare = s.at("app.git");
+    s.git(s.root(), &["clone", "-q", "--bare", "origin", "app.git"])
+        .success();
+
+    s.atlas(&bare, &["add", "../wt-a"]).success();
+    s.atlas(&s.at("wt-a"), &["add", "--detach", "../wt-b"])
+        .success();
+    for cwd in [bare.clone(), s.at("wt-a"), s.at("wt-b")] {
+        let json: serde_json::Value =
+            serde_json::from_str(&s.atlas(&cwd, &["list", "--json"]).ok()).unwrap();
+        let names: Vec<&str> = json["worktrees"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|w| w["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["wt-a", "wt-b"], "from {}", cwd.display());
+    }
+    let registry: serde_json::Value =
+        serde_json::from_slice(&fs::read(bare.join("worktree-registry/ports.json")).unwrap())
+            .unwrap();
+    let ports = &registry["allocated_ports"];
+    assert!(ports.get("main").is_none(), "{registry}");
+    assert_ne!(ports["wt-a"], ports["wt-b"], "{registry}");
+    let local = fs::read_to_string(s.at("wt-b").join(".env.local")).unwrap();
+    assert!(
+        local.contains(&format!("PORT={}", 3000 + offset("wt-b"))),
+        "{local}"
+    );
+}

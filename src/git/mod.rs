@@ -1,5 +1,6 @@
-//! Git itself: discovering the repository and its worktrees through gix, running `git worktree`
-//! through duct, and the hook shims that bring plain Git commands to git-atlas.
+//! Git itself: finding the repository (through gix) and its worktrees (from Git's own files),
+//! running `git worktree` through duct, and the hook shims that bring plain Git commands to
+//! git-atlas.
 
 pub mod command;
 pub mod hooks;

@@ -132,22 +132,20 @@ impl Worktree {
     }
 }
 
-/// The opened repository: worktree listing and configuration.
+/// The opened repository: where its main worktree is, and its linked worktrees.
 pub struct Repo {
     pub location: Location,
-    repo: gix::Repository,
+    main_dir: Option<PathBuf>,
 }
 
 impl Repo {
+    /// Open the repository at `location`, reading no more than its main worktree's whereabouts
+    /// from the shared `config` (`core.bare`, `core.worktree`): opening it with gix, which reads
+    /// every configuration file and prepares the object store, cost as much as the rest of a
+    /// `git atlas add` before Git starts.
     pub fn open(location: Location) -> Result<Repo> {
-        let options = gix::open::Options::isolated();
-        let repo = gix::open_opts(&location.common_dir, options).map_err(|e| {
-            Error::failed(format!(
-                "could not open the repository at {}: {e}",
-                location.common_dir.display()
-            ))
-        })?;
-        Ok(Repo { location, repo })
+        let main_dir = main_dir(&location)?;
+        Ok(Repo { location, main_dir })
     }
 
     pub fn discover(cwd: &Path) -> Result<Repo> {
@@ -160,7 +158,7 @@ impl Repo {
 
     /// The main worktree's directory, `None` for a bare repository.
     pub fn main_dir(&self) -> Option<PathBuf> {
-        self.repo.workdir().map(Path::to_path_buf)
+        self.main_dir.clone()
     }
 
     /// Every worktree: the main one first (unless the repository is bare), then linked ones by id.
@@ -229,6 +227,38 @@ impl Repo {
         let dir = self.common_dir().join("worktrees");
         linked(&dir, id).map(|(wt, _)| wt)
     }
+}
+
+/// The main worktree's directory, as Git finds it: `core.worktree` when set (relative to the
+/// common dir), none when `core.bare` is true, else the directory holding the common dir when
+/// that is a `.git`. (A repository made with `--separate-git-dir` records nowhere where its main
+/// worktree is, so it has none here, wherever git-atlas runs: its linked worktrees must list the
+/// same worktrees as the main one, or each would release what the other allocated.)
+fn main_dir(location: &Location) -> Result<Option<PathBuf>> {
+    let path = location.common_dir.join("config");
+    let bytes = match fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
+        Err(e) => return Err(Error::io("read", &path, e)),
+    };
+    let unreadable = |e: &dyn std::fmt::Display| {
+        Error::failed(format!("could not read {}: {e}", path.display()))
+            .hint("fix it in an editor (`git status` names what Git cannot read in it)")
+    };
+    let meta = gix::config::file::Metadata::from(gix::config::Source::Local);
+    let config = gix::config::File::from_bytes_no_includes(&bytes, meta, Default::default())
+        .map_err(|e| unreadable(&e))?;
+    if let Some(dir) = config.string("core.worktree") {
+        let dir = std::ffi::OsStr::from_bytes(&dir);
+        return Ok(Some(absolute(&location.common_dir, dir)));
+    }
+    if config.boolean("core.bare").map_err(|e| unreadable(&e))? == Some(true) {
+        return Ok(None);
+    }
+    Ok(match location.common_dir.file_name() {
+        Some(name) if name == ".git" => location.common_dir.parent().map(Path::to_path_buf),
+        _ => None,
+    })
 }
 
 /// The linked worktree `id` of `dir` (the common dir's `worktrees/`) from its files, each read
@@ -304,4 +334,60 @@ where
     S: Into<OsString>,
 {
     items.into_iter().map(Into::into).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `main_dir` for a common dir named `name` whose `config` holds `config`.
+    fn main_dir_with(
+        name: &str,
+        config: Option<&str>,
+    ) -> (tempfile::TempDir, Result<Option<PathBuf>>) {
+        let tmp = tempfile::tempdir().unwrap();
+        let common_dir = tmp.path().join("repo").join(name);
+        fs::create_dir_all(&common_dir).unwrap();
+        if let Some(text) = config {
+            fs::write(common_dir.join("config"), text).unwrap();
+        }
+        let location = Location {
+            git_dir: common_dir.clone(),
+            common_dir,
+            work_dir: None,
+            worktree: MAIN.into(),
+        };
+        let found = main_dir(&location);
+        (tmp, found)
+    }
+
+    #[test]
+    fn main_worktree_is_where_git_finds_it() {
+        let (tmp, found) = main_dir_with(".git", Some("[core]\n\tbare = false\n"));
+        assert_eq!(found.unwrap(), Some(tmp.path().join("repo")));
+        // No config at all: the directory holding `.git`.
+        let (tmp, found) = main_dir_with(".git", None);
+        assert_eq!(found.unwrap(), Some(tmp.path().join("repo")));
+        let (_tmp, found) = main_dir_with("app.git", Some("[core]\n\tbare = true\n"));
+        assert_eq!(found.unwrap(), None);
+        // `git init --separate-git-dir`: nothing says where the main worktree is.
+        let (_tmp, found) = main_dir_with("sep.git", Some("[core]\n\tbare = false\n"));
+        assert_eq!(found.unwrap(), None);
+        // core.worktree wins, relative to the git dir.
+        let (tmp, found) = main_dir_with(
+            "app.git",
+            Some("[core]\n\tbare = false\n\tworktree = ../checkout\n"),
+        );
+        assert_eq!(found.unwrap(), Some(tmp.path().join("repo/checkout")));
+    }
+
+    #[test]
+    fn a_config_git_cannot_read_either_is_an_error_naming_it() {
+        let (_tmp, found) = main_dir_with(".git", Some("[core\n\tbare = maybe\n"));
+        let e = found.unwrap_err().to_string();
+        assert!(e.contains("could not read") && e.contains("config"), "{e}");
+        let (_tmp, found) = main_dir_with(".git", Some("[core]\n\tbare = maybe\n"));
+        let e = found.unwrap_err().to_string();
+        assert!(e.contains("could not read") && e.contains("config"), "{e}");
+    }
 }
