@@ -3,7 +3,7 @@
 use std::ffi::OsString;
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 
 /// Give every Git worktree its own ports, env files, Docker Compose project and database.
 ///
@@ -40,34 +40,84 @@ pub enum ColorWhen {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Create a worktree (`git worktree add`), allocate its ports and write its env files.
-    Add(AddArgs),
+    Add(Lazy<AddArgs>),
     /// Remove worktrees (`git worktree remove`), bring their Compose projects down and release their ports.
-    Remove(RemoveArgs),
+    Remove(Lazy<RemoveArgs>),
     /// List every worktree with its branch, ports and state.
-    List(ListArgs),
+    List(Lazy<ListArgs>),
     /// Print the current worktree's ports on one line (fast enough for a shell prompt), or manage ports.
-    Ports(PortsArgs),
+    Ports(Lazy<PortsArgs>),
     /// Regenerate a worktree's env files (.env.local, .env.worktree) and docker-compose.yml.
-    Env(EnvArgs),
+    Env(Lazy<EnvArgs>),
     /// Run a worktree's Docker Compose project: up, down, ps, regenerate its docker-compose.yml.
-    Docker(DockerArgs),
+    Docker(Lazy<DockerArgs>),
     /// A worktree's own databases (PostgreSQL, MariaDB/MySQL, SQLite): status, create, drop.
-    Db(DbArgs),
+    Db(Lazy<DbArgs>),
     /// Run a program in a worktree with its generated values (.env.local, ports,
     /// COMPOSE_PROJECT_NAME) in its environment: `git atlas exec -- docker compose up -d`.
-    Exec(ExecArgs),
+    Exec(Lazy<ExecArgs>),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
-    Hooks(HooksArgs),
+    Hooks(Lazy<HooksArgs>),
     /// Print a shell completion script: `source <(git atlas completions bash)` (see the README
     /// for each shell). The bash, zsh and fish scripts also complete `git atlas <TAB>` through
     /// Git's own completion, and worktree names where a command takes one.
-    Completions(CompletionsArgs),
+    Completions(Lazy<CompletionsArgs>),
     /// Print the manual page (roff), or install it where `man` finds it, so that
     /// `git atlas --help` and `git help atlas` show it.
-    Man(ManArgs),
+    Man(Lazy<ManArgs>),
     /// Run by the hook shims: `git atlas hook <git-hook-name> [args…]`. Always exits 0.
     #[command(hide = true)]
-    Hook(HookArgs),
+    Hook(Lazy<HookArgs>),
+}
+
+/// A subcommand's arguments, defined only when that subcommand is the one being run
+/// ([`clap::Command::defer`]): defining every subcommand's arguments on each run cost a fifth of
+/// what `git atlas add` does before Git starts. Its help line (the variant's doc comment) is
+/// defined at once, for `git atlas --help`.
+#[derive(Debug)]
+pub struct Lazy<T>(pub T);
+
+impl<T: FromArgMatches> FromArgMatches for Lazy<T> {
+    fn from_arg_matches(matches: &ArgMatches) -> Result<Self, clap::Error> {
+        T::from_arg_matches(matches).map(Lazy)
+    }
+
+    fn update_from_arg_matches(&mut self, matches: &ArgMatches) -> Result<(), clap::Error> {
+        self.0.update_from_arg_matches(matches)
+    }
+}
+
+impl<T: Args> Args for Lazy<T> {
+    fn augment_args(cmd: clap::Command) -> clap::Command {
+        if EAGER.get() {
+            T::augment_args(cmd)
+        } else {
+            cmd.defer(T::augment_args)
+        }
+    }
+
+    fn augment_args_for_update(cmd: clap::Command) -> clap::Command {
+        if EAGER.get() {
+            T::augment_args_for_update(cmd)
+        } else {
+            cmd.defer(T::augment_args_for_update)
+        }
+    }
+}
+
+thread_local! {
+    /// Set while [`definition`] builds the command line.
+    static EAGER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// The whole command line with every subcommand's arguments defined, for what walks it rather
+/// than parsing with it: the completion scripts and the manual page. (Clap defines deferred
+/// parts only while it parses.)
+pub fn definition() -> clap::Command {
+    EAGER.set(true);
+    let cmd = <Cli as clap::CommandFactory>::command();
+    EAGER.set(false);
+    cmd
 }
 
 #[derive(Debug, Args)]
@@ -513,7 +563,7 @@ mod tests {
             if let Some((json, format)) = want {
                 let mut full = vec!["git-atlas"];
                 full.extend(argv);
-                let Command::Ports(p) = Cli::try_parse_from(full).unwrap().command else {
+                let Command::Ports(Lazy(p)) = Cli::try_parse_from(full).unwrap().command else {
                     panic!()
                 };
                 assert_eq!(
@@ -524,9 +574,46 @@ mod tests {
         }
     }
 
+    /// Every command's help is the same whether its arguments were deferred (as `git-atlas`
+    /// parses) or defined at once (as completion and the manual page see them).
+    #[test]
+    fn deferred_arguments_define_the_same_commands() {
+        use clap::CommandFactory;
+        fn same(lazy: &mut clap::Command, eager: &mut clap::Command, path: &str) {
+            let (a, b) = (lazy.render_long_help(), eager.render_long_help());
+            assert_eq!(a.to_string(), b.to_string(), "{path}");
+            // (Clap's own `help` subcommand mirrors the tree as it was when its parent was
+            // built; `git atlas help ports list` still finds the real `ports list`.)
+            let names: Vec<String> = eager
+                .get_subcommands()
+                .map(|c| c.get_name().to_string())
+                .filter(|n| n != "help")
+                .collect();
+            for name in names {
+                let l = lazy.find_subcommand_mut(&name).unwrap();
+                l.build();
+                let e = eager.find_subcommand_mut(&name).unwrap();
+                same(l, e, &format!("{path} {name}"));
+            }
+        }
+        let (mut lazy, mut eager) = (super::Cli::command(), super::definition());
+        lazy.build();
+        eager.build();
+        assert!(
+            eager
+                .find_subcommand("add")
+                .unwrap()
+                .get_arguments()
+                .count()
+                > 5
+        );
+        same(&mut lazy, &mut eager, "git-atlas");
+    }
+
     #[test]
     fn verify_app() {
         use clap::CommandFactory;
         super::Cli::command().debug_assert();
+        super::definition().debug_assert();
     }
 }

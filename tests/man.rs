@@ -7,7 +7,6 @@
 use std::io::Write;
 use std::path::Path;
 
-use clap::CommandFactory;
 use clap_mangen::Man;
 
 type Section = fn(&Man, &mut dyn Write) -> std::io::Result<()>;
@@ -84,7 +83,7 @@ Generated in each worktree from \fB.env\fR and the templates.
 "#;
 
 fn render() -> Vec<u8> {
-    let cmd = git_atlas::cli::Cli::command();
+    let cmd = git_atlas::cli::definition();
     let man = Man::new(cmd.clone())
         .title("GIT-ATLAS")
         .manual("git-atlas Manual");

@@ -4,7 +4,7 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 
-use crate::cli::{Cli, Command};
+use crate::cli::{Cli, Command, Lazy};
 use crate::error::{IoContext, Result};
 use crate::workspace::Report;
 
@@ -25,21 +25,21 @@ mod remove;
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     crate::term::init(cli.quiet, cli.color);
     match cli.command {
-        Command::Add(args) => add::run(args, cli.quiet, out),
-        Command::Remove(args) => remove::run(args, out),
-        Command::List(args) => list::run(args, out),
-        Command::Ports(args) => ports::run(args, out),
-        Command::Env(args) => env::run(args, out),
-        Command::Docker(args) => docker::run(args, out),
-        Command::Db(args) => db::run(args, out),
-        Command::Exec(args) => {
+        Command::Add(Lazy(args)) => add::run(args, cli.quiet, out),
+        Command::Remove(Lazy(args)) => remove::run(args, out),
+        Command::List(Lazy(args)) => list::run(args, out),
+        Command::Ports(Lazy(args)) => ports::run(args, out),
+        Command::Env(Lazy(args)) => env::run(args, out),
+        Command::Docker(Lazy(args)) => docker::run(args, out),
+        Command::Db(Lazy(args)) => db::run(args, out),
+        Command::Exec(Lazy(args)) => {
             out.flush()?;
             exec::run(args)
         }
-        Command::Hooks(args) => hooks::run(args, out),
-        Command::Completions(args) => completions::run(args, out),
-        Command::Man(args) => man::run(args, out),
-        Command::Hook(args) => {
+        Command::Hooks(Lazy(args)) => hooks::run(args, out),
+        Command::Completions(Lazy(args)) => completions::run(args, out),
+        Command::Man(Lazy(args)) => man::run(args, out),
+        Command::Hook(Lazy(args)) => {
             hook::run(args);
             Ok(())
         }

@@ -12,10 +12,10 @@
 
 use std::fmt::Write as _;
 
-use clap::{Arg, Command, CommandFactory};
+use clap::{Arg, Command};
 use clap_complete::Shell;
 
-use crate::cli::Cli;
+use crate::cli;
 
 /// The program the scripts complete.
 const BIN: &str = "git-atlas";
@@ -64,7 +64,7 @@ fn generate(shell: Shell, mut cmd: Command, bin_name: &str) -> String {
 /// way to remove a subcommand, so the top level is rebuilt; a unit test checks it shows the
 /// same help as `Cli`.)
 fn command() -> Command {
-    let cli = Cli::command();
+    let cli = cli::definition();
     let mut cmd = Command::new(BIN)
         .version(env!("CARGO_PKG_VERSION"))
         .propagate_version(cli.is_propagate_version_set())
@@ -485,7 +485,7 @@ fn zsh() -> Result<String, String> {
         cmd = with_arg_values(cmd, &site.path, sentinel);
     }
     let clap = generate(Shell::Zsh, cmd, BIN);
-    let about = Cli::command()
+    let about = cli::definition()
         .get_about()
         .map(|a| a.to_string())
         .unwrap_or_default();
@@ -676,7 +676,7 @@ mod tests {
     /// The rebuilt top level is `Cli` with nothing missing but the hidden subcommands.
     #[test]
     fn the_completed_command_is_cli_without_hidden_subcommands() {
-        let mut cli = Cli::command().bin_name(BIN);
+        let mut cli = cli::definition().bin_name(BIN);
         let mut ours = command().bin_name(BIN).max_term_width(100);
         assert_eq!(
             ours.render_long_help().to_string(),
