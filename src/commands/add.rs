@@ -106,7 +106,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
             }
         }
     }
-    let database = ws.inputs(&wt.path)?.config.database;
+    let database = ws.inputs(&wt.path)?.config.database.clone();
     if !args.no_db && !args.no_env && database.create {
         // A database container that was just started needs a moment before it accepts clients.
         let wait = if started {

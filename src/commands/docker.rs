@@ -37,7 +37,7 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             let project = ws.docker_up(wt)?;
             writeln!(out, "Started Compose project {project} for {}", wt.name)?;
             ps(&ws, &worktrees, Some(wt), false, out)?;
-            let database = ws.inputs(&wt.path)?.config.database;
+            let database = ws.inputs(&wt.path)?.config.database.clone();
             if database.create {
                 let wait = ws.database_wait(wt)?;
                 add::create_databases(&ws, wt, database.clone, wait, true, out)?;

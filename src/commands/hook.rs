@@ -143,7 +143,7 @@ fn generated(ws: &Workspace, wt: &Worktree, written: &[std::path::PathBuf]) -> R
 /// `; created database myapp_x`: what became of a new worktree's databases, for its one line.
 fn databases(ws: &Workspace, wt: &Worktree) -> String {
     let config = match ws.inputs(&wt.path) {
-        Ok(i) => i.config.database,
+        Ok(i) => i.config.database.clone(),
         Err(_) => return String::new(),
     };
     if !config.create {

@@ -322,7 +322,7 @@ impl Workspace {
         let Some(main) = self.repo.main_dir() else {
             return Vec::new();
         };
-        let Some(env) = self.inputs(&main).ok().and_then(|i| i.env) else {
+        let Some(env) = self.inputs(&main).ok().and_then(|i| i.env.clone()) else {
             return Vec::new();
         };
         env.vars()
@@ -338,7 +338,7 @@ impl Workspace {
     pub fn database_policy(&self) -> crate::config::DatabaseConfig {
         let root = self.repo.main_dir().unwrap_or_else(|| self.here());
         self.inputs(&root)
-            .map(|i| i.config.database)
+            .map(|i| i.config.database.clone())
             .unwrap_or_default()
     }
 

@@ -79,7 +79,7 @@ impl Workspace {
     pub fn compose_file(&self, wt: &Worktree) -> Option<PathBuf> {
         let output = self
             .inputs(&wt.path)
-            .map(|i| i.config.templates.compose_output)
+            .map(|i| i.config.templates.compose_output.clone())
             .unwrap_or_else(|_| crate::config::TemplatesConfig::default().compose_output);
         Some(wt.path.join(output)).filter(|p| p.is_file())
     }

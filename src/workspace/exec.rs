@@ -26,7 +26,7 @@ impl Workspace {
                     crate::term::shell_word(&wt.name)
                 ))
             })?),
-            Err(_) if wt.is_main => inputs.env,
+            Err(_) if wt.is_main => inputs.env.clone(),
             Err(_) => None,
         };
         if let Some(parsed) = parsed {

@@ -2,7 +2,10 @@
 //! the idempotent reconcile that every command and hook runs (allocate what is missing, release
 //! what is gone or prunable, follow moved worktrees).
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 
@@ -34,6 +37,10 @@ pub struct Workspace {
     pub registry: RegistryFile,
     /// This repository's key in the machine-wide lease file: its canonical common dir.
     pub project: PathBuf,
+    /// Each worktree's inputs as this command first read them: a command reads a worktree's
+    /// files once, however many of its steps need them (nothing git-atlas writes is an input,
+    /// except this machine's settings, whose writer forgets them all).
+    inputs: RefCell<HashMap<PathBuf, Rc<Inputs>>>,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
@@ -88,6 +95,7 @@ impl Workspace {
             repo: Repo::open(location)?,
             registry,
             project,
+            inputs: RefCell::default(),
         })
     }
 
@@ -121,10 +129,25 @@ impl Workspace {
             .map_err(|e| Error::failed(format!("could not create a temporary file: {e}")))?;
         std::fs::write(probe.path(), &text).map_err(|e| Error::io("write", probe.path(), e))?;
         Config::load(root, probe.path())?;
-        files::write_atomic(&self.local_config_path(), text.as_bytes())
+        files::write_atomic(&self.local_config_path(), text.as_bytes())?;
+        self.inputs.borrow_mut().clear();
+        Ok(())
     }
 
-    pub fn inputs(&self, worktree: &Path) -> Result<Inputs> {
+    /// The configuration, `.env` and services that apply in `worktree` (its own files, else the
+    /// main worktree's), read once per command.
+    pub fn inputs(&self, worktree: &Path) -> Result<Rc<Inputs>> {
+        if let Some(known) = self.inputs.borrow().get(worktree) {
+            return Ok(Rc::clone(known));
+        }
+        let read = Rc::new(self.read_inputs(worktree)?);
+        self.inputs
+            .borrow_mut()
+            .insert(worktree.to_path_buf(), Rc::clone(&read));
+        Ok(read)
+    }
+
+    fn read_inputs(&self, worktree: &Path) -> Result<Inputs> {
         let main = self.repo.main_dir();
         let root = generate::find_input(worktree, main.as_deref(), config::TEAM_FILE)
             .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -366,7 +389,7 @@ impl Workspace {
         leases: &Leases,
         wt: &Worktree,
     ) -> Result<(bool, Vec<String>)> {
-        self.allocate_with(reg, leases, wt, &self.inputs(&wt.path)?)
+        self.allocate_with(reg, leases, wt, &*self.inputs(&wt.path)?)
     }
 
     /// [`Workspace::allocate_in`] with `wt`'s inputs already read.

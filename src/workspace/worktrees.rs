@@ -101,7 +101,7 @@ impl Workspace {
             };
             if g.name == wt.name
                 && g.path == wt.path
-                && same_inputs(&self.inputs(&wt.path)?, inputs)
+                && same_inputs(&*self.inputs(&wt.path)?, inputs)
                 && held()
             {
                 self.registry.refresh_prompt(&wt.name)?;

@@ -198,7 +198,12 @@ fn replace_registry(
 /// The labels of a worktree's services, for `ports show` and `ports list`.
 fn labels(ws: &Workspace, wt: &Worktree) -> IndexMap<String, String> {
     ws.inputs(&wt.path)
-        .map(|i| i.services.into_iter().map(|s| (s.key, s.label)).collect())
+        .map(|i| {
+            i.services
+                .iter()
+                .map(|s| (s.key.clone(), s.label.clone()))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
