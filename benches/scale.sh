@@ -6,7 +6,9 @@
 #   add     `git-atlas add --detach ../x` vs `git worktree add --detach ../y`         (≤ 1.2×)
 #   list    `git-atlas list` vs `git worktree list`                                      (≤ 1.5×)
 #   ports   `git-atlas ports` vs `git rev-parse --git-common-dir` in a linked worktree (≤ 1.0×)
-# and prints one Markdown table row per path and N (ratio = git-atlas / git).
+# and prints one Markdown table row per path and N (ratio = git-atlas / git). One more row, `add
+# floor`, is a reference, not a target: `timeout 60 git worktree add` (coreutils' timeout starts
+# Git and waits for it, nothing else) vs Git, what merely being a program that runs Git costs.
 #
 # commit: the same repository, the same commands, only core.hooksPath differs: the directory
 # `git atlas hooks install` filled, or one whose post-checkout and reference-transaction are
@@ -15,9 +17,14 @@
 # with plain Git and `git-atlas list` releases its ports (not timed). ports is compared by
 # instruction count (valgrind --tool=callgrind, children included, median of 3) when valgrind
 # exists, else by wall-clock like the others.
-# Wall-clock: hyperfine (-N --warmup 3 --runs R, means from --export-json; installed with apt-get
-# when missing and running as root), else A and B alternated in a loop (at least 20 each), ratio
-# of medians.
+# Wall-clock: hyperfine (-N, installed with apt-get when missing and running as root) in rounds of
+# 5 runs of A then 5 of B, alternated until each ran R times, so that a machine speeding up or
+# slowing down meanwhile weighs on both; ratio of medians (every run's time from --export-json).
+# Without hyperfine, A and B alternate run by run in a loop (at least 20 each), timed by bash.
+#
+# The repositories are made under target/, beside the code, not in /tmp: on this project's machines
+# a directory made right under /tmp is slow to create directories in (`git worktree add` takes
+# 9 ms there instead of 4), which would make every add ratio look better than where projects live.
 #
 # Usage: benches/scale.sh [--quick] [N...]     (--quick: fewer runs, for development)
 # The table goes to stdout; progress and the time each N took go to stderr.
@@ -36,6 +43,7 @@ done
 if [[ $quick ]]; then runs=10 callgrind_runs=1; else runs=30 callgrind_runs=3; fi
 
 cd "$(dirname "$0")/.."
+root=$PWD
 cargo build --release -q
 export PATH=$PWD/target/release:$PATH
 bin=$PWD/target/release/git-atlas
@@ -49,7 +57,7 @@ fi
 hf=$(command -v hyperfine || :)
 vg=$(command -v valgrind || :)
 loops=$((runs < 20 ? 20 : runs))
-if [[ $hf ]]; then timing="$(hyperfine --version) (-N --warmup 3 --runs $runs, means)"
+if [[ $hf ]]; then timing="$(hyperfine --version) (-N, A and B alternated in rounds of 5 runs, $runs each, medians)"
 else timing="A/B loop (3 warm-up + $loops runs each, medians)"; fi
 if [[ $vg ]]; then counting="ports by instructions ($(valgrind --version) callgrind)"
 else counting="ports by wall-clock (no valgrind)"; fi
@@ -73,6 +81,10 @@ row() { # path n atlas-value git-value unit(s|instr) target
     fa=$(awk -v x="$a" 'BEGIN { printf "%.2f M instr", x / 1e6 }')
     fg=$(awk -v x="$g" 'BEGIN { printf "%.2f M instr", x / 1e6 }')
   fi
+  if [[ $target == - ]]; then # a reference row
+    rows+=("| $path | $n | $fa | $fg | ${ratio}× | (reference) |")
+    return
+  fi
   rows+=("| $path | $n | $fa | $fg | ${ratio}× | ≤ ${target}× |")
   if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r > t) }'; then above+=("$path N=$n (${ratio}×, target ≤ ${target}×)"); fi
 }
@@ -82,10 +94,19 @@ row() { # path n atlas-value git-value unit(s|instr) target
 wall() {
   local name=$1 a=$2 b=$3 pa=${4:-} pb=${5:-}
   if [[ $hf ]]; then
-    local args=(-N --warmup 3 --runs "$runs" --export-json "$dir/$name.json")
-    [[ $pa ]] && args+=(--prepare "bash $pa" --prepare "bash $pb")
-    hyperfine "${args[@]}" "$a" "$b" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; return 1; }
-    python3 -c 'import json, sys; r = json.load(open(sys.argv[1]))["results"]; print(r[0]["mean"], r[1]["mean"])' "$dir/$name.json"
+    local round args
+    for ((round = 0; round * 5 < runs; round++)); do
+      args=(-N --warmup 1 --runs 5 --export-json "$dir/$name.$round.json")
+      [[ $pa ]] && args+=(--prepare "bash $pa" --prepare "bash $pb")
+      hyperfine "${args[@]}" "$a" "$b" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; return 1; }
+    done
+    python3 -c '
+import json, statistics, sys
+a, b = [], []
+for f in sys.argv[1:]:
+    r = json.load(open(f))["results"]
+    a += r[0]["times"]; b += r[1]["times"]
+print(statistics.median(a), statistics.median(b))' "$dir/$name".*.json
   else
     local r s e ta=() tb=()
     for ((r = -3; r < loops; r++)); do
@@ -120,7 +141,7 @@ echo "|---|---:|---:|---:|---:|---|"
 
 for n in "${sizes[@]}"; do
   t0=$(date +%s)
-  dir=$(mktemp -d)
+  dir=$(mktemp -d "$root/target/scale-bench.XXXXXX")
   mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data"
   export HOME=$dir/home XDG_CONFIG_HOME=$dir/xdg-config XDG_STATE_HOME=$dir/xdg-state XDG_DATA_HOME=$dir/xdg-data
   export GIT_ATLAS_STATE_DIR=$dir/xdg-state/git-atlas GIT_CONFIG_GLOBAL=$dir/gitconfig GIT_CONFIG_NOSYSTEM=1
@@ -149,6 +170,9 @@ for n in "${sizes[@]}"; do
   echo "N=$n: timing add" >&2
   res=$(wall add "$bin add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
   read -r add_a add_g <<<"$res"
+  echo "N=$n: timing add's floor" >&2
+  res=$(wall floor "timeout 60 git worktree add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
+  read -r floor_a floor_g <<<"$res"
   bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
 
   echo "N=$n: timing list" >&2
@@ -198,6 +222,7 @@ for n in "${sizes[@]}"; do
   rows=()
   row commit "$n" "$commit_a" "$commit_g" s 1.05
   row add "$n" "$add_a" "$add_g" s 1.2
+  row "add floor" "$n" "$floor_a" "$floor_g" s -
   row list "$n" "$list_a" "$list_g" s 1.5
   row ports "$n" "$ports_a" "$ports_g" "$ports_unit" 1.0
   printf '%s\n' "${rows[@]}"
