@@ -193,6 +193,11 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
         others.is_empty(),
         "add read other worktrees' files: {others:?}"
     );
+    // The registry and the lease file are read once each (written through temporary files).
+    for state in ["worktree-registry/ports.json", "leases.json"] {
+        let reads = opened.iter().filter(|p| p.ends_with(state)).count();
+        assert_eq!(reads, 1, "{state} opened {reads} times: {opened:#?}");
+    }
     let registry = fs::read_to_string(repo.join(".git/worktree-registry/ports.json")).unwrap();
     assert!(registry.contains("\"n\""), "n was not allocated");
     assert!(s.at("n/.env.local").is_file());
