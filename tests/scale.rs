@@ -202,3 +202,36 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
     assert!(registry.contains("\"n\""), "n was not allocated");
     assert!(s.at("n/.env.local").is_file());
 }
+
+/// `list` and `remove` with 300 worktrees: each worktree's files are read once, and the registry
+/// and the lease file once each, though `remove` changes the registry twice (the reconcile
+/// before Git removes the worktree, the release after).
+#[test]
+fn list_and_remove_read_each_file_once() {
+    let test = "list_and_remove_read_each_file_once";
+    let Some(strace) = strace(test) else { return };
+    let s = Sandbox::new();
+    let repo = roomy_repo(&s);
+    s.atlas(&repo, &["add", "-q", "../gone"]).ok();
+    add_live_fake_worktrees(&s, &repo, 300);
+    s.atlas(&repo, &["list"]).ok();
+    let bin = support::bin();
+    let bin = bin.to_str().unwrap();
+    for args in [[bin, "list", ""], [bin, "remove", "gone"]] {
+        let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        let (_, opened) = trace_with(&s, &strace, &repo, &args, false);
+        for state in ["worktree-registry/ports.json", "leases.json"] {
+            let reads = opened.iter().filter(|p| p.ends_with(state)).count();
+            assert_eq!(reads, 1, "{args:?}: {state} opened {reads} times");
+        }
+        let mut seen = std::collections::HashMap::new();
+        for p in opened.iter().filter(|p| p.contains("/worktrees/live")) {
+            *seen.entry(p.as_str()).or_insert(0) += 1;
+        }
+        assert!(seen.len() >= 300, "{args:?} did not list the worktrees");
+        let twice: Vec<_> = seen.iter().filter(|(_, n)| **n > 1).collect();
+        assert!(twice.is_empty(), "{args:?} read more than once: {twice:?}");
+    }
+    assert!(!s.at("gone").exists());
+    assert!(s.ports_of(&repo, "gone").is_empty());
+}

@@ -9,4 +9,4 @@ pub mod generate;
 pub mod names;
 pub mod template;
 
-pub use atomic::{write_atomic, write_derived_atomic, Lock};
+pub use atomic::{stamp, write_atomic, write_derived_atomic, Lock};

@@ -4,9 +4,11 @@
 //! Each project's entry is a copy of its registry's allocations, rewritten whenever the registry
 //! changes; a crash between the two writes heals at the next update.
 
+use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::rc::Rc;
 
 use indexmap::IndexMap;
 use serde::{Deserialize, Serialize};
@@ -54,11 +56,17 @@ pub fn dir() -> Option<PathBuf> {
 
 pub struct LeaseFile {
     dir: PathBuf,
+    /// The version last read or written by this process, with the stamp of the file it was (see
+    /// [`files::stamp`]): a command that changes its registry twice reads this file once.
+    cache: RefCell<Option<(String, Rc<Leases>)>>,
 }
 
 impl LeaseFile {
     pub fn open() -> Option<LeaseFile> {
-        dir().map(|dir| LeaseFile { dir })
+        dir().map(|dir| LeaseFile {
+            dir,
+            cache: RefCell::default(),
+        })
     }
 
     pub fn path(&self) -> PathBuf {
@@ -75,11 +83,23 @@ impl LeaseFile {
     // The warning goes straight to stderr: the file is read by every command and hook, through
     // paths that have no report to carry it, and it must be said exactly once, when set aside.
     #[allow(clippy::print_stderr)]
-    pub fn read(&self) -> Result<Leases> {
+    pub fn read(&self) -> Result<Rc<Leases>> {
         let path = self.path();
+        let now = files::stamp(&path);
+        if let (Some(now), Some((seen, leases))) = (&now, &*self.cache.borrow()) {
+            if now == seen {
+                return Ok(Rc::clone(leases));
+            }
+        }
         match fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
-                Ok(leases) => Ok(leases),
+                Ok(leases) => {
+                    let leases = Rc::new(leases);
+                    if let Some(now) = now {
+                        *self.cache.borrow_mut() = Some((now, Rc::clone(&leases)));
+                    }
+                    Ok(leases)
+                }
                 Err(e) => {
                     let backup = self.dir.join("leases.json.backup");
                     match fs::rename(&path, &backup) {
@@ -92,10 +112,10 @@ impl LeaseFile {
                         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
                         Err(e) => return Err(Error::io("set aside", &path, e)),
                     }
-                    Ok(Leases::default())
+                    Ok(Rc::default())
                 }
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Leases::default()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Rc::default()),
             Err(e) => Err(Error::io("read", &path, e)),
         }
     }
@@ -103,7 +123,11 @@ impl LeaseFile {
     pub fn write_locked(&self, leases: &Leases) -> Result<()> {
         let mut json = serde_json::to_vec_pretty(leases).expect("leases always serialise");
         json.push(b'\n');
-        files::write_derived_atomic(&self.path(), &json)
+        files::write_derived_atomic(&self.path(), &json)?;
+        if let Some(stamp) = files::stamp(&self.path()) {
+            *self.cache.borrow_mut() = Some((stamp, Rc::new(leases.clone())));
+        }
+        Ok(())
     }
 }
 

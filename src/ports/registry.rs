@@ -146,7 +146,7 @@ impl Registry {
 pub struct RegistryFile {
     dir: PathBuf,
     /// The version last read or written by this process, with the stamp of the file it was
-    /// (see [`stamp`]): a command reads the registry several times, and decodes it once.
+    /// (see [`files::stamp`]): a command reads the registry several times, and decodes it once.
     cache: std::cell::RefCell<Option<(String, Rc<Registry>)>>,
 }
 
@@ -178,7 +178,7 @@ impl RegistryFile {
     /// A missing file is an empty registry.
     pub fn read(&self) -> Result<Rc<Registry>> {
         let path = self.path();
-        let now = stamp(&path);
+        let now = files::stamp(&path);
         if let (Some(now), Some((seen, registry))) = (&now, &*self.cache.borrow()) {
             if now == seen {
                 return Ok(Rc::clone(registry));
@@ -313,7 +313,7 @@ impl RegistryFile {
             // Out of step: a prompt file may remain for a worktree the registry no longer has.
             remove_stale_prompts(common, &registry)?;
         }
-        if let Some(stamp) = stamp(&self.path()) {
+        if let Some(stamp) = files::stamp(&self.path()) {
             files::write_derived_atomic(&self.stamp_path(), stamp.as_bytes())?;
             *self.cache.borrow_mut() = Some((stamp, Rc::new(registry)));
         }
@@ -340,7 +340,10 @@ impl RegistryFile {
     /// Whether the prompt files were written for the registry as it is now (not, say, by an
     /// older git-atlas, or before a `ports.json` edited by hand).
     fn prompts_in_sync(&self) -> bool {
-        match (stamp(&self.path()), fs::read_to_string(self.stamp_path())) {
+        match (
+            files::stamp(&self.path()),
+            fs::read_to_string(self.stamp_path()),
+        ) {
             (Some(now), Ok(written)) => now == written,
             _ => false,
         }
@@ -446,21 +449,6 @@ fn parse_prompt(text: &str) -> Option<(Ports, Option<u16>)> {
         ports.insert(service.to_string(), port.parse().ok().filter(|p| *p > 0)?);
     }
     Some((ports, offset))
-}
-
-/// What identifies one written version of `ports.json`: it is replaced by a rename, so its inode
-/// changes with every write, and its size and time with every edit in place.
-fn stamp(path: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let m = fs::metadata(path).ok()?;
-    Some(format!(
-        "{} {} {} {}.{}\n",
-        m.dev(),
-        m.ino(),
-        m.len(),
-        m.mtime(),
-        m.mtime_nsec()
-    ))
 }
 
 fn parse(bytes: &[u8], path: &Path) -> Result<Registry> {

@@ -8,7 +8,7 @@ use crate::error::Result;
 use crate::git::repo::Worktree;
 use crate::live::observe::{self, Listening};
 use crate::live::{net, procs};
-use crate::ports::leases::{LeaseFile, Leases};
+use crate::ports::leases::Leases;
 
 use super::Workspace;
 
@@ -57,18 +57,20 @@ impl Workspace {
     /// Every project's leases on this machine (empty when the lease file is missing or unreadable:
     /// it is derived state).
     pub fn machine_leases(&self) -> Leases {
-        LeaseFile::open()
+        self.leases
+            .as_ref()
             .and_then(|f| f.read().ok())
+            .map(|l| Leases::clone(&l))
             .unwrap_or_default()
     }
 
     /// Drop the leases of repositories that no longer exist. Returns each one and its port count.
     pub fn drop_missing_leases(&self) -> Result<Vec<(PathBuf, usize)>> {
-        let Some(file) = LeaseFile::open() else {
+        let Some(file) = &self.leases else {
             return Ok(Vec::new());
         };
         let _lock = file.lock()?;
-        let mut leases = file.read()?;
+        let mut leases = Leases::clone(&*file.read()?);
         let gone = leases.drop_missing();
         if !gone.is_empty() {
             file.write_locked(&leases)?;

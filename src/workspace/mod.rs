@@ -41,6 +41,8 @@ pub struct Workspace {
     /// files once, however many of its steps need them (nothing git-atlas writes is an input,
     /// except this machine's settings, whose writer forgets them all).
     inputs: RefCell<HashMap<PathBuf, Rc<Inputs>>>,
+    /// The machine-wide lease file (none without a home or state directory to keep it in).
+    leases: Option<LeaseFile>,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
@@ -96,6 +98,7 @@ impl Workspace {
             registry,
             project,
             inputs: RefCell::default(),
+            leases: LeaseFile::open(),
         })
     }
 
@@ -223,15 +226,15 @@ impl Workspace {
     /// this repository's leases a mirror of its allocations.
     pub fn update<T>(&self, change: impl FnOnce(&mut Registry, &Leases) -> Result<T>) -> Result<T> {
         self.registry.update(|reg| {
-            let Some(file) = LeaseFile::open() else {
+            let Some(file) = &self.leases else {
                 return change(reg, &Leases::default());
             };
             let _lock = file.lock()?;
-            let mut leases = file.read()?;
-            let out = change(reg, &leases)?;
-            let before = leases.clone();
+            let before = file.read()?;
+            let out = change(reg, &before)?;
+            let mut leases = Leases::clone(&before);
             leases.set(&self.project, &reg.allocated_ports);
-            if leases != before {
+            if leases != *before {
                 file.write_locked(&leases)?;
             }
             Ok(out)
