@@ -134,6 +134,18 @@ fn add_live_fake_worktrees(s: &Sandbox, repo: &Path, n: usize) {
     }
 }
 
+/// The registry and the lease file were opened once each (they are written through temporary
+/// files, so every open of their own names is a read).
+fn assert_state_read_once(opened: &[String], command: &str) {
+    for state in ["worktree-registry/ports.json", "leases.json"] {
+        let reads = opened.iter().filter(|p| p.ends_with(state)).count();
+        assert_eq!(
+            reads, 1,
+            "{command}: {state} opened {reads} times: {opened:#?}"
+        );
+    }
+}
+
 /// A repository whose offsets (up to 4,999) hold 1,000 worktrees.
 fn roomy_repo(s: &Sandbox) -> PathBuf {
     let repo = s.repo("app", "PORT=4100\n");
@@ -193,11 +205,7 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
         others.is_empty(),
         "add read other worktrees' files: {others:?}"
     );
-    // The registry and the lease file are read once each (written through temporary files).
-    for state in ["worktree-registry/ports.json", "leases.json"] {
-        let reads = opened.iter().filter(|p| p.ends_with(state)).count();
-        assert_eq!(reads, 1, "{state} opened {reads} times: {opened:#?}");
-    }
+    assert_state_read_once(&opened, "add");
     let registry = fs::read_to_string(repo.join(".git/worktree-registry/ports.json")).unwrap();
     assert!(registry.contains("\"n\""), "n was not allocated");
     assert!(s.at("n/.env.local").is_file());
@@ -220,10 +228,7 @@ fn list_and_remove_read_each_file_once() {
     for args in [[bin, "list", ""], [bin, "remove", "gone"]] {
         let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
         let (_, opened) = trace_with(&s, &strace, &repo, &args, false);
-        for state in ["worktree-registry/ports.json", "leases.json"] {
-            let reads = opened.iter().filter(|p| p.ends_with(state)).count();
-            assert_eq!(reads, 1, "{args:?}: {state} opened {reads} times");
-        }
+        assert_state_read_once(&opened, args[1]);
         let mut seen = std::collections::HashMap::new();
         for p in opened.iter().filter(|p| p.contains("/worktrees/live")) {
             *seen.entry(p.as_str()).or_insert(0) += 1;
