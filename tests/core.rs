@@ -792,3 +792,32 @@ fn bare_repository_worktrees_have_no_main() {
         "{local}"
     );
 }
+
+/// A repository whose main worktree is named by `core.worktree`, which `git sparse-checkout`
+/// moved into the main worktree's own `config.worktree`: the main worktree is still found there
+/// (if it were not, every command would release its ports).
+#[test]
+fn main_worktree_named_in_config_worktree_is_found() {
+    let s = Sandbox::new();
+    let git_dir = s.at("k.git");
+    s.git(s.root(), &["init", "-q", "--bare", "k.git"])
+        .success();
+    for (key, value) in [("core.bare", "false"), ("core.worktree", "../checkout")] {
+        s.git(&git_dir, &["config", key, value]).success();
+    }
+    fs::create_dir(s.at("checkout")).unwrap();
+    let with_dir = |args: &[&str]| {
+        let mut all = vec!["--git-dir", git_dir.to_str().unwrap()];
+        all.extend(args);
+        s.git(&s.at("checkout"), &all).success();
+    };
+    with_dir(&["commit", "-q", "--allow-empty", "-m", "init"]);
+    with_dir(&["worktree", "add", "-q", "../linked"]);
+    with_dir(&["sparse-checkout", "set", "--no-cone", "/*"]);
+    let own = fs::read_to_string(git_dir.join("config.worktree")).unwrap();
+    assert!(own.contains("worktree = ../checkout"), "{own}");
+
+    assert_eq!(listed_names(&s, &s.at("linked")), ["main", "linked"]);
+    let out = s.atlas(&s.at("linked"), &["list"]).ok();
+    assert!(out.contains(s.at("checkout").to_str().unwrap()), "{out}");
+}

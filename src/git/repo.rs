@@ -229,17 +229,50 @@ impl Repo {
     }
 }
 
-/// The main worktree's directory, as Git finds it: `core.worktree` when set (relative to the
-/// common dir), none when `core.bare` is true, else the directory holding the common dir when
-/// that is a `.git`. (A repository made with `--separate-git-dir` records nowhere where its main
-/// worktree is, so it has none here, wherever git-atlas runs: its linked worktrees must list the
-/// same worktrees as the main one, or each would release what the other allocated.)
+/// The main worktree's directory, as Git finds it: none when `core.bare` is true, else
+/// `core.worktree` when set (relative to the common dir), else the directory holding the common
+/// dir when that is a `.git`. With `extensions.worktreeConfig`, the main worktree's own
+/// `config.worktree` (where `git sparse-checkout` moves them) overrides both settings. (A
+/// repository made with `--separate-git-dir` records nowhere where its main worktree is, so it
+/// has none here, wherever git-atlas runs: its linked worktrees must list the same worktrees as
+/// the main one, or each would release what the other allocated.)
 fn main_dir(location: &Location) -> Result<Option<PathBuf>> {
-    let path = location.common_dir.join("config");
-    let bytes = match fs::read(&path) {
+    let common = &location.common_dir;
+    let config = read_config(&common.join("config"))?;
+    let mut bare = config.bare;
+    let mut worktree = config.worktree;
+    if config.worktree_config {
+        let own = read_config(&common.join("config.worktree"))?;
+        bare = own.bare.or(bare);
+        worktree = own.worktree.or(worktree);
+    }
+    if bare == Some(true) {
+        return Ok(None);
+    }
+    if let Some(dir) = worktree {
+        return Ok(Some(absolute(common, &dir)));
+    }
+    Ok(match common.file_name() {
+        Some(name) if name == ".git" => common.parent().map(Path::to_path_buf),
+        _ => None,
+    })
+}
+
+/// What a configuration file says about where the main worktree is.
+struct CoreConfig {
+    bare: Option<bool>,
+    worktree: Option<OsString>,
+    worktree_config: bool,
+}
+
+/// Read `core.bare`, `core.worktree` and `extensions.worktreeConfig` from `path` (a missing file
+/// says nothing; includes are not followed, as Git's own discovery does not follow them for
+/// these). A file Git cannot read either is an error naming it.
+fn read_config(path: &Path) -> Result<CoreConfig> {
+    let bytes = match fs::read(path) {
         Ok(b) => b,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Vec::new(),
-        Err(e) => return Err(Error::io("read", &path, e)),
+        Err(e) => return Err(Error::io("read", path, e)),
     };
     let unreadable = |e: &dyn std::fmt::Display| {
         Error::failed(format!("could not read {}: {e}", path.display()))
@@ -248,16 +281,18 @@ fn main_dir(location: &Location) -> Result<Option<PathBuf>> {
     let meta = gix::config::file::Metadata::from(gix::config::Source::Local);
     let config = gix::config::File::from_bytes_no_includes(&bytes, meta, Default::default())
         .map_err(|e| unreadable(&e))?;
-    if let Some(dir) = config.string("core.worktree") {
-        let dir = std::ffi::OsStr::from_bytes(&dir);
-        return Ok(Some(absolute(&location.common_dir, dir)));
-    }
-    if config.boolean("core.bare").map_err(|e| unreadable(&e))? == Some(true) {
-        return Ok(None);
-    }
-    Ok(match location.common_dir.file_name() {
-        Some(name) if name == ".git" => location.common_dir.parent().map(Path::to_path_buf),
-        _ => None,
+    let worktree = match config.string("core.worktree") {
+        Some(dir) if dir.is_empty() => return Err(unreadable(&"core.worktree is empty")),
+        Some(dir) => Some(std::ffi::OsStr::from_bytes(&dir).to_os_string()),
+        None => None,
+    };
+    Ok(CoreConfig {
+        bare: config.boolean("core.bare").map_err(|e| unreadable(&e))?,
+        worktree,
+        worktree_config: config
+            .boolean("extensions.worktreeConfig")
+            .map_err(|e| unreadable(&e))?
+            .unwrap_or(false),
     })
 }
 
@@ -340,16 +375,20 @@ where
 mod tests {
     use super::*;
 
-    /// `main_dir` for a common dir named `name` whose `config` holds `config`.
+    /// `main_dir` for a common dir named `name` whose `config` holds `config`, and whose
+    /// `config.worktree` holds `own`.
     fn main_dir_with(
         name: &str,
         config: Option<&str>,
+        own: Option<&str>,
     ) -> (tempfile::TempDir, Result<Option<PathBuf>>) {
         let tmp = tempfile::tempdir().unwrap();
         let common_dir = tmp.path().join("repo").join(name);
         fs::create_dir_all(&common_dir).unwrap();
-        if let Some(text) = config {
-            fs::write(common_dir.join("config"), text).unwrap();
+        for (file, text) in [("config", config), ("config.worktree", own)] {
+            if let Some(text) = text {
+                fs::write(common_dir.join(file), text).unwrap();
+            }
         }
         let location = Location {
             git_dir: common_dir.clone(),
@@ -363,31 +402,55 @@ mod tests {
 
     #[test]
     fn main_worktree_is_where_git_finds_it() {
-        let (tmp, found) = main_dir_with(".git", Some("[core]\n\tbare = false\n"));
+        let (tmp, found) = main_dir_with(".git", Some("[core]\n\tbare = false\n"), None);
         assert_eq!(found.unwrap(), Some(tmp.path().join("repo")));
         // No config at all: the directory holding `.git`.
-        let (tmp, found) = main_dir_with(".git", None);
+        let (tmp, found) = main_dir_with(".git", None, None);
         assert_eq!(found.unwrap(), Some(tmp.path().join("repo")));
-        let (_tmp, found) = main_dir_with("app.git", Some("[core]\n\tbare = true\n"));
+        let (_tmp, found) = main_dir_with("app.git", Some("[core]\n\tbare = true\n"), None);
         assert_eq!(found.unwrap(), None);
         // `git init --separate-git-dir`: nothing says where the main worktree is.
-        let (_tmp, found) = main_dir_with("sep.git", Some("[core]\n\tbare = false\n"));
+        let (_tmp, found) = main_dir_with("sep.git", Some("[core]\n\tbare = false\n"), None);
         assert_eq!(found.unwrap(), None);
-        // core.worktree wins, relative to the git dir.
-        let (tmp, found) = main_dir_with(
-            "app.git",
-            Some("[core]\n\tbare = false\n\tworktree = ../checkout\n"),
-        );
+        // core.worktree, relative to the git dir.
+        let worktree = "[core]\n\tbare = false\n\tworktree = ../checkout\n";
+        let (tmp, found) = main_dir_with("app.git", Some(worktree), None);
         assert_eq!(found.unwrap(), Some(tmp.path().join("repo/checkout")));
+        // core.bare wins over core.worktree, as for `git worktree list`.
+        let both = "[core]\n\tbare = true\n\tworktree = ../checkout\n";
+        let (_tmp, found) = main_dir_with("app.git", Some(both), None);
+        assert_eq!(found.unwrap(), None);
+    }
+
+    /// With extensions.worktreeConfig (`git sparse-checkout` turns it on), the main worktree's
+    /// own settings are in the common dir's `config.worktree`, and win; without it, that file
+    /// means nothing.
+    #[test]
+    fn config_worktree_counts_when_the_extension_is_on() {
+        let shared = "[core]\n\tbare = false\n[extensions]\n\tworktreeConfig = true\n";
+        let own = "[core]\n\tworktree = ../checkout\n";
+        let (tmp, found) = main_dir_with("app.git", Some(shared), Some(own));
+        assert_eq!(found.unwrap(), Some(tmp.path().join("repo/checkout")));
+        let (_tmp, found) = main_dir_with("app.git", Some("[core]\n\tbare = false\n"), Some(own));
+        assert_eq!(found.unwrap(), None);
+        // A bare clone in `.git` whose core.bare moved there is bare.
+        let (_tmp, found) = main_dir_with(".git", Some(shared), Some("[core]\n\tbare = true\n"));
+        assert_eq!(found.unwrap(), None);
     }
 
     #[test]
     fn a_config_git_cannot_read_either_is_an_error_naming_it() {
-        let (_tmp, found) = main_dir_with(".git", Some("[core\n\tbare = maybe\n"));
-        let e = found.unwrap_err().to_string();
-        assert!(e.contains("could not read") && e.contains("config"), "{e}");
-        let (_tmp, found) = main_dir_with(".git", Some("[core]\n\tbare = maybe\n"));
-        let e = found.unwrap_err().to_string();
-        assert!(e.contains("could not read") && e.contains("config"), "{e}");
+        for config in [
+            "[core\n\tbare = maybe\n",
+            "[core]\n\tbare = maybe\n",
+            "[core]\n\tworktree =\n",
+        ] {
+            let (_tmp, found) = main_dir_with(".git", Some(config), None);
+            let e = found.unwrap_err().to_string();
+            assert!(
+                e.contains("could not read") && e.contains("config"),
+                "{config:?}: {e}"
+            );
+        }
     }
 }
