@@ -134,6 +134,13 @@ fn add_live_fake_worktrees(s: &Sandbox, repo: &Path, n: usize) {
     }
 }
 
+/// Let the state files settle: git-atlas trusts its copy of a file it read once the file's last
+/// change is older than a file-system clock tick (as between two commands a person types);
+/// before that, a command that writes the file reads it again under its lock.
+fn settle() {
+    std::thread::sleep(std::time::Duration::from_millis(50));
+}
+
 /// The registry and the lease file were opened once each (they are written through temporary
 /// files, so every open of their own names is a read).
 fn assert_state_read_once(opened: &[String], command: &str) {
@@ -199,6 +206,7 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
     s.atlas(&repo, &["list"]).ok();
     let bin = support::bin();
     let args = [bin.to_str().unwrap(), "add", "-q", "--detach", "../n"];
+    settle();
     let (_, opened) = trace_with(&s, &strace, &repo, &args, false);
     let others: Vec<&String> = opened.iter().filter(|p| p.contains("live")).collect();
     assert!(
@@ -227,6 +235,7 @@ fn list_and_remove_read_each_file_once() {
     let bin = bin.to_str().unwrap();
     for args in [[bin, "list", ""], [bin, "remove", "gone"]] {
         let args: Vec<&str> = args.into_iter().filter(|a| !a.is_empty()).collect();
+        settle();
         let (_, opened) = trace_with(&s, &strace, &repo, &args, false);
         assert_state_read_once(&opened, args[1]);
         let mut seen = std::collections::HashMap::new();

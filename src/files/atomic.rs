@@ -80,19 +80,3 @@ fn parent_dir(path: &Path) -> PathBuf {
         _ => PathBuf::from("."),
     }
 }
-
-/// What identifies one written version of a file that is only ever replaced by a rename (the
-/// registry, the lease file): its inode changes with every write, and its size and time with an
-/// edit in place. `None` if it cannot be read.
-pub fn stamp(path: &Path) -> Option<String> {
-    use std::os::unix::fs::MetadataExt;
-    let m = fs::metadata(path).ok()?;
-    Some(format!(
-        "{} {} {} {}.{}\n",
-        m.dev(),
-        m.ino(),
-        m.len(),
-        m.mtime(),
-        m.mtime_nsec()
-    ))
-}

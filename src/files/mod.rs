@@ -1,6 +1,6 @@
 //! What git-atlas reads and writes in a worktree: `.env` parsing, templates, connection URLs,
-//! names derived from worktrees, the generated files, and the atomic write and lock under all of
-//! them.
+//! names derived from worktrees, the generated files, and the atomic write, lock and version
+//! cache under all of them.
 
 mod atomic;
 pub mod dburl;
@@ -8,5 +8,7 @@ pub mod dotenv;
 pub mod generate;
 pub mod names;
 pub mod template;
+mod versions;
 
-pub use atomic::{stamp, write_atomic, write_derived_atomic, Lock};
+pub use atomic::{write_atomic, write_derived_atomic, Lock};
+pub use versions::{stamp, version, Cache};

@@ -4,7 +4,6 @@
 //! Each project's entry is a copy of its registry's allocations, rewritten whenever the registry
 //! changes; a crash between the two writes heals at the next update.
 
-use std::cell::RefCell;
 use std::collections::BTreeMap;
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -56,16 +55,16 @@ pub fn dir() -> Option<PathBuf> {
 
 pub struct LeaseFile {
     dir: PathBuf,
-    /// The version last read or written by this process, with the stamp of the file it was (see
-    /// [`files::stamp`]): a command that changes its registry twice reads this file once.
-    cache: RefCell<Option<(String, Rc<Leases>)>>,
+    /// The version last read or written by this process: a command that changes its registry
+    /// twice decodes this file once.
+    cache: files::Cache<Leases>,
 }
 
 impl LeaseFile {
     pub fn open() -> Option<LeaseFile> {
         dir().map(|dir| LeaseFile {
             dir,
-            cache: RefCell::default(),
+            cache: files::Cache::default(),
         })
     }
 
@@ -80,24 +79,31 @@ impl LeaseFile {
     /// Read (a missing file is empty). The file only mirrors each repository's registry, so a
     /// damaged one is set aside as `leases.json.backup`, with one warning, and starts empty:
     /// every repository leases its ports again at its next git atlas command or hook.
+    pub fn read(&self) -> Result<Rc<Leases>> {
+        self.load(false)
+    }
+
+    /// [`Self::read`] under the lock, for a caller that writes what it derives from it: a
+    /// cached copy counts only if it is sure to be the file's current version (see
+    /// [`files::Cache::get`]).
+    pub fn read_locked(&self) -> Result<Rc<Leases>> {
+        self.load(true)
+    }
+
     // The warning goes straight to stderr: the file is read by every command and hook, through
     // paths that have no report to carry it, and it must be said exactly once, when set aside.
     #[allow(clippy::print_stderr)]
-    pub fn read(&self) -> Result<Rc<Leases>> {
+    fn load(&self, for_update: bool) -> Result<Rc<Leases>> {
         let path = self.path();
-        let now = files::stamp(&path);
-        if let (Some(now), Some((seen, leases))) = (&now, &*self.cache.borrow()) {
-            if now == seen {
-                return Ok(Rc::clone(leases));
-            }
+        let now = files::version(&path);
+        if let Some(cached) = self.cache.get(now.as_ref(), for_update) {
+            return Ok(cached);
         }
         match fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(leases) => {
                     let leases = Rc::new(leases);
-                    if let Some(now) = now {
-                        *self.cache.borrow_mut() = Some((now, Rc::clone(&leases)));
-                    }
+                    self.cache.put(now, Rc::clone(&leases));
                     Ok(leases)
                 }
                 Err(e) => {
@@ -124,9 +130,8 @@ impl LeaseFile {
         let mut json = serde_json::to_vec_pretty(leases).expect("leases always serialise");
         json.push(b'\n');
         files::write_derived_atomic(&self.path(), &json)?;
-        if let Some(stamp) = files::stamp(&self.path()) {
-            *self.cache.borrow_mut() = Some((stamp, Rc::new(leases.clone())));
-        }
+        self.cache
+            .put(files::version(&self.path()), Rc::new(leases.clone()));
         Ok(())
     }
 }

@@ -145,16 +145,16 @@ impl Registry {
 #[derive(Debug, Clone)]
 pub struct RegistryFile {
     dir: PathBuf,
-    /// The version last read or written by this process, with the stamp of the file it was
-    /// (see [`files::stamp`]): a command reads the registry several times, and decodes it once.
-    cache: std::cell::RefCell<Option<(String, Rc<Registry>)>>,
+    /// The version last read or written by this process: a command reads the registry several
+    /// times, and decodes it once.
+    cache: files::Cache<Registry>,
 }
 
 impl RegistryFile {
     pub fn new(common_dir: &Path) -> Self {
         RegistryFile {
             dir: common_dir.join(DIR),
-            cache: std::cell::RefCell::new(None),
+            cache: files::Cache::default(),
         }
     }
 
@@ -177,12 +177,16 @@ impl RegistryFile {
     /// Read without locking: writers replace the file atomically, so a reader sees a whole version.
     /// A missing file is an empty registry.
     pub fn read(&self) -> Result<Rc<Registry>> {
+        self.load(false)
+    }
+
+    /// [`Self::read`] for [`Self::update`], under the lock: a cached copy counts only if it is
+    /// sure to be the file's current version (see [`files::Cache::get`]).
+    fn load(&self, for_update: bool) -> Result<Rc<Registry>> {
         let path = self.path();
-        let now = files::stamp(&path);
-        if let (Some(now), Some((seen, registry))) = (&now, &*self.cache.borrow()) {
-            if now == seen {
-                return Ok(Rc::clone(registry));
-            }
+        let now = files::version(&path);
+        if let Some(cached) = self.cache.get(now.as_ref(), for_update) {
+            return Ok(cached);
         }
         let registry = match fs::read(&path) {
             Ok(bytes) => Rc::new(parse(&bytes, &path)?),
@@ -191,9 +195,7 @@ impl RegistryFile {
             }
             Err(e) => return Err(Error::io("read", &path, e)),
         };
-        if let Some(now) = now {
-            *self.cache.borrow_mut() = Some((now, Rc::clone(&registry)));
-        }
+        self.cache.put(now, Rc::clone(&registry));
         Ok(registry)
     }
 
@@ -254,7 +256,7 @@ impl RegistryFile {
     pub fn update<T>(&self, change: impl FnOnce(&mut Registry) -> Result<T>) -> Result<T> {
         let _lock = self.lock()?;
         let synced = self.prompts_in_sync();
-        let before = self.read()?;
+        let before = self.load(true)?;
         let mut registry = Registry::clone(&before);
         let out = change(&mut registry)?;
         if registry != *before {
@@ -315,8 +317,9 @@ impl RegistryFile {
         }
         if let Some(stamp) = files::stamp(&self.path()) {
             files::write_derived_atomic(&self.stamp_path(), stamp.as_bytes())?;
-            *self.cache.borrow_mut() = Some((stamp, Rc::new(registry)));
         }
+        self.cache
+            .put(files::version(&self.path()), Rc::new(registry));
         Ok(())
     }
 

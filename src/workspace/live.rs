@@ -70,7 +70,7 @@ impl Workspace {
             return Ok(Vec::new());
         };
         let _lock = file.lock()?;
-        let mut leases = Leases::clone(&*file.read()?);
+        let mut leases = Leases::clone(&*file.read_locked()?);
         let gone = leases.drop_missing();
         if !gone.is_empty() {
             file.write_locked(&leases)?;

@@ -230,7 +230,7 @@ impl Workspace {
                 return change(reg, &Leases::default());
             };
             let _lock = file.lock()?;
-            let before = file.read()?;
+            let before = file.read_locked()?;
             let out = change(reg, &before)?;
             let mut leases = Leases::clone(&before);
             leases.set(&self.project, &reg.allocated_ports);
