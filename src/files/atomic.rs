@@ -15,15 +15,14 @@ pub struct Lock {
 impl Lock {
     /// Block until the lock on `path` (created if missing) is ours.
     pub fn exclusive(path: &Path) -> Result<Lock> {
-        if let Some(dir) = path.parent() {
-            fs::create_dir_all(dir).at("create", dir)?;
-        }
-        let file = OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-            .at("open lock file", path)?;
+        let file = in_dir(path, || {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+        })
+        .at("open lock file", path)?;
         file.lock().at("lock", path)?;
         Ok(Lock { _file: file })
     }
@@ -44,12 +43,13 @@ pub fn write_derived_atomic(path: &Path, contents: &[u8]) -> Result<()> {
 
 fn replace(path: &Path, contents: &[u8], durable: bool) -> Result<()> {
     let dir = parent_dir(path);
-    fs::create_dir_all(&dir).at("create", &dir)?;
-    let mut tmp = tempfile::Builder::new()
-        .prefix(".git-atlas-")
-        .suffix(".tmp")
-        .tempfile_in(&dir)
-        .at("create a temporary file in", &dir)?;
+    let mut tmp = in_dir(path, || {
+        tempfile::Builder::new()
+            .prefix(".git-atlas-")
+            .suffix(".tmp")
+            .tempfile_in(&dir)
+    })
+    .at("create a temporary file in", &dir)?;
     // Keep the mode of the file being replaced (a user may have made .env.local private); a new
     // file gets the usual rw-r--r-- rather than the temporary file's rw-------.
     let mode = fs::metadata(path)
@@ -72,6 +72,19 @@ fn replace(path: &Path, contents: &[u8], durable: bool) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// `create` a file beside `path`, making `path`'s directory first if it is missing (tried after
+/// the fact: the directory nearly always exists, and making sure first cost two system calls per
+/// file written).
+fn in_dir<T>(path: &Path, create: impl Fn() -> std::io::Result<T>) -> std::io::Result<T> {
+    match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(parent_dir(path))?;
+            create()
+        }
+        other => other,
+    }
 }
 
 fn parent_dir(path: &Path) -> PathBuf {

@@ -34,7 +34,9 @@ pub fn find_input(worktree: &Path, main: Option<&Path>, name: &str) -> Option<Pa
     if own.is_file() {
         return Some(own);
     }
-    main.map(|m| m.join(name)).filter(|p| p.is_file())
+    main.filter(|m| *m != worktree)
+        .map(|m| m.join(name))
+        .filter(|p| p.is_file())
 }
 
 pub fn read_dotenv(path: &Path) -> Result<DotEnv> {

@@ -331,7 +331,10 @@ impl RegistryFile {
         let common = self.dir.parent().unwrap_or(&self.dir);
         if let (Some(path), Some(text)) = (prompt_path(common, name), prompt_text(&registry, name))
         {
-            files::write_derived_atomic(&path, text.as_bytes())?;
+            // Often already written: the allocation came after Git had made the directory.
+            if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
+                files::write_derived_atomic(&path, text.as_bytes())?;
+            }
         }
         Ok(())
     }
