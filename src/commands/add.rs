@@ -25,7 +25,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     // Configuration and .env mistakes fail here, before Git creates anything.
     let here = ws.here();
     let inputs = ws.inputs(&here)?;
-    ws.check_templates(&here, &inputs)?;
+    ws.check_templates(&inputs)?;
 
     let mut git_args: Vec<OsString> = vec!["worktree".into(), "add".into()];
     for (flag, value) in [("-b", &args.branch), ("-B", &args.force_branch)] {

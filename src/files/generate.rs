@@ -152,10 +152,32 @@ pub fn template_value(services: &[Service], vars: &WorktreeVars, name: &str) -> 
     }
 }
 
-pub fn render_template(path: &Path, services: &[Service], vars: &WorktreeVars) -> Result<String> {
-    let text = fs::read_to_string(path).at("read", path)?;
+/// A template as a worktree's inputs found it: where, and its text.
+#[derive(Debug, Clone)]
+pub struct Template {
+    pub path: PathBuf,
+    pub text: String,
+}
+
+impl Template {
+    /// The template `name` that applies in `worktree` (see [`find_input`]), read.
+    pub fn find(worktree: &Path, main: Option<&Path>, name: &str) -> Result<Option<Template>> {
+        let Some(path) = find_input(worktree, main, name) else {
+            return Ok(None);
+        };
+        let text = fs::read_to_string(&path).at("read", &path)?;
+        Ok(Some(Template { path, text }))
+    }
+}
+
+pub fn render_template(
+    template: &Template,
+    services: &[Service],
+    vars: &WorktreeVars,
+) -> Result<String> {
+    let path = &template.path;
     let body =
-        template::render(&text, |name| template_value(services, vars, name)).map_err(|e| {
+        template::render(&template.text, |name| template_value(services, vars, name)).map_err(|e| {
             // PORT_OFFSET only exists under the offset strategy.
             let known: Vec<String> = ["WORKTREE_NAME", "PORT_OFFSET", "COMPOSE_PROJECT_NAME"]
                 .into_iter()
@@ -284,9 +306,10 @@ mod tests {
 
     #[test]
     fn port_offset_under_the_range_strategy_is_explained() {
-        let dir = tempfile::tempdir().unwrap();
-        let template = dir.path().join("t");
-        fs::write(&template, "A=${PORT_OFFSET}\n").unwrap();
+        let template = Template {
+            path: PathBuf::from("t"),
+            text: "A=${PORT_OFFSET}\n".into(),
+        };
         let ports = IndexMap::new();
         let vars = WorktreeVars {
             name: "w",

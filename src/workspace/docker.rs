@@ -8,7 +8,6 @@ use crate::docker::compose::{Compose, Project};
 use crate::docker::engine::{self, Container, Removed};
 use crate::docker::{self, Failure};
 use crate::error::Result;
-use crate::files::generate;
 use crate::files::names;
 use crate::files::Lock;
 use crate::git::repo::Worktree;
@@ -152,10 +151,9 @@ impl Workspace {
     pub fn docker_up(&self, wt: &Worktree) -> docker::Result<String> {
         let project = self.compose_project(wt);
         let file = self.compose_file(wt).ok_or_else(|| {
-            let has_template = self.inputs(&wt.path).is_ok_and(|i| {
-                generate::find_input(&wt.path, self.repo.main_dir().as_deref(), &i.config.templates.compose)
-                    .is_some()
-            });
+            let has_template = self
+                .inputs(&wt.path)
+                .is_ok_and(|i| i.compose_template.is_some());
             Failure::Failed(if has_template {
                 format!(
                     "{} has no docker-compose.yml yet: run `git atlas docker regenerate {}` to render it from the template",

@@ -13,7 +13,7 @@ use crate::config::{self, Config};
 use crate::error::{Error, Result};
 use crate::files;
 use crate::files::dotenv::DotEnv;
-use crate::files::generate::{self, WorktreeVars};
+use crate::files::generate::{self, Template, WorktreeVars};
 use crate::files::names;
 use crate::git::hooks;
 use crate::git::repo::{Location, Repo, Worktree, MAIN};
@@ -51,6 +51,9 @@ pub struct Inputs {
     pub env_path: Option<PathBuf>,
     pub env: Option<DotEnv>,
     pub services: Vec<Service>,
+    /// The env template and the Compose template, when there are.
+    pub env_template: Option<Template>,
+    pub compose_template: Option<Template>,
 }
 
 /// What a reconcile did.
@@ -162,26 +165,28 @@ impl Workspace {
             .as_deref()
             .map_or_else(|| config.env.source.clone(), |p| p.display().to_string());
         let mut services = services::detect(&config, env.as_ref(), &env_name)?;
-        let mut templates = Vec::new();
-        for name in [&config.templates.env, &config.templates.compose] {
-            if let Some(path) = generate::find_input(worktree, main.as_deref(), name) {
-                let text =
-                    std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-                templates.push((path.display().to_string(), text));
-            }
-        }
-        services::declare_from_templates(&mut services, &templates)?;
+        let env_template = Template::find(worktree, main.as_deref(), &config.templates.env)?;
+        let compose_template =
+            Template::find(worktree, main.as_deref(), &config.templates.compose)?;
+        let texts: Vec<(String, String)> = [&env_template, &compose_template]
+            .into_iter()
+            .flatten()
+            .map(|t| (t.path.display().to_string(), t.text.clone()))
+            .collect();
+        services::declare_from_templates(&mut services, &texts)?;
         Ok(Inputs {
             config,
             env_path,
             env,
             services,
+            env_template,
+            compose_template,
         })
     }
 
-    /// Render the templates that apply in `dir` with stand-in values, so that a template mistake
-    /// fails before `git worktree add` creates anything.
-    pub fn check_templates(&self, dir: &Path, inputs: &Inputs) -> Result<()> {
+    /// Render `inputs`' templates with stand-in values, so that a template mistake fails before
+    /// `git worktree add` creates anything.
+    pub fn check_templates(&self, inputs: &Inputs) -> Result<()> {
         let ports: IndexMap<String, u16> = inputs
             .services
             .iter()
@@ -198,12 +203,11 @@ impl Workspace {
             ports: &ports,
             compose_project: names::compose_project(&self.project_name(), "check"),
         };
-        let main = self.repo.main_dir();
-        let cfg = &inputs.config.templates;
-        for template in [&cfg.env, &cfg.compose] {
-            if let Some(path) = generate::find_input(dir, main.as_deref(), template) {
-                generate::render_template(&path, &inputs.services, &vars)?;
-            }
+        for template in [&inputs.env_template, &inputs.compose_template]
+            .into_iter()
+            .flatten()
+        {
+            generate::render_template(template, &inputs.services, &vars)?;
         }
         Ok(())
     }
@@ -545,17 +549,16 @@ impl Workspace {
             generate::write_derived(&out, &text, path)?;
             written.push(out);
         }
-        let main = self.repo.main_dir();
-        let mut templates = vec![(&cfg.templates.env, &cfg.templates.env_output)];
+        let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
         if compose {
-            templates.push((&cfg.templates.compose, &cfg.templates.compose_output));
+            templates.push((&inputs.compose_template, &cfg.templates.compose_output));
         }
         for (template, output) in templates {
-            if let Some(template) = generate::find_input(&wt.path, main.as_deref(), template) {
+            if let Some(template) = template {
                 let out = wt.path.join(output);
                 generate::write_generated(
                     &out,
-                    &generate::render_template(&template, &inputs.services, &vars)?,
+                    &generate::render_template(template, &inputs.services, &vars)?,
                 )?;
                 written.push(out);
             }
