@@ -11,4 +11,4 @@ pub mod template;
 mod versions;
 
 pub use atomic::{write_atomic, write_derived_atomic, Lock};
-pub use versions::{stamp, version, Cache};
+pub use versions::{version, Cache};

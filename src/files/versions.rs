@@ -9,11 +9,7 @@ use std::rc::Rc;
 use std::time::{Duration, SystemTime};
 
 /// What identifies one written version of such a file: its inode changes with every write, and
-/// its size and time with an edit in place. `None` if it cannot be read.
-pub fn stamp(path: &Path) -> Option<String> {
-    fs::metadata(path).ok().map(|m| stamp_of(&m))
-}
-
+/// its size and time with an edit in place.
 fn stamp_of(m: &fs::Metadata) -> String {
     format!(
         "{} {} {} {}.{}\n",
@@ -25,7 +21,7 @@ fn stamp_of(m: &fs::Metadata) -> String {
     )
 }
 
-/// A version as a cache saw it: its [`stamp`], and whether it had settled then, that is, had
+/// A version as a cache saw it: its stamp (device, inode, size and modification time), and whether it had settled then, that is, had
 /// last changed longer ago than its file system's times can tell apart. Only a settled version's
 /// stamp proves that the file is still that version: a replacement made within the same clock
 /// tick can carry the same time, and often the same size and inode number (one an earlier
@@ -34,6 +30,13 @@ fn stamp_of(m: &fs::Metadata) -> String {
 pub struct Version {
     stamp: String,
     settled: bool,
+}
+
+impl Version {
+    /// What identifies this version (see [`Version`]), as text.
+    pub fn stamp(&self) -> &str {
+        &self.stamp
+    }
 }
 
 /// The version `path` is now, `None` if it cannot be read.

@@ -315,11 +315,11 @@ impl RegistryFile {
             // Out of step: a prompt file may remain for a worktree the registry no longer has.
             remove_stale_prompts(common, &registry)?;
         }
-        if let Some(stamp) = files::stamp(&self.path()) {
-            files::write_derived_atomic(&self.stamp_path(), stamp.as_bytes())?;
+        let version = files::version(&self.path());
+        if let Some(version) = &version {
+            files::write_derived_atomic(&self.stamp_path(), version.stamp().as_bytes())?;
         }
-        self.cache
-            .put(files::version(&self.path()), Rc::new(registry));
+        self.cache.put(version, Rc::new(registry));
         Ok(())
     }
 
@@ -347,10 +347,10 @@ impl RegistryFile {
     /// older git-atlas, or before a `ports.json` edited by hand).
     fn prompts_in_sync(&self) -> bool {
         match (
-            files::stamp(&self.path()),
+            files::version(&self.path()),
             fs::read_to_string(self.stamp_path()),
         ) {
-            (Some(now), Ok(written)) => now == written,
+            (Some(now), Ok(written)) => now.stamp() == written,
             _ => false,
         }
     }
