@@ -6,6 +6,7 @@
 #   machine's binaries (POSTGRES_USER / POSTGRES_PASSWORD / POSTGRES_DB as the official image).
 #   Stops the dockerd it started on EXIT, through .ci/run's git_atlas_cleanups (a daemon already
 #   running is reused and left alone).
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_wait_for
 GIT_ATLAS_TEST_IMAGE=git-atlas-test/busybox:latest
 GIT_ATLAS_TEST_PG_IMAGE=git-atlas-test/postgres:15
 GIT_ATLAS_PG_IMAGE_BIN=${GIT_ATLAS_TEST_PG_BIN:-/usr/lib/postgresql/15/bin}
@@ -75,15 +76,8 @@ git_atlas_docker_setup() {
     dockerd --iptables=false </dev/null >"$GIT_ATLAS_DOCKERD_LOG" 2>&1 &
     GIT_ATLAS_DOCKERD_PID=$!
     git_atlas_cleanups+=(git_atlas_docker_stop)
-    for i in $(seq 1 120); do                     # ~60 s
-      timeout 5 docker info >/dev/null 2>&1 && break
-      if ! kill -0 "$GIT_ATLAS_DOCKERD_PID" 2>/dev/null || [ "$i" -eq 120 ]; then
-        echo "docker-setup: dockerd did not come up; its log:" >&2
-        tail -n 60 "$GIT_ATLAS_DOCKERD_LOG" >&2
-        return 1
-      fi
-      sleep 0.5
-    done
+    git_atlas_wait_for docker-setup dockerd "$GIT_ATLAS_DOCKERD_PID" "$GIT_ATLAS_DOCKERD_LOG" \
+      timeout 5 docker info || return 1
   fi
 
   # 3. offline image: static busybox + applet symlinks + /www/index.html

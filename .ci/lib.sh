@@ -27,3 +27,19 @@ git_atlas_hand_dir_to() {
   done
   chown "$owner": "$dir"
 }
+
+# Waits up to ~60 s for a server started in the background (process $3, log $4) to answer: runs
+# "${@:5}" every half second until it succeeds. If the process dies or time runs out, prints
+# "$1: $2 did not come up" and the end of its log, and fails.
+git_atlas_wait_for() {
+  local who=$1 what=$2 pid=$3 log=$4 i
+  for i in $(seq 1 120); do
+    "${@:5}" >/dev/null 2>&1 && return 0
+    if ! kill -0 "$pid" 2>/dev/null || [ "$i" -eq 120 ]; then
+      echo "$who: $what did not come up; its log:" >&2
+      tail -n 60 "$log" >&2
+      return 1
+    fi
+    sleep 0.5
+  done
+}

@@ -15,7 +15,7 @@ GIT_ATLAS_MARIADB_PID=
 
 git_atlas_mariadb_step() { echo "mariadb-setup: $* (t=${SECONDS}s)"; }
 
-source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode, git_atlas_hand_dir_to
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"   # git_atlas_urlencode, git_atlas_hand_dir_to, git_atlas_wait_for
 
 # `$1 …` (mariadb or mariadb-admin) as the server's own superuser over its socket, where
 # root@localhost authenticates by OS user; at most $GIT_ATLAS_MARIADB_TIMEOUT seconds.
@@ -79,16 +79,8 @@ git_atlas_mariadb_setup() {
      --innodb-buffer-pool-size=64M --innodb-flush-log-at-trx-commit=0 --skip-innodb-doublewrite) \
     </dev/null >"$dir/mariadbd.log" 2>&1 &
   GIT_ATLAS_MARIADB_PID=$!
-  for i in $(seq 1 120); do                     # ~60 s
-    GIT_ATLAS_MARIADB_TIMEOUT=5 git_atlas_mariadb_root mariadb-admin --connect-timeout=2 ping \
-      >/dev/null 2>&1 && break
-    if ! kill -0 "$GIT_ATLAS_MARIADB_PID" 2>/dev/null || [ "$i" -eq 120 ]; then
-      echo "mariadb-setup: mariadbd did not come up; its log:" >&2
-      tail -n 60 "$dir/mariadbd.log" >&2
-      return 1
-    fi
-    sleep 0.5
-  done
+  GIT_ATLAS_MARIADB_TIMEOUT=5 git_atlas_wait_for mariadb-setup mariadbd "$GIT_ATLAS_MARIADB_PID" \
+    "$dir/mariadbd.log" git_atlas_mariadb_root mariadb-admin --connect-timeout=2 ping || return 1
 
   # 5. users (the SQL goes on stdin: no password on any command line)
   local pw=${GIT_ATLAS_MARIADB_PASSWORD//\\/\\\\} q="'" qq="''"
