@@ -84,6 +84,31 @@ pub fn progress(what: std::fmt::Arguments<'_>) {
     }
 }
 
+/// Warnings the core says where it has no report to carry them (state set aside while being
+/// read): `None` prints each at once, `Some` (a hook, which says at most one line) collects them.
+static WARNINGS: Mutex<Option<Vec<String>>> = Mutex::new(None);
+
+/// Say `warning` on stderr (`git-atlas: warning: …`), or keep it for the hook's one line.
+pub fn warn(warning: String) {
+    let mut kept = WARNINGS.lock().unwrap_or_else(|e| e.into_inner());
+    match kept.as_mut() {
+        Some(list) => list.push(warning),
+        None => eprintln!("git-atlas: warning: {warning}"),
+    }
+}
+
+/// From now on keep [`warn`]'s warnings instead of printing them.
+pub fn collect_warnings() {
+    let mut kept = WARNINGS.lock().unwrap_or_else(|e| e.into_inner());
+    kept.get_or_insert_with(Vec::new);
+}
+
+/// The warnings kept since [`collect_warnings`].
+pub fn take_warnings() -> Vec<String> {
+    let mut kept = WARNINGS.lock().unwrap_or_else(|e| e.into_inner());
+    kept.as_mut().map(std::mem::take).unwrap_or_default()
+}
+
 /// `progress!("Starting {project}")`.
 #[macro_export]
 macro_rules! progress {

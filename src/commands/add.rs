@@ -70,6 +70,7 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
     print_notes(&report);
     describe(&ws, &wt.name, out)?;
     if args.no_env {
+        ws.files_not_wanted(wt)?;
         writeln!(
             out,
             "Skipped env files (--no-env); write them later with `git atlas env {}`",

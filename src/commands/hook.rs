@@ -100,8 +100,10 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
         })
         .collect();
     for wt in new {
-        match ws.generate(wt) {
-            Ok(written) => notes.push(generated(&ws, wt, &written)? + &databases(&ws, wt)),
+        match ws.regenerate(wt) {
+            Ok(Some(written)) => notes.push(generated(&ws, wt, &written)? + &databases(&ws, wt)),
+            // Removed meanwhile, or not its checkout any more.
+            Ok(None) => {}
             Err(e) => failed.push((wt.name.clone(), e)),
         }
     }

@@ -48,7 +48,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
                         format!(" ({reason})")
                     }
                 ));
-            } else if wt.exists() && ws.is_dirty(wt)? {
+            } else if ws.repo.is_checkout(wt) && ws.is_dirty(wt)? {
                 refused.push(format!(
                     "{} has uncommitted changes or untracked files",
                     wt.name
@@ -87,11 +87,14 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
         if !args_in.keep_services && wt.exists() {
             stop_services(&ws, &worktrees, wt, grace, out)?;
         }
-        let result = ws.remove_worktree(wt, args_in.force);
-        if let Err(e) = result {
-            eprintln!("error: {}: {e}", wt.name);
-            failures.push(wt.name.clone());
-            continue;
+        match ws.remove_worktree(wt, args_in.force) {
+            Ok(Some(left)) => eprintln!("git-atlas: warning: {left}"),
+            Ok(None) => {}
+            Err(e) => {
+                eprintln!("error: {}: {e}", wt.name);
+                failures.push(wt.name.clone());
+                continue;
+            }
         }
         let released = ws.release(&wt.name)?;
         let count = released.map_or(0, |p| p.len());

@@ -26,6 +26,23 @@ impl Lock {
         file.lock().at("lock", path)?;
         Ok(Lock { _file: file })
     }
+
+    /// [`Lock::exclusive`] for a lock file whose directory must already exist: `None` when it
+    /// does not (a worktree's Git directory that `git worktree remove` took away).
+    pub fn exclusive_in_existing_dir(path: &Path) -> Result<Option<Lock>> {
+        let file = match OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(e).at("open lock file", path),
+        };
+        file.lock().at("lock", path)?;
+        Ok(Some(Lock { _file: file }))
+    }
 }
 
 /// Replace `path` with `contents` so that readers see either the old or the new file, never a part:
@@ -84,6 +101,25 @@ fn in_dir<T>(path: &Path, create: impl Fn() -> std::io::Result<T>) -> std::io::R
             create()
         }
         other => other,
+    }
+}
+
+/// Move `path` (a file, or a directory where a file should be) out of the way as
+/// `<path>.backup`, replacing an older backup. Returns the backup's path; `None` when `path`
+/// was gone already (set aside by a parallel run).
+pub fn set_aside(path: &Path) -> Result<Option<PathBuf>> {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".backup");
+    let backup = path.with_file_name(name);
+    match fs::symlink_metadata(&backup) {
+        Ok(m) if m.is_dir() => fs::remove_dir_all(&backup).at("remove", &backup)?,
+        Ok(_) => fs::remove_file(&backup).at("remove", &backup)?,
+        Err(_) => {}
+    }
+    match fs::rename(path, &backup) {
+        Ok(()) => Ok(Some(backup)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e).at("set aside", path),
     }
 }
 

@@ -10,5 +10,5 @@ pub mod names;
 pub mod template;
 mod versions;
 
-pub use atomic::{write_atomic, write_derived_atomic, Lock};
+pub use atomic::{set_aside, write_atomic, write_derived_atomic, Lock};
 pub use versions::{version, Cache};

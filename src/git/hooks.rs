@@ -289,29 +289,35 @@ pub fn write_state(
 
 /// hook-state only mirrors what a reconcile saw, and the shims treat anything they do not
 /// recognise as "changed", so a damaged file costs one extra reconcile and is rewritten. It is
-/// still set aside as `hook-state.backup`, with one warning, rather than silently replaced.
-/// (The first line of an older git-atlas's state, `N:<…>`, is not damage.)
-#[allow(clippy::print_stderr)]
+/// still set aside as `hook-state.backup`, with one warning, rather than silently replaced; so
+/// is a directory in its place, which could not be replaced at all. (The first line of an older
+/// git-atlas's state, `N:<…>`, is not damage.)
 fn set_aside_if_damaged(path: &Path) -> Result<()> {
-    let Ok(bytes) = fs::read(path) else {
-        return Ok(());
+    let damage = match fs::symlink_metadata(path) {
+        Err(_) => return Ok(()),
+        Ok(m) if !m.is_file() => "is not a file",
+        Ok(_) => {
+            let Ok(bytes) = fs::read(path) else {
+                return Ok(());
+            };
+            let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
+            let ours = first.starts_with(b"git-atlas hook-state ")
+                || first.iter().position(|b| *b == b':').is_some_and(|colon| {
+                    colon > 0 && first[..colon].iter().all(u8::is_ascii_digit)
+                });
+            if ours {
+                return Ok(());
+            }
+            "did not parse"
+        }
     };
-    let first = bytes.split(|b| *b == b'\n').next().unwrap_or_default();
-    let ours = first.starts_with(b"git-atlas hook-state ")
-        || first
-            .iter()
-            .position(|b| *b == b':')
-            .is_some_and(|colon| colon > 0 && first[..colon].iter().all(u8::is_ascii_digit));
-    if ours {
-        return Ok(());
+    if let Some(backup) = files::set_aside(path)? {
+        crate::term::warn(format!(
+            "{} {damage}; set it aside as {} and wrote a new one",
+            path.display(),
+            backup.display()
+        ));
     }
-    let backup = path.with_file_name("hook-state.backup");
-    fs::rename(path, &backup).at("set aside", path)?;
-    eprintln!(
-        "git-atlas: warning: {} did not parse; set it aside as {} and wrote a new one",
-        path.display(),
-        backup.display()
-    );
     Ok(())
 }
 

@@ -216,17 +216,50 @@ impl Repo {
     /// The linked worktree whose directory is `path`, reading only its own files (its `.git`
     /// names its id).
     pub fn worktree_at(&self, path: &Path) -> Option<Worktree> {
-        let dot_git = fs::read_to_string(path.join(".git")).ok()?;
-        let git_dir = PathBuf::from(dot_git.trim_end().strip_prefix("gitdir: ")?);
-        let git_dir = if git_dir.is_absolute() {
-            git_dir
-        } else {
-            path.join(git_dir)
-        };
+        let git_dir = dot_git_target(path)?;
         let id = git_dir.file_name()?;
         let dir = self.common_dir().join("worktrees");
         linked(&dir, id).map(|(wt, _)| wt)
     }
+
+    /// The linked worktree with Git's id `name`, as its files say now.
+    pub fn worktree_by_name(&self, name: &str) -> Option<Worktree> {
+        let dir = self.common_dir().join("worktrees");
+        linked(&dir, std::ffi::OsStr::new(name)).map(|(wt, _)| wt)
+    }
+
+    /// Whether `wt.path` still is `wt`'s checkout: for a linked worktree, a directory (not a
+    /// symlink put in its place) whose `.git` names `wt`'s own Git directory. Asked before
+    /// git-atlas writes into a worktree: a directory moved away and replaced (by a symlink to
+    /// somewhere else, another worktree, anything) is not that worktree any more, and nothing
+    /// may be written through its old path.
+    pub fn is_checkout(&self, wt: &Worktree) -> bool {
+        if wt.is_main {
+            return wt.path.is_dir();
+        }
+        let is_dir = fs::symlink_metadata(&wt.path).is_ok_and(|m| m.is_dir());
+        let own = self.common_dir().join("worktrees").join(&wt.name);
+        is_dir
+            && dot_git_target(&wt.path).is_some_and(|named| {
+                match (named.canonicalize(), own.canonicalize()) {
+                    (Ok(a), Ok(b)) => a == b,
+                    _ => false,
+                }
+            })
+    }
+}
+
+/// The Git directory a linked worktree's `.git` file names (`gitdir: <path>`, relative to the
+/// worktree or absolute), read whole: a path may hold a newline.
+fn dot_git_target(worktree: &Path) -> Option<PathBuf> {
+    let bytes = fs::read(worktree.join(".git")).ok()?;
+    let rest = bytes.strip_prefix(b"gitdir: ")?;
+    let end = rest
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())
+        .map_or(0, |i| i + 1);
+    let named = Path::new(std::ffi::OsStr::from_bytes(&rest[..end]));
+    (!named.as_os_str().is_empty()).then(|| worktree.join(named))
 }
 
 /// The main worktree's directory, as Git finds it: none when `core.bare` is true, else
@@ -321,23 +354,32 @@ fn linked(dir: &Path, id: &std::ffi::OsStr) -> Option<(Worktree, SystemTime)> {
 /// A linked worktree's directory, from `worktrees/<id>/gitdir` (the path of its `.git` file,
 /// absolute or relative to `git_dir`), and that file's mtime. `None` if it cannot be read: not
 /// a worktree (Git ignores such entries too).
+///
+/// Read as Git reads it (`get_linked_worktree`): the whole file, trailing white space trimmed,
+/// `/.git` stripped. A path may hold any byte but a trailing blank, a newline included: taking
+/// the first line made `…/wtX/a<newline>b` the worktree at `…/wtX`.
 fn read_gitdir(git_dir: &Path) -> Option<(PathBuf, SystemTime)> {
     use std::io::Read;
     let mut file = fs::File::open(git_dir.join("gitdir")).ok()?;
     let changed = file.metadata().and_then(|m| m.modified()).ok()?;
     let mut bytes = Vec::new();
     file.read_to_end(&mut bytes).ok()?;
-    let line = bytes.split(|b| *b == b'\n').next()?;
-    let line = line.strip_suffix(b"\r").unwrap_or(line);
+    let path = gitdir_path(git_dir, &bytes)?;
+    Some((path, changed))
+}
+
+/// The worktree directory a `gitdir` file's contents name (see [`read_gitdir`]).
+fn gitdir_path(git_dir: &Path, bytes: &[u8]) -> Option<PathBuf> {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace() && *b != 0x0b)
+        .map_or(0, |i| i + 1);
+    let line = &bytes[..end];
+    let line = line.strip_suffix(b"/.git").unwrap_or(line);
     if line.is_empty() {
         return None;
     }
-    let dot_git = git_dir.join(std::ffi::OsStr::from_bytes(line));
-    let path = match dot_git.parent() {
-        Some(p) => clean(p),
-        None => return None,
-    };
-    Some((path, changed))
+    Some(clean(&git_dir.join(std::ffi::OsStr::from_bytes(line))))
 }
 
 /// The branch named by the `HEAD` file in `git_dir`, if HEAD is symbolic.
@@ -436,6 +478,26 @@ mod tests {
         // A bare clone in `.git` whose core.bare moved there is bare.
         let (_tmp, found) = main_dir_with(".git", Some(shared), Some("[core]\n\tbare = true\n"));
         assert_eq!(found.unwrap(), None);
+    }
+
+    /// Git reads `gitdir` whole, trims trailing white space and strips `/.git`: a newline inside
+    /// a path is part of it.
+    #[test]
+    fn gitdir_is_read_whole() {
+        let g = Path::new("/r/.git/worktrees/x");
+        assert_eq!(
+            gitdir_path(g, b"/p/wtX/a\nb/.git\n"),
+            Some(PathBuf::from("/p/wtX/a\nb"))
+        );
+        assert_eq!(
+            gitdir_path(g, b"/p/w/.git\r\n"),
+            Some(PathBuf::from("/p/w"))
+        );
+        assert_eq!(
+            gitdir_path(g, b"../../../w/.git\n"),
+            Some(PathBuf::from("/r/w"))
+        );
+        assert_eq!(gitdir_path(g, b"\n"), None);
     }
 
     #[test]

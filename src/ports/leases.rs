@@ -90,40 +90,95 @@ impl LeaseFile {
         self.load(true)
     }
 
-    // The warning goes straight to stderr: the file is read by every command and hook, through
-    // paths that have no report to carry it, and it must be said exactly once, when set aside.
-    #[allow(clippy::print_stderr)]
+    /// The file only mirrors the registries, so one that cannot be read as leases (damaged,
+    /// a directory in its place) is set aside, with one warning, and rebuilt.
     fn load(&self, for_update: bool) -> Result<Rc<Leases>> {
         let path = self.path();
         let now = files::version(&path);
         if let Some(cached) = self.cache.get(now.as_ref(), for_update) {
             return Ok(cached);
         }
-        match fs::read(&path) {
+        let damage = match fs::read(&path) {
             Ok(bytes) => match serde_json::from_slice(&bytes) {
                 Ok(leases) => {
                     let leases = Rc::new(leases);
                     self.cache.put(now, Rc::clone(&leases));
-                    Ok(leases)
+                    return Ok(leases);
                 }
-                Err(e) => {
-                    let backup = self.dir.join("leases.json.backup");
-                    match fs::rename(&path, &backup) {
-                        Ok(()) => eprintln!(
-                            "git-atlas: warning: the machine-wide lease file {} did not parse ({e}); set it aside as {} and started a new one (each repository leases its ports again at its next git atlas command)",
-                            path.display(),
-                            backup.display()
-                        ),
-                        // Set aside meanwhile by a parallel run.
-                        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
-                        Err(e) => return Err(Error::io("set aside", &path, e)),
-                    }
-                    Ok(Rc::default())
-                }
+                Err(e) => format!("did not parse ({e})"),
             },
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Rc::default()),
-            Err(e) => Err(Error::io("read", &path, e)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok(Rc::new(self.rebuilt()))
+            }
+            Err(e) => format!("could not be read ({e})"),
+        };
+        if let Some(backup) = files::set_aside(&path)? {
+            crate::term::warn(format!(
+                "the machine-wide lease file {} {damage}; set it aside as {} and rebuilt it from the registries of the repositories listed in {}",
+                path.display(),
+                backup.display(),
+                self.repositories().display()
+            ));
         }
+        Ok(Rc::new(self.rebuilt()))
+    }
+
+    /// Where the repositories that ever leased ports on this machine are listed, one file each
+    /// (named by the md5 of its common dir, holding that path): apart from the lease file, so
+    /// that deleting or setting that aside loses none of them.
+    fn repositories(&self) -> PathBuf {
+        self.dir.join("repositories")
+    }
+
+    fn repository_entry(&self, project: &Path) -> PathBuf {
+        use md5::{Digest, Md5};
+        use std::os::unix::ffi::OsStrExt;
+        let digest = Md5::digest(project.as_os_str().as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.repositories().join(hex)
+    }
+
+    /// Add `project` to the machine's list of repositories that lease ports (once).
+    pub fn remember(&self, project: &Path) -> Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let path = self.repository_entry(project);
+        if path.is_file() {
+            return Ok(());
+        }
+        let write = || fs::write(&path, project.as_os_str().as_bytes());
+        match write() {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                fs::create_dir_all(self.repositories()).and_then(|()| write())
+            }
+            other => other,
+        }
+        .map_err(|e| Error::io("write", &path, e))
+    }
+
+    /// The leases as every listed repository's registry has them: what a missing (deleted, or
+    /// set aside) lease file starts from, so that no repository's ports are handed out again.
+    /// Repositories that are gone are taken off the list; one whose registry does not parse
+    /// keeps its entry and leases nothing until it is repaired.
+    fn rebuilt(&self) -> Leases {
+        use std::os::unix::ffi::OsStrExt;
+        let mut leases = Leases::default();
+        let Ok(entries) = fs::read_dir(self.repositories()) else {
+            return leases;
+        };
+        for entry in entries.flatten() {
+            let Ok(bytes) = fs::read(entry.path()) else {
+                continue;
+            };
+            let project = PathBuf::from(std::ffi::OsStr::from_bytes(&bytes));
+            if !project.join("HEAD").exists() {
+                let _ = fs::remove_file(entry.path());
+                continue;
+            }
+            if let Ok(registry) = super::registry::RegistryFile::new(&project).read() {
+                leases.set(&project, &registry.allocated_ports);
+            }
+        }
+        leases
     }
 
     pub fn write_locked(&self, leases: &Leases) -> Result<()> {

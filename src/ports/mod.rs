@@ -5,3 +5,4 @@ pub mod alloc;
 pub mod leases;
 pub mod registry;
 pub mod services;
+pub mod stale;

@@ -193,7 +193,7 @@ impl RegistryFile {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Ok(Rc::new(Registry::default()))
             }
-            Err(e) => return Err(Error::io("read", &path, e)),
+            Err(e) => return Err(unreadable(&path, e)),
         };
         self.cache.put(now, Rc::clone(&registry));
         Ok(registry)
@@ -221,7 +221,7 @@ impl RegistryFile {
         let bytes = match fs::read(&path) {
             Ok(bytes) => bytes,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("read", &path, e)),
+            Err(e) => return Err(unreadable(&path, e)),
         };
         let invalid = |e: &dyn std::fmt::Display| {
             parse(&bytes, &path)
@@ -260,7 +260,7 @@ impl RegistryFile {
         let mut registry = Registry::clone(&before);
         let out = change(&mut registry)?;
         if registry != *before {
-            self.write_with(registry, synced.then_some(&before))?;
+            self.write_with(registry, &before, synced)?;
         }
         Ok(out)
     }
@@ -270,48 +270,64 @@ impl RegistryFile {
         Lock::exclusive(&self.lock_path())
     }
 
-    /// Write while the caller holds [`Self::lock`].
+    /// Write while the caller holds [`Self::lock`] (a registry that does not parse counts as
+    /// empty: `ports reset` replaces it).
     pub fn write_locked(&self, registry: &Registry) -> Result<()> {
-        self.write_with(registry.clone(), None)
+        let before = self
+            .load(true)
+            .map(|r| Registry::clone(&r))
+            .unwrap_or_default();
+        self.write_with(registry.clone(), &before, false)
     }
 
-    /// Write `registry`, then the prompt files of the worktrees whose ports differ from
-    /// `before`'s (all of them without it), then the stamp that says they match this version.
-    fn write_with(&self, registry: Registry, before: Option<&Registry>) -> Result<()> {
-        let mut json =
-            serde_json::to_vec_pretty(&registry).expect("the registry always serialises");
-        json.push(b'\n');
-        files::write_atomic(&self.path(), &json)?;
-        let common = self.dir.parent().unwrap_or(&self.dir);
-        let names = registry.allocated_ports.keys().chain(
-            before
-                .map_or(&registry.allocated_ports, |b| &b.allocated_ports)
-                .keys(),
-        );
+    /// Write `registry`, having first marked the worktrees whose ports or offset differ from
+    /// `before`'s as having stale files (see [`stale`](super::stale)); then the prompt files of
+    /// those worktrees (of all of them unless `prompts_synced`), then the stamp that says they
+    /// match this version.
+    fn write_with(
+        &self,
+        registry: Registry,
+        before: &Registry,
+        prompts_synced: bool,
+    ) -> Result<()> {
         fn prompt_of<'a>(r: &'a Registry, name: &str) -> (Option<&'a Ports>, Option<u16>) {
             (
                 r.allocated_ports.get(name),
                 r.worktrees.get(name).and_then(|w| w.offset),
             )
         }
+        use super::stale::Kind;
+        let behind = registry.allocated_ports.keys().filter_map(|name| {
+            if !before.allocated_ports.contains_key(name) {
+                Some((name.as_str(), Kind::New))
+            } else {
+                (prompt_of(before, name) != prompt_of(&registry, name))
+                    .then_some((name.as_str(), Kind::Moved))
+            }
+        });
+        super::stale::mark(&self.dir, behind)?;
+        let mut json =
+            serde_json::to_vec_pretty(&registry).expect("the registry always serialises");
+        json.push(b'\n');
+        files::write_atomic(&self.path(), &json)?;
+        let common = self.dir.parent().unwrap_or(&self.dir);
+        let names = registry
+            .allocated_ports
+            .keys()
+            .chain(before.allocated_ports.keys());
         for name in names {
-            if before.is_some_and(|b| prompt_of(b, name) == prompt_of(&registry, name)) {
+            if prompts_synced && prompt_of(before, name) == prompt_of(&registry, name) {
                 continue;
             }
             let Some(path) = prompt_path(common, name) else {
                 continue;
             };
             match prompt_text(&registry, name) {
-                Some(text) => files::write_derived_atomic(&path, text.as_bytes())?,
-                None => match fs::remove_file(&path) {
-                    Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                        return Err(Error::io("remove", &path, e))
-                    }
-                    _ => {}
-                },
+                Some(text) => write_prompt(&path, &text)?,
+                None => remove_prompt(&path)?,
             }
         }
-        if before.is_none() {
+        if !prompts_synced {
             // Out of step: a prompt file may remain for a worktree the registry no longer has.
             remove_stale_prompts(common, &registry)?;
         }
@@ -333,7 +349,7 @@ impl RegistryFile {
         {
             // Often already written: the allocation came after Git had made the directory.
             if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
-                files::write_derived_atomic(&path, text.as_bytes())?;
+                write_prompt(&path, &text)?;
             }
         }
         Ok(())
@@ -366,9 +382,9 @@ impl RegistryFile {
         let path = git_dir.join(PROMPT_FILE);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
-            // Every allocated worktree has one: without it, the registry itself says.
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return self.read_worktree(name),
-            Err(e) => return Err(Error::io("read", &path, e)),
+            // Every allocated worktree has one: without it (or with one that is not text, or a
+            // directory in its place: the next registry write replaces it), the registry says.
+            Err(_) => return self.read_worktree(name),
         };
         match parse_prompt(&text) {
             Some(found) => Ok(Some(found)),
@@ -376,9 +392,13 @@ impl RegistryFile {
         }
     }
 
-    /// Copy the current file, whatever its state, to the backup path. Returns the backup's path.
+    /// Copy the current file, whatever its state, to the backup path (move it there when it
+    /// is not a file at all). Returns the backup's path.
     pub fn backup(&self) -> Result<Option<PathBuf>> {
         let (from, to) = (self.path(), self.backup_path());
+        if fs::symlink_metadata(&from).is_ok_and(|m| !m.is_file() && !m.is_symlink()) {
+            return files::set_aside(&from);
+        }
         match fs::read(&from) {
             Ok(bytes) => {
                 files::write_atomic(&to, &bytes)?;
@@ -418,12 +438,36 @@ fn remove_stale_prompts(common: &Path, registry: &Registry) -> Result<()> {
         if registry.allocated_ports.contains_key(&name) {
             continue;
         }
-        match fs::remove_file(&path) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
-                return Err(Error::io("remove", &path, e))
-            }
-            _ => {}
-        }
+        remove_prompt(&path)?;
+    }
+    Ok(())
+}
+
+/// Write a prompt file. It is derived state: whatever is in its place and cannot be replaced
+/// (a directory) is set aside, with one warning.
+fn write_prompt(path: &Path, text: &str) -> Result<()> {
+    if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) {
+        set_aside_prompt(path)?;
+    }
+    files::write_derived_atomic(path, text.as_bytes())
+}
+
+fn remove_prompt(path: &Path) -> Result<()> {
+    match fs::remove_file(path) {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(_) if fs::symlink_metadata(path).is_ok_and(|m| m.is_dir()) => set_aside_prompt(path),
+        Err(e) => Err(Error::io("remove", path, e)),
+        Ok(()) => Ok(()),
+    }
+}
+
+fn set_aside_prompt(path: &Path) -> Result<()> {
+    if let Some(backup) = files::set_aside(path)? {
+        crate::term::warn(format!(
+            "{} is not a file; set it aside as {} (the prompt reads the registry meanwhile)",
+            path.display(),
+            backup.display()
+        ));
     }
     Ok(())
 }
@@ -462,6 +506,17 @@ fn parse(bytes: &[u8], path: &Path) -> Result<Registry> {
     let registry: Registry = serde_json::from_slice(bytes).map_err(|e| invalid(e.to_string()))?;
     registry.validate().map_err(invalid)?;
     Ok(registry)
+}
+
+/// The registry is there but cannot be read (a directory in its place, no permission): it is
+/// the source of truth, so every command stops, with the way out.
+fn unreadable(path: &Path, e: std::io::Error) -> Error {
+    Error::failed(format!("could not read the registry {}: {e}", path.display()))
+        .hint("git-atlas will not replace it")
+        .hint(format!(
+            "to recover, fix it (or move it away and restore {}.backup if you have one), or run `git atlas ports reset`, which sets it aside and rebuilds it from the existing worktrees",
+            path.display()
+        ))
 }
 
 fn invalid_format(path: &Path, why: String) -> Error {

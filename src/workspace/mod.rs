@@ -25,6 +25,7 @@ use crate::ports::registry::{DbRecord, Ports, Registry, RegistryFile, WorktreeRe
 use crate::ports::services::{self, Service};
 pub use db::{DbOutcome, Done, Own, WorktreeDb};
 
+mod checkout;
 mod db;
 mod docker;
 mod exec;
@@ -220,9 +221,18 @@ impl Workspace {
     /// in between only costs one more reconcile.
     pub fn reconcile(&self) -> Result<Report> {
         let (mut report, orphans, gone_dbs, pending, newest) = self.reconcile_registry()?;
+        let listed = std::mem::take(&mut report.worktrees);
+        self.rewrite_stale(&listed, &mut report);
+        report.worktrees = listed;
         self.teardown_orphans(orphans, &mut report);
         self.drop_gone_databases(gone_dbs, &mut report);
-        hooks::write_state(self.repo.common_dir(), &pending, newest)?;
+        // hook-state only spares the hooks work: one that cannot be written costs them a
+        // reconcile each, not every command its run.
+        if let Err(e) = hooks::write_state(self.repo.common_dir(), &pending, newest) {
+            report.warnings.push(format!(
+                "{e} (the hooks reconcile at every Git command until it can be written)"
+            ));
+        }
         Ok(report)
     }
 
@@ -238,7 +248,11 @@ impl Workspace {
             let out = change(reg, &before)?;
             let mut leases = Leases::clone(&before);
             leases.set(&self.project, &reg.allocated_ports);
-            if leases != *before {
+            // A lease file rebuilt in memory (it was missing, or set aside) is written too.
+            if leases != *before || !file.path().is_file() {
+                if !before.projects.contains_key(&self.project) {
+                    file.remember(&self.project)?;
+                }
                 file.write_locked(&leases)?;
             }
             Ok(out)
@@ -488,13 +502,22 @@ impl Workspace {
     }
 
     /// Write the worktree's generated files from its allocation. Returns the files written.
+    /// An error when `wt.path` is not its checkout any more (see [`Repo::is_checkout`]).
     pub fn generate(&self, wt: &Worktree) -> Result<Vec<PathBuf>> {
-        self.generate_files(wt, true)
+        self.write_files(wt, checkout::Which::All)?
+            .ok_or_else(|| checkout::not_a_checkout(wt))
     }
 
     /// Like [`Workspace::generate`], leaving docker-compose.yml alone (`add --no-docker`).
     pub fn generate_without_compose(&self, wt: &Worktree) -> Result<Vec<PathBuf>> {
-        self.generate_files(wt, false)
+        self.write_files(wt, checkout::Which::AllButCompose)?
+            .ok_or_else(|| checkout::not_a_checkout(wt))
+    }
+
+    /// [`Workspace::generate`] for commands that rewrite many worktrees' files (`ports
+    /// compact`, `reset`): `None` for a worktree removed (or replaced) meanwhile.
+    pub fn regenerate(&self, wt: &Worktree) -> Result<Option<Vec<PathBuf>>> {
+        self.write_files(wt, checkout::Which::All)
     }
 
     /// What `wt`'s generated files are made from: its allocation in `reg`.
@@ -525,7 +548,13 @@ impl Workspace {
         Ok(Some((source.clone(), local)))
     }
 
-    fn generate_files(&self, wt: &Worktree, compose: bool) -> Result<Vec<PathBuf>> {
+    /// Write `wt`'s files while holding its checkout (one writer at a time, none during its
+    /// removal), from the registry as it is once held, so that the last writer writes the
+    /// newest allocation.
+    fn write_files(&self, wt: &Worktree, which: checkout::Which) -> Result<checkout::Written> {
+        let Some(_held) = self.hold_checkout(wt)? else {
+            return Ok(None);
+        };
         let reg = self.registry.read()?;
         let inputs = self.inputs(&wt.path)?;
         let vars = self.worktree_vars(wt, &reg)?;
@@ -538,24 +567,31 @@ impl Workspace {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
             let out = wt.path.join(&cfg.env.output);
-            let text = generate::env_local(
-                source,
-                &name,
-                &inputs.services,
-                &vars,
-                &inputs.config.database,
-            )
-            .render();
-            generate::write_derived(&out, &text, path)?;
-            written.push(out);
+            if !which.wants(&out) {
+                // Left as it is.
+            } else {
+                let text = generate::env_local(
+                    source,
+                    &name,
+                    &inputs.services,
+                    &vars,
+                    &inputs.config.database,
+                )
+                .render();
+                generate::write_derived(&out, &text, path)?;
+                written.push(out);
+            }
         }
         let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
-        if compose {
+        if which != checkout::Which::AllButCompose {
             templates.push((&inputs.compose_template, &cfg.templates.compose_output));
         }
         for (template, output) in templates {
             if let Some(template) = template {
                 let out = wt.path.join(output);
+                if !which.wants(&out) {
+                    continue;
+                }
                 generate::write_generated(
                     &out,
                     &generate::render_template(template, &inputs.services, &vars)?,
@@ -575,7 +611,8 @@ impl Workspace {
             })?;
             hooks::forget_pending(self.repo.common_dir(), &wt.name)?;
         }
-        Ok(written)
+        self.files_follow(wt, &reg)?;
+        Ok(Some(written))
     }
 
     /// The ports `wt`'s generated env file holds, by service, and its `PORT_OFFSET`.

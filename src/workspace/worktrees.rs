@@ -30,9 +30,10 @@ impl Workspace {
         target: &Path,
     ) -> Result<Worktree> {
         // Every state file is checked before Git creates anything: a registry that does not
-        // parse fails here. (The lease file and hook-state, which only mirror it, heal
-        // themselves whenever they are read, so they cannot fail later.)
+        // parse fails here, and so does a file that cannot be written. (The lease file and
+        // hook-state, which only mirror it, heal themselves whenever they are read.)
         self.registry.read()?;
+        self.check_state_writable()?;
         {
             // Concurrent `git worktree add`s can read each other's half-written worktrees/<id>/
             // files and fail ("failed to read .git/worktrees/x/commondir"), so ours take turns.
@@ -62,6 +63,7 @@ impl Workspace {
         inputs: &Inputs,
     ) -> Result<(Worktree, Report)> {
         self.registry.read()?;
+        self.check_state_writable()?;
         let guess = self.guess_new_worktree(target);
         let (git_done, speculated) = {
             let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
@@ -123,6 +125,46 @@ impl Workspace {
         Ok((wt, report))
     }
 
+    /// Fail, before Git creates anything, when a state file this add will write (or the
+    /// directory it is replaced in) cannot be written: immutable, read-only, on a read-only
+    /// mount. Otherwise the worktree would exist and the command fail halfway.
+    fn check_state_writable(&self) -> Result<()> {
+        use std::os::unix::ffi::OsStrExt;
+        let mut paths = vec![
+            self.registry.dir().to_path_buf(),
+            self.registry.path(),
+            hooks::state_path(self.repo.common_dir()),
+        ];
+        if let Some(leases) = &self.leases {
+            let file = leases.path();
+            paths.extend(file.parent().map(Path::to_path_buf));
+            paths.push(file);
+        }
+        for path in paths {
+            let Ok(meta) = std::fs::symlink_metadata(&path) else {
+                continue;
+            };
+            let Ok(c_path) = std::ffi::CString::new(path.as_os_str().as_bytes()) else {
+                continue;
+            };
+            let mode = if meta.is_dir() {
+                libc::W_OK | libc::X_OK
+            } else {
+                libc::W_OK
+            };
+            // SAFETY: a NUL-terminated path and a mode; access(2) only reads them.
+            if unsafe { libc::access(c_path.as_ptr(), mode) } != 0 {
+                let e = std::io::Error::last_os_error();
+                return Err(Error::failed(format!(
+                    "cannot write {}: {e}; git-atlas keeps its state there, so nothing was created",
+                    path.display()
+                ))
+                .hint("make it writable again (`chattr -i`, `chmod u+w`, or mount it read-write), then run the command again"));
+            }
+        }
+        Ok(())
+    }
+
     /// The worktree `git worktree add <target>` will make, when that is certain enough to
     /// allocate for before Git is done: its id is the directory name when that is a plain name
     /// no worktree has (Git would add a number, or change characters, otherwise), and its path
@@ -158,13 +200,45 @@ impl Workspace {
 
     /// `git worktree remove` for a worktree that exists, `git worktree prune` for one that is
     /// gone; run from the main worktree (or the common dir): the current directory may be `wt`.
-    pub fn remove_worktree(&self, wt: &Worktree, force: bool) -> Result<()> {
+    ///
+    /// While Git removes it, the worktree's checkout is held (no git-atlas command writes into
+    /// it meanwhile: a file written there made Git fail with "Directory not empty"), and
+    /// `git atlas add`s wait their turn (Git's removal reads every worktree's files, and failed
+    /// on one half-made by an add: "failed to read …/commondir"). A removal Git completed is a
+    /// success even if Git then failed (its worktree files are gone, it lists it no more):
+    /// what is left is said in the returned warning.
+    pub fn remove_worktree(&self, wt: &Worktree, force: bool) -> Result<Option<String>> {
         let git_cwd = self
             .repo
             .main_dir()
             .unwrap_or_else(|| self.repo.common_dir().to_path_buf());
-        if !wt.exists() {
-            return git::run_visible(&git_cwd, args(["worktree", "prune"]), &[]);
+        let _held = self.lock_checkout(wt)?;
+        let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
+        let admin = self.repo.common_dir().join("worktrees").join(&wt.name);
+        if !admin.exists() {
+            // Removed meanwhile (by a parallel remove or prune).
+            return Ok(None);
+        }
+        let listed_path = self.repo.worktree_by_name(&wt.name).map(|w| w.path);
+        if listed_path.as_ref() != Some(&wt.path) {
+            return Err(Error::failed(format!(
+                "{} changed while git-atlas was looking at it (Git lists it at {} now): nothing was removed",
+                wt.name,
+                listed_path.map_or_else(|| "no path".into(), |p| p.display().to_string())
+            ))
+            .hint("run the command again"));
+        }
+        if !self.repo.is_checkout(wt) {
+            // Not there, or something else is at its path: never hand that path to Git.
+            return git::run_visible(&git_cwd, args(["worktree", "prune"]), &[]).map(|()| {
+                (admin.exists() && wt.path.exists()).then(|| {
+                    format!(
+                        "{} is not {}'s checkout (it was moved or replaced), so it was left alone; Git still lists the worktree until `git worktree prune` finds it gone",
+                        wt.path.display(),
+                        wt.name
+                    )
+                })
+            });
         }
         let mut a = args(["worktree", "remove"]);
         if force {
@@ -175,7 +249,17 @@ impl Workspace {
         }
         a.push("--".into());
         a.push(wt.path.clone().into());
-        git::run_visible(&git_cwd, a, &[])
+        match git::run_visible(&git_cwd, a, &[]) {
+            Ok(()) => Ok(None),
+            Err(_) if !admin.exists() => Ok(wt.path.exists().then(|| {
+                format!(
+                    "Git removed the worktree {} but not all of {}; what is left there is no longer part of the repository",
+                    wt.name,
+                    wt.path.display()
+                )
+            })),
+            Err(e) => Err(e),
+        }
     }
 
     /// Release a worktree's ports. Returns the ports it held.

@@ -111,8 +111,8 @@ pub(super) fn run(out: &mut dyn Write) -> Result<()> {
             .iter()
             .find(|w| &w.name == name && w.exists() && !w.is_main)
         {
-            match ws.generate(wt) {
-                Ok(files) if !files.is_empty() => writeln!(out, "{name}: rewrote its env files (restart its services to use the new ports)")?,
+            match ws.regenerate(wt) {
+                Ok(Some(files)) if !files.is_empty() => writeln!(out, "{name}: rewrote its env files (restart its services to use the new ports)")?,
                 Ok(_) => {}
                 Err(e) => eprintln!("git-atlas: warning: {name}: ports moved but its env files could not be rewritten: {e}"),
             }

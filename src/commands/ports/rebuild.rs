@@ -222,8 +222,10 @@ fn regenerate_changed(
         let now = reg.allocated_ports.get(&wt.name);
         let before = old.and_then(|o| o.allocated_ports.get(&wt.name));
         if now.is_some() && before.is_some() && now != before {
-            match ws.generate(wt) {
-                Ok(_) => writeln!(out, "{}: ports changed; regenerated its env files", wt.name)?,
+            match ws.regenerate(wt) {
+                Ok(Some(_)) => writeln!(out, "{}: ports changed; regenerated its env files", wt.name)?,
+                // Removed meanwhile.
+                Ok(None) => {}
                 Err(e) => eprintln!("git-atlas: warning: {}: ports changed but its env files could not be regenerated: {e}", wt.name),
             }
         }

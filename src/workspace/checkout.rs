@@ -1,0 +1,146 @@
+//! Writing into a worktree's checkout: one writer at a time per worktree (and none while
+//! `git atlas remove` takes it away), never through a path that no longer is that worktree,
+//! and generated files that follow the registry: a registry change that moves a worktree's
+//! ports marks its files stale (see [`stale`]) until they are rewritten, and every reconcile
+//! rewrites what a killed or failed command left stale.
+
+use std::path::PathBuf;
+
+use crate::error::{Error, Result};
+use crate::files::Lock;
+use crate::git::repo::Worktree;
+use crate::ports::registry::Registry;
+use crate::ports::stale;
+
+use super::{Report, Workspace};
+
+/// The lock file of a linked worktree's checkout, in its Git directory: `git worktree remove`
+/// deletes it with the worktree, so a writer that waited for a removal finds nothing to lock.
+const LOCK_FILE: &str = "atlas.lock";
+
+impl Workspace {
+    /// Hold `wt`'s checkout for writing (or removing): `None` when Git has no files for it
+    /// any more (it was removed meanwhile).
+    pub(super) fn lock_checkout(&self, wt: &Worktree) -> Result<Option<Lock>> {
+        if wt.is_main {
+            return Lock::exclusive(&self.registry.dir().join("main.lock")).map(Some);
+        }
+        let path = self
+            .repo
+            .common_dir()
+            .join("worktrees")
+            .join(&wt.name)
+            .join(LOCK_FILE);
+        Lock::exclusive_in_existing_dir(&path)
+    }
+
+    /// [`Workspace::lock_checkout`], and the check that `wt.path` still is `wt`'s checkout:
+    /// `None` when it is not (removed, or moved and something else put in its place).
+    pub(super) fn hold_checkout(&self, wt: &Worktree) -> Result<Option<Lock>> {
+        let Some(lock) = self.lock_checkout(wt)? else {
+            return Ok(None);
+        };
+        Ok(self.repo.is_checkout(wt).then_some(lock))
+    }
+
+    /// After `wt`'s files were written from `reg`: its stale marker goes if the registry still
+    /// gives it what `reg` did (a change since marked it again, and its files wait for that).
+    pub(super) fn files_follow(&self, wt: &Worktree, reg: &Registry) -> Result<()> {
+        let dir = self.registry.dir();
+        if !stale::is_marked(dir, &wt.name) {
+            return Ok(());
+        }
+        let _lock = self.registry.lock()?;
+        let now = self.registry.read()?;
+        let entry = |r: &Registry| {
+            (
+                r.allocated_ports.get(&wt.name).cloned(),
+                r.worktrees.get(&wt.name).and_then(|w| w.offset),
+            )
+        };
+        if entry(&now) == entry(reg) {
+            stale::clear(dir, &wt.name)?;
+        }
+        Ok(())
+    }
+
+    /// `wt`'s files are not to be written (`add --no-env`): forget that they are stale.
+    pub fn files_not_wanted(&self, wt: &Worktree) -> Result<()> {
+        stale::clear(self.registry.dir(), &wt.name)
+    }
+
+    /// Rewrite the files of the worktrees marked stale, as the registry has them now: what a
+    /// command killed between writing the registry and the files left behind. A worktree Git
+    /// no longer lists, or that has no ports, loses its marker; one still being created, or
+    /// waiting for its first checkout, keeps it. Failures are warnings.
+    pub(super) fn rewrite_stale(&self, worktrees: &[Worktree], report: &mut Report) {
+        let dir = self.registry.dir();
+        let marked = stale::marked(dir);
+        if marked.is_empty() {
+            return;
+        }
+        let Ok(reg) = self.registry.read() else {
+            return;
+        };
+        for (name, kind) in marked {
+            let listed = worktrees.iter().find(|w| w.name == name);
+            let Some(wt) =
+                listed.filter(|w| !w.prunable && reg.allocated_ports.contains_key(&name))
+            else {
+                let _ = stale::clear(dir, &name);
+                continue;
+            };
+            let waiting = reg.worktrees.get(&name).is_some_and(|r| r.pending_files);
+            if waiting || wt.is_initializing() {
+                continue;
+            }
+            // A new linked worktree gets all its files (its add was killed before writing
+            // them); otherwise only the files it has are rewritten (the main worktree's are
+            // written when asked for, `add --no-env` or `--no-docker` left some unwritten).
+            let which = if kind == stale::Kind::New && !wt.is_main {
+                Which::All
+            } else {
+                Which::Existing
+            };
+            match self.write_files(wt, which) {
+                Ok(_) => {}
+                Err(e) => report.warnings.push(format!(
+                    "{name}: its files do not match its ports and could not be rewritten: {e}"
+                )),
+            }
+        }
+    }
+}
+
+/// Why nothing was written into `wt`.
+pub(super) fn not_a_checkout(wt: &Worktree) -> Error {
+    Error::failed(format!(
+        "{} is not {}'s checkout any more (the worktree was removed, or moved and something else put in its place): nothing was written",
+        wt.path.display(),
+        wt.name
+    ))
+    .hint(format!(
+        "if you moved it, `git worktree repair <new path>`; if it is gone, `git atlas remove {}`",
+        crate::term::shell_word(&wt.name)
+    ))
+}
+
+/// Which of a worktree's generated files [`Workspace::write_files`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Which {
+    All,
+    /// `add --no-docker`.
+    AllButCompose,
+    /// Only those that exist already.
+    Existing,
+}
+
+impl Which {
+    pub(super) fn wants(self, output: &std::path::Path) -> bool {
+        self != Which::Existing || output.is_file()
+    }
+}
+
+/// What [`Workspace::write_files`] wrote: the files, or nothing because `wt` is not its
+/// checkout any more.
+pub(super) type Written = Option<Vec<PathBuf>>;
