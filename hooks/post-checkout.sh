@@ -7,7 +7,8 @@ if [ "$3" = 1 ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ] && _atlas_com
     if command -v git-atlas >/dev/null 2>&1; then
       git-atlas hook post-checkout "$@" </dev/null || :
     else
-      echo "git-atlas: hook skipped: git-atlas is not on PATH (see \`git atlas hooks status\`)" >&2
+      # Said once, until a git-atlas hook runs again.
+      [ -e "$_atlas_c/worktree-registry/hook-skipped" ] || { echo "git-atlas: hook skipped: git-atlas is not on PATH (see \`git atlas hooks status\`); said once until it is back" >&2; true 2>/dev/null >"$_atlas_c/worktree-registry/hook-skipped" || :; }
     fi
   fi
 fi

@@ -5,7 +5,8 @@ if [ "$1" = committed ] && [ -z "$GIT_ATLAS_SKIP_HOOKS$GIT_ATLAS_IN_ADD" ] && _a
   if command -v git-atlas >/dev/null 2>&1; then
     git-atlas hook reference-transaction "$@" </dev/null || :
   else
-    echo "git-atlas: hook skipped: git-atlas is not on PATH (see \`git atlas hooks status\`)" >&2
+    # Said once, until a git-atlas hook runs again.
+    [ -e "$_atlas_c/worktree-registry/hook-skipped" ] || { echo "git-atlas: hook skipped: git-atlas is not on PATH (see \`git atlas hooks status\`); said once until it is back" >&2; true 2>/dev/null >"$_atlas_c/worktree-registry/hook-skipped" || :; }
   fi
 fi
 unset _atlas_d _atlas_c _atlas_s _atlas_w _atlas_r _atlas_l

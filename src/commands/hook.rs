@@ -4,6 +4,7 @@
 use crate::cli::HookArgs;
 use crate::error::Result;
 use crate::git::repo::Worktree;
+use crate::git::speaker;
 use crate::workspace::Workspace;
 
 pub fn run(args: HookArgs) {
@@ -19,18 +20,47 @@ fn run_hook(args: HookArgs) {
     if std::env::var_os("GIT_ATLAS_SKIP_HOOKS").is_some_and(|v| !v.is_empty()) {
         return;
     }
+    // Everything this run has to say goes into one line (see git::speaker).
+    crate::term::collect_warnings();
     let result = match args.name.as_str() {
         "post-checkout" => post_checkout(&args.args),
         "reference-transaction" => reference_transaction(&args.args),
         _ => Ok(None),
     };
-    match result {
-        Ok(Some(line)) => eprintln!("git-atlas: {line}"),
-        Ok(None) => {}
-        Err(e) => eprintln!(
-            "git-atlas: warning: {} hook did nothing: {e} (run `git atlas list` for details)",
-            args.name
-        ),
+    let warnings = crate::term::take_warnings();
+    let line = match result {
+        Ok(line) => {
+            let mut parts: Vec<String> = line.into_iter().collect();
+            parts.extend(warnings.iter().map(|w| format!("warning: {w}")));
+            (!parts.is_empty()).then(|| speaker::Line::Done(parts.join("; ")))
+        }
+        Err(e) => {
+            let mut key = e.to_string();
+            for w in &warnings {
+                key.push_str("; ");
+                key.push_str(w);
+            }
+            Some(speaker::Line::Warning {
+                line: format!(
+                    "warning: {} hook did nothing: {key} (run `git atlas list` for details)",
+                    args.name
+                ),
+                key,
+            })
+        }
+    };
+    let Ok(cwd) = super::cwd() else {
+        return;
+    };
+    match crate::git::repo::Location::discover(&cwd) {
+        Ok(at) => speaker::say(&at.common_dir.join(crate::ports::registry::DIR), line),
+        Err(_) => {
+            if let Some(speaker::Line::Done(text) | speaker::Line::Warning { line: text, .. }) =
+                line
+            {
+                eprintln!("git-atlas: {text}");
+            }
+        }
     }
 }
 

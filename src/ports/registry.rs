@@ -401,6 +401,9 @@ impl RegistryFile {
         }
         match fs::read(&from) {
             Ok(bytes) => {
+                if fs::symlink_metadata(&to).is_ok_and(|m| m.is_dir()) {
+                    fs::remove_dir_all(&to).at("remove", &to)?;
+                }
                 files::write_atomic(&to, &bytes)?;
                 Ok(Some(to))
             }

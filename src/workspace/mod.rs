@@ -339,10 +339,13 @@ impl Workspace {
                     }
                 }
             }
-            let unallocated: Vec<&Worktree> = live
+            let mut unallocated: Vec<&Worktree> = live
                 .into_iter()
                 .filter(|w| !reg.allocated_ports.contains_key(&w.name))
                 .collect();
+            // Worktrees whose env files show ports go first, so that none of those ports goes
+            // to a worktree that shows none (a deleted or reset registry).
+            unallocated.sort_by_key(|w| !self.shows_its_ports(w));
             for wt in unallocated {
                 match self.allocate_in(reg, leases, wt) {
                     Ok((true, warnings)) => {
@@ -460,6 +463,15 @@ impl Workspace {
             }
             net::in_use(port).then(|| "in use by a running process".to_string())
         };
+        // A worktree new to the registry (deleted, or reset) whose own generated env file
+        // shows ports keeps them where they are free: its servers may be running on them.
+        if existing.is_none() && !wt.is_main && !needs.is_empty() {
+            if let Some(allocation) =
+                self.evidenced(wt, inputs, &needs, strategy, resolution, &taken)
+            {
+                return Ok(self.record_allocation(reg, wt, inputs, allocation, None, None));
+            }
+        }
         let allocation: Allocation = if needs.is_empty() {
             Allocation {
                 offset: if wt.is_main { Some(0) } else { None },
@@ -472,7 +484,21 @@ impl Workspace {
                     .hint("see `git atlas ports status` and `git atlas ports check-conflicts`; free ports with `git atlas ports cleanup`")
             })?
         };
-        let mut ports = existing.clone().unwrap_or_default();
+        Ok(self.record_allocation(reg, wt, inputs, allocation, existing, recorded))
+    }
+
+    /// Record `allocation` for `wt` in `reg`, beside what it had (`existing`, `recorded`).
+    fn record_allocation(
+        &self,
+        reg: &mut Registry,
+        wt: &Worktree,
+        inputs: &Inputs,
+        allocation: Allocation,
+        existing: Option<IndexMap<String, u16>>,
+        recorded: Option<WorktreeRecord>,
+    ) -> (bool, Vec<String>) {
+        let offset = recorded.as_ref().and_then(|r| r.offset);
+        let mut ports = existing.unwrap_or_default();
         ports.extend(allocation.ports);
         let labels = inputs
             .services
@@ -498,7 +524,88 @@ impl Workspace {
             .into_iter()
             .map(|w| format!("{}: {w}", wt.name))
             .collect();
-        Ok((true, warnings))
+        (true, warnings)
+    }
+
+    /// The allocation `wt`'s own generated env file shows (its header names `wt`), if every
+    /// port it shows is free for it, ignoring the bind test (its own servers may hold them):
+    /// under the offset strategy its `PORT_OFFSET`, under the range strategy its ports (the
+    /// services it does not show get theirs as usual).
+    fn evidenced(
+        &self,
+        wt: &Worktree,
+        inputs: &Inputs,
+        needs: &[alloc::Need],
+        strategy: Strategy,
+        resolution: alloc::Resolution,
+        taken: &dyn Fn(u16) -> Option<String>,
+    ) -> Option<Allocation> {
+        let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
+        let header = text.lines().next()?;
+        if !header.contains(&format!("for worktree {} from", wt.name)) {
+            return None;
+        }
+        let (shown, shown_offset) = generate::generated_ports(&text, &inputs.services)?;
+        let in_use_by_a_process = |why: &str| why == "in use by a running process";
+        let free = |p: u16| taken(p).is_none_or(|why| in_use_by_a_process(&why));
+        match strategy {
+            Strategy::Offset { .. } => {
+                let offset = shown_offset?;
+                let fits = needs.iter().all(|n| {
+                    u32::from(n.base) + u32::from(offset) <= 65535
+                        && shown
+                            .get(&n.key)
+                            .is_none_or(|p| u32::from(*p) == u32::from(n.base) + u32::from(offset))
+                });
+                let ports: IndexMap<String, u16> = needs
+                    .iter()
+                    .map(|n| (n.key.clone(), n.base + offset))
+                    .collect();
+                (fits && ports.values().all(|p| free(*p))).then(|| Allocation {
+                    offset: Some(offset),
+                    ports,
+                    warnings: Vec::new(),
+                })
+            }
+            Strategy::Range => {
+                let mut kept = IndexMap::new();
+                for n in needs {
+                    if let Some(&p) = shown.get(&n.key) {
+                        if (n.range.0..=n.range.1).contains(&p) && free(p) {
+                            kept.insert(n.key.clone(), p);
+                        }
+                    }
+                }
+                if kept.is_empty() {
+                    return None;
+                }
+                let rest: Vec<alloc::Need> = needs
+                    .iter()
+                    .filter(|n| !kept.contains_key(&n.key))
+                    .cloned()
+                    .collect();
+                let mut allocation = Allocation {
+                    offset: None,
+                    ports: IndexMap::new(),
+                    warnings: Vec::new(),
+                };
+                if !rest.is_empty() {
+                    let kept_ports: Vec<u16> = kept.values().copied().collect();
+                    let taken_too = |p: u16| {
+                        if kept_ports.contains(&p) {
+                            return Some(format!("kept by {}", wt.name));
+                        }
+                        taken(p)
+                    };
+                    allocation =
+                        alloc::allocate(&wt.name, false, &rest, strategy, resolution, &taken_too)
+                            .ok()?;
+                }
+                kept.extend(allocation.ports);
+                allocation.ports = kept;
+                Some(allocation)
+            }
+        }
     }
 
     /// Write the worktree's generated files from its allocation. Returns the files written.
@@ -613,6 +720,21 @@ impl Workspace {
         }
         self.files_follow(wt, &reg)?;
         Ok(Some(written))
+    }
+
+    /// Whether `wt` has an env file git-atlas generated for it (which may show its ports).
+    fn shows_its_ports(&self, wt: &Worktree) -> bool {
+        if wt.is_main {
+            return false;
+        }
+        let Ok(inputs) = self.inputs(&wt.path) else {
+            return false;
+        };
+        std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).is_ok_and(|t| {
+            t.lines()
+                .next()
+                .is_some_and(|h| h.contains(&format!("for worktree {} from", wt.name)))
+        })
     }
 
     /// The ports `wt`'s generated env file holds, by service, and its `PORT_OFFSET`.
