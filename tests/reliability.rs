@@ -121,7 +121,7 @@ fn directories_in_place_of_derived_state_are_set_aside() {
     let leases = s.leases().join("leases.json");
     fs::remove_file(&leases).unwrap();
     fs::create_dir(&leases).unwrap();
-    let prompt = repo.join(".git/worktrees/a/atlas-ports");
+    let prompt = repo.join(".git/worktree-registry/prompts/a");
     fs::write(&prompt, b"\xff\xfe not text").unwrap();
     assert_eq!(
         s.atlas(&s.at("a"), &["ports"]).ok().trim(),

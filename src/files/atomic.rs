@@ -27,21 +27,24 @@ impl Lock {
         Ok(Lock { _file: file })
     }
 
-    /// [`Lock::exclusive`] for a lock file whose directory must already exist: `None` when it
-    /// does not (a worktree's Git directory that `git worktree remove` took away).
-    pub fn exclusive_in_existing_dir(path: &Path) -> Result<Option<Lock>> {
-        let file = match OpenOptions::new()
-            .create(true)
-            .truncate(false)
-            .write(true)
-            .open(path)
-        {
-            Ok(f) => f,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(e).at("open lock file", path),
-        };
-        file.lock().at("lock", path)?;
-        Ok(Some(Lock { _file: file }))
+    /// [`Lock::exclusive`] for a lock file its holder may delete ([`Lock::remove`]): once
+    /// locked, the file must still be the one at `path`, or it is opened again (a waiter that
+    /// opened it before the delete would otherwise hold a lock nobody else sees).
+    pub fn exclusive_removable(path: &Path) -> Result<Lock> {
+        use std::os::unix::fs::MetadataExt;
+        loop {
+            let lock = Lock::exclusive(path)?;
+            let held = lock._file.metadata().at("read", path)?;
+            match fs::metadata(path) {
+                Ok(now) if now.ino() == held.ino() && now.dev() == held.dev() => return Ok(lock),
+                _ => continue,
+            }
+        }
+    }
+
+    /// Delete the lock file of a lock taken with [`Lock::exclusive_removable`], still holding it.
+    pub fn remove(self, path: &Path) {
+        let _ = fs::remove_file(path);
     }
 }
 

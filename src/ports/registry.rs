@@ -372,14 +372,16 @@ impl RegistryFile {
     }
 
     /// The current worktree's ports and offset for the shell prompt, from its prompt file: a
-    /// few bytes beside Git's own files for that worktree, whatever the registry's size. When
+    /// few bytes in `worktree-registry/prompts/`, whatever the registry's size. When
     /// the stamp says the prompt files do not match `ports.json` (being written, written by an
     /// older git-atlas, edited by hand), the registry itself is read.
-    pub fn read_prompt(&self, git_dir: &Path, name: &str) -> Result<Option<(Ports, Option<u16>)>> {
+    pub fn read_prompt(&self, name: &str) -> Result<Option<(Ports, Option<u16>)>> {
         if !self.prompts_in_sync() {
             return self.read_worktree(name);
         }
-        let path = git_dir.join(PROMPT_FILE);
+        let Some(path) = prompt_path(self.dir.parent().unwrap_or(&self.dir), name) else {
+            return self.read_worktree(name);
+        };
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             // Every allocated worktree has one: without it (or with one that is not text, or a
@@ -413,28 +415,24 @@ impl RegistryFile {
     }
 }
 
-/// The prompt file's name in a worktree's private Git directory (the common dir for the main).
-const PROMPT_FILE: &str = "atlas-ports";
 const PROMPT_HEADER: &str = "git-atlas ports 1";
+/// The prompt files' directory in the registry's.
+const PROMPTS: &str = "prompts";
 
-/// Where the prompt file of the worktree `name` goes: beside Git's files for that worktree, so
-/// that `git worktree remove` and `prune` take it away too. `None` once Git has no such files.
+/// Where the prompt file of the worktree `name` goes: `worktree-registry/prompts/<name>` (Git's
+/// ids are file names). Not in Git's own directory for the worktree, as it once was: a file
+/// written there while `git worktree remove` empties it kept Git from removing the directory.
 fn prompt_path(common: &Path, name: &str) -> Option<PathBuf> {
-    let dir = if name == crate::git::repo::MAIN {
-        common.to_path_buf()
-    } else {
-        common.join("worktrees").join(name)
-    };
-    dir.is_dir().then(|| dir.join(PROMPT_FILE))
+    Some(common.join(DIR).join(PROMPTS).join(name))
 }
 
 /// Remove the prompt files of the worktrees (main included) that `registry` has no ports for.
 fn remove_stale_prompts(common: &Path, registry: &Registry) -> Result<()> {
-    let mut files = vec![(crate::git::repo::MAIN.to_string(), common.join(PROMPT_FILE))];
-    if let Ok(entries) = fs::read_dir(common.join("worktrees")) {
+    let mut files = Vec::new();
+    if let Ok(entries) = fs::read_dir(common.join(DIR).join(PROMPTS)) {
         for entry in entries.flatten() {
             let name = entry.file_name().to_string_lossy().into_owned();
-            files.push((name, entry.path().join(PROMPT_FILE)));
+            files.push((name, entry.path()));
         }
     }
     for (name, path) in files {

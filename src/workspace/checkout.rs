@@ -14,32 +14,26 @@ use crate::ports::stale;
 
 use super::{Report, Workspace};
 
-/// The lock file of a linked worktree's checkout, in its Git directory: `git worktree remove`
-/// deletes it with the worktree, so a writer that waited for a removal finds nothing to lock.
-const LOCK_FILE: &str = "atlas.lock";
-
 impl Workspace {
-    /// Hold `wt`'s checkout for writing (or removing): `None` when Git has no files for it
-    /// any more (it was removed meanwhile).
-    pub(super) fn lock_checkout(&self, wt: &Worktree) -> Result<Option<Lock>> {
-        if wt.is_main {
-            return Lock::exclusive(&self.registry.dir().join("main.lock")).map(Some);
-        }
-        let path = self
-            .repo
-            .common_dir()
-            .join("worktrees")
-            .join(&wt.name)
-            .join(LOCK_FILE);
-        Lock::exclusive_in_existing_dir(&path)
+    /// The lock file of `wt`'s checkout: `worktree-registry/checkouts/<md5 of its name>`, never
+    /// in Git's own directory for the worktree (a file made there while `git worktree remove`
+    /// empties it keeps Git from removing it).
+    pub(super) fn checkout_lock_path(&self, name: &str) -> PathBuf {
+        use md5::{Digest, Md5};
+        let digest = Md5::digest(name.as_bytes());
+        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
+        self.registry.dir().join("checkouts").join(hex)
+    }
+
+    /// Hold `wt`'s checkout for writing (or removing): one holder at a time.
+    pub(super) fn lock_checkout(&self, wt: &Worktree) -> Result<Lock> {
+        Lock::exclusive_removable(&self.checkout_lock_path(&wt.name))
     }
 
     /// [`Workspace::lock_checkout`], and the check that `wt.path` still is `wt`'s checkout:
     /// `None` when it is not (removed, or moved and something else put in its place).
     pub(super) fn hold_checkout(&self, wt: &Worktree) -> Result<Option<Lock>> {
-        let Some(lock) = self.lock_checkout(wt)? else {
-            return Ok(None);
-        };
+        let lock = self.lock_checkout(wt)?;
         Ok(self.repo.is_checkout(wt).then_some(lock))
     }
 

@@ -84,8 +84,7 @@ pub type PortsAndOffset = (Ports, Option<u16>);
 /// which finds the repository without opening it and reads only the registry.
 pub fn current_ports(cwd: &Path) -> Result<(String, Option<PortsAndOffset>)> {
     let location = Location::discover(cwd)?;
-    let found = RegistryFile::new(&location.common_dir)
-        .read_prompt(&location.git_dir, &location.worktree)?;
+    let found = RegistryFile::new(&location.common_dir).read_prompt(&location.worktree)?;
     Ok((location.worktree, found))
 }
 
@@ -343,9 +342,10 @@ impl Workspace {
                 .into_iter()
                 .filter(|w| !reg.allocated_ports.contains_key(&w.name))
                 .collect();
-            // Worktrees whose env files show ports go first, so that none of those ports goes
-            // to a worktree that shows none (a deleted or reset registry).
-            unallocated.sort_by_key(|w| !self.shows_its_ports(w));
+            // The main worktree first (it has its base ports), then worktrees whose env files
+            // show ports, so that none of those goes to a worktree that shows none (a deleted
+            // or reset registry).
+            unallocated.sort_by_key(|w| (!w.is_main, !self.shows_its_ports(w)));
             for wt in unallocated {
                 match self.allocate_in(reg, leases, wt) {
                     Ok((true, warnings)) => {
@@ -451,9 +451,15 @@ impl Workspace {
             };
             resolution.skip_to_next = false;
         }
+        // The main worktree's base ports are its own even while it has no entry (a reset
+        // in progress, or a registry rebuilt while a parallel add allocates).
+        let has_main = self.repo.main_dir().is_some();
         let taken = |port: u16| -> Option<String> {
             if let Some(holder) = reg.holder(port, &wt.name) {
                 return Some(holder);
+            }
+            if has_main && !wt.is_main && inputs.services.iter().any(|s| s.base == port) {
+                return Some(format!("the base port of the main worktree ({MAIN})"));
             }
             if let Some(reason) = reg.unavailable_ports.get(&port) {
                 return Some(format!("marked unavailable: {reason}"));

@@ -212,7 +212,7 @@ impl Workspace {
             .repo
             .main_dir()
             .unwrap_or_else(|| self.repo.common_dir().to_path_buf());
-        let _held = self.lock_checkout(wt)?;
+        let held = self.lock_checkout(wt)?;
         let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
         let admin = self.repo.common_dir().join("worktrees").join(&wt.name);
         if !admin.exists() {
@@ -249,7 +249,11 @@ impl Workspace {
         }
         a.push("--".into());
         a.push(wt.path.clone().into());
-        match git::run_visible(&git_cwd, a, &[]) {
+        let removed = git::run_visible(&git_cwd, a, &[]);
+        if !admin.exists() {
+            held.remove(&self.checkout_lock_path(&wt.name));
+        }
+        match removed {
             Ok(()) => Ok(None),
             Err(_) if !admin.exists() => Ok(wt.path.exists().then(|| {
                 format!(
