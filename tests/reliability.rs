@@ -247,3 +247,40 @@ fn hooks_say_a_warning_once() {
     let checkout = s.git(&repo, &["checkout", "-q", "-b", "other"]).success();
     assert_eq!(lines(&checkout), 0, "{checkout}");
 }
+
+/// Parallel plain `git worktree add`s through the hooks: each Git command says one line at
+/// most (up to 5 each before), and every worktree gets its ports and files.
+#[test]
+fn parallel_plain_adds_say_one_line_each() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\n");
+    s.atlas(&repo, &["hooks", "install"]).ok();
+    let children: Vec<_> = (0..6)
+        .map(|i| {
+            s.cmd("git", &repo)
+                .args(["worktree", "add", "-q", &format!("../p{i}")])
+                .stdout(std::process::Stdio::piped())
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for (i, child) in children.into_iter().enumerate() {
+        let out = child.wait_with_output().unwrap();
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.starts_with("git-atlas:"))
+            .collect();
+        assert!(lines.len() <= 1, "p{i} said {lines:#?}");
+        // Parallel `git worktree add`s can fail in Git itself; the ones that worked are whole.
+        if out.status.success() {
+            s.atlas(&repo, &["list"]).ok();
+            assert!(
+                s.at(&format!("p{i}/.env.local")).is_file(),
+                "p{i}: {stderr}"
+            );
+        }
+    }
+    s.assert_distinct_ports(&repo);
+}

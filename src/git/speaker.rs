@@ -1,7 +1,8 @@
 //! What a hook may say: at most one line per Git command (a `git worktree add` runs several
 //! hooks, in several Git processes), and a warning said once is not said again until it
-//! changes. Kept in `worktree-registry/hook-said`: the Git command that last heard a line, and
-//! the last warning.
+//! changes. `worktree-registry/said/<pid>-<start time>` is made (exclusively: parallel Git
+//! commands each get their own) by the first hook of a Git command that says a line, and taken
+//! away once that process is gone; `worktree-registry/hook-said` keeps the last warning.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -27,50 +28,90 @@ pub fn say(registry_dir: &Path, line: Option<Line>) {
     let path = registry_dir.join(SAID);
     // A hook that runs at all means git-atlas is on PATH again.
     let _ = fs::remove_file(registry_dir.join(SKIPPED));
-    let text = fs::read_to_string(&path).unwrap_or_default();
-    let (heard, last_warning) = text.split_once('\n').unwrap_or(("", ""));
-    let command = git_command();
-    let (text, key) = match line {
+    let last_warning = fs::read_to_string(&path).unwrap_or_default();
+    let (text, warning) = match line {
         None => {
             if !last_warning.is_empty() {
-                let _ = files::write_derived_atomic(&path, format!("{heard}\n").as_bytes());
+                let _ = files::write_derived_atomic(&path, b"");
             }
             return;
         }
-        Some(Line::Done(text)) => (text, String::new()),
+        Some(Line::Done(text)) => (text, None),
         Some(Line::Warning { line, key }) => {
+            let key = key.replace('\n', " ");
             if key == last_warning {
                 return;
             }
-            (line, key)
+            (line, Some(key))
         }
     };
-    let key = if key.is_empty() {
-        last_warning.to_string()
-    } else {
-        key
-    };
-    if command.is_some() && command.as_deref() == Some(heard) {
+    if !first_line_of_this_git_command(registry_dir) {
         return;
     }
     eprintln!("git-atlas: {}", text.replace('\n', " "));
-    let heard = command.unwrap_or_default();
-    let _ = files::write_derived_atomic(
-        &path,
-        format!("{heard}\n{}", key.replace('\n', " ")).as_bytes(),
-    );
+    if let Some(key) = warning {
+        let _ = files::write_derived_atomic(&path, key.as_bytes());
+    }
 }
 
-/// The Git command this hook runs under, as `pid:start-time` of the outermost `git` process
-/// among our ancestors (the hook's shell's parent may be a `git` that the command ran, such as
-/// `git worktree add`'s `git reset --hard`). `None` where `/proc` cannot tell.
-fn git_command() -> Option<String> {
+/// Whether no hook of this Git command said a line yet (so this one may): made its marker.
+/// Where `/proc` cannot tell the command, every hook may.
+fn first_line_of_this_git_command(registry_dir: &Path) -> bool {
+    let Some((pid, start)) = git_command() else {
+        return true;
+    };
+    let dir = registry_dir.join("said");
+    let marker = dir.join(format!("{pid}-{start}"));
+    let create = || {
+        fs::File::options()
+            .write(true)
+            .create_new(true)
+            .open(&marker)
+    };
+    let made = match create() {
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            fs::create_dir_all(&dir).is_ok() && create().is_ok()
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return false,
+        other => other.is_ok(),
+    };
+    if made {
+        forget_finished_commands(&dir);
+    }
+    true
+}
+
+/// Take away the markers of Git commands that have finished.
+fn forget_finished_commands(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some((pid, start)) = name.to_str().and_then(|n| n.split_once('-')) else {
+            continue;
+        };
+        let alive = pid
+            .parse()
+            .ok()
+            .and_then(proc_stat)
+            .is_some_and(|(_, _, s)| s.to_string() == start);
+        if !alive {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// The Git command this hook runs under, as the pid and start time of the outermost `git`
+/// process among our ancestors (the hook's shell's parent may be a `git` that the command ran,
+/// such as `git worktree add`'s `git reset --hard`). `None` where `/proc` cannot tell.
+fn git_command() -> Option<(u32, u64)> {
     let mut pid = std::os::unix::process::parent_id();
     let mut found = None;
     for _ in 0..16 {
         let (comm, ppid, start) = proc_stat(pid)?;
         if comm == "git" {
-            found = Some(format!("{pid}:{start}"));
+            found = Some((pid, start));
         } else if found.is_some() {
             break;
         }
@@ -116,9 +157,9 @@ mod tests {
         };
         say(d, Some(warn("a")));
         let said = || fs::read_to_string(d.join(SAID)).unwrap();
-        assert!(said().ends_with("\na"), "{}", said());
+        assert_eq!(said(), "a");
         say(d, Some(warn("a")));
         say(d, None);
-        assert!(said().ends_with('\n'), "{}", said());
+        assert_eq!(said(), "");
     }
 }

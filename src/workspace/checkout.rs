@@ -65,8 +65,9 @@ impl Workspace {
 
     /// Rewrite the files of the worktrees marked stale, as the registry has them now: what a
     /// command killed between writing the registry and the files left behind. A worktree Git
-    /// no longer lists, or that has no ports, loses its marker; one still being created, or
-    /// waiting for its first checkout, keeps it. Failures are warnings.
+    /// no longer lists, or that has no ports, loses its marker; one still being created,
+    /// waiting for its first checkout, or allocated by this reconcile keeps it. Failures are
+    /// warnings.
     pub(super) fn rewrite_stale(&self, worktrees: &[Worktree], report: &mut Report) {
         let dir = self.registry.dir();
         let marked = stale::marked(dir);
@@ -84,8 +85,11 @@ impl Workspace {
                 let _ = stale::clear(dir, &name);
                 continue;
             };
+            // Allocated by this very reconcile: writing its files is its caller's work (`add`
+            // with its flags, a hook), and if that caller dies the marker stays for the next.
+            let just_allocated = report.allocated.contains(&name);
             let waiting = reg.worktrees.get(&name).is_some_and(|r| r.pending_files);
-            if waiting || wt.is_initializing() {
+            if just_allocated || waiting || wt.is_initializing() {
                 continue;
             }
             // A new linked worktree gets all its files (its add was killed before writing
