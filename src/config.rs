@@ -143,7 +143,8 @@ impl Default for OffsetConfig {
 #[serde(deny_unknown_fields)]
 pub struct ServiceConfig {
     /// The base port: what the main worktree uses.
-    pub port: Option<u32>,
+    /// Signed, so that `port = -1` gets the same message as `port = 70000`, not a type error.
+    pub port: Option<i64>,
     /// `LO-HI`, searched by the range strategy.
     pub range: Option<String>,
     pub label: Option<String>,
@@ -335,7 +336,8 @@ impl Config {
 }
 
 /// A port number as the user wrote it: 1..=65535.
-pub fn check_port(port: u32) -> std::result::Result<u16, String> {
+pub fn check_port(port: impl Into<i64>) -> std::result::Result<u16, String> {
+    let port = port.into();
     match u16::try_from(port) {
         Ok(p) if p >= 1 => Ok(p),
         _ => Err(format!("{port} is not a valid port (1-65535)")),
@@ -421,6 +423,23 @@ mod tests {
         assert!(parse_range("8080").is_err());
         assert!(parse_range("a-b").is_err());
         assert!(parse_range("0-10").is_err());
+    }
+
+    #[test]
+    fn a_negative_service_port_is_the_same_error_as_one_too_high() {
+        for port in ["-1", "70000"] {
+            let dir = tempfile::tempdir().unwrap();
+            fs::write(
+                dir.path().join(TEAM_FILE),
+                format!("[services.web]\nport = {port}\n"),
+            )
+            .unwrap();
+            let e = Config::load(dir.path(), &dir.path().join("none.toml")).unwrap_err();
+            assert_eq!(
+                e.message,
+                format!("invalid port for service 'web' in .atlas.toml: {port} is not a valid port (1-65535)")
+            );
+        }
     }
 
     #[test]

@@ -138,11 +138,15 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
         }
         let claimed = services.iter().position(|s| s.vars.contains(&var.key));
         if names_a_port(&var.key) {
-            let Ok(number) = var.value.trim().parse::<u64>() else {
+            let Some(base) = port_value(&var.value).map_err(|m| {
+                Error::failed(format!("{env_name}:{}: {}: {m}", var.line, var.key)).hint(fix_hint(
+                    &format!("set {} in {env_name}", var.key),
+                    &var.key,
+                ))
+            })?
+            else {
                 continue;
             };
-            let base = config::check_port(u32::try_from(number).unwrap_or(u32::MAX))
-                .map_err(|m| Error::failed(format!("{env_name}:{}: {}: {m}", var.line, var.key)))?;
             if claimed.is_some() || shared.iter().any(|(_, port)| *port == base) {
                 continue;
             }
@@ -177,6 +181,16 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
                     urls: vec![var.key.clone()],
                 });
             }
+        } else if let Some(bad) = dburl::invalid_local_port(&var.value) {
+            // The URL is not shown: it may hold a password.
+            return Err(Error::failed(format!(
+                "{env_name}:{}: {}: the URL's port {} (on {}) is not a valid port (1-65535)",
+                var.line, var.key, bad.port, bad.host
+            ))
+            .hint(fix_hint(
+                &format!("change the port of the URL in {} in {env_name}", var.key),
+                &var.key,
+            )));
         }
     }
     // Configured services that no variable mentions keep their defaults; drop the default
@@ -185,6 +199,30 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
         s.vars.retain(|v| env.get(v).is_some());
     }
     Ok(services)
+}
+
+/// A `*PORT*` variable's value as a port. `Ok(None)` for a value that is no number at all (a
+/// word such as `EXPOSE_PORTS=true`, an interpolation such as `${PORT}`, an empty value): there
+/// is nothing to shift, and it is left as it is. A value written as a number that is no port
+/// (`-1`, `0`, `70000`, `3000.5`, `0x1F90`) is an error: shifting it is impossible, and copying
+/// it unchanged would give every worktree the same, broken, value.
+fn port_value(value: &str) -> std::result::Result<Option<u16>, String> {
+    let text = value.trim();
+    let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
+    if !digits.starts_with(|c: char| c.is_ascii_digit()) {
+        return Ok(None);
+    }
+    match text.parse::<u32>() {
+        Ok(port) if digits.len() == text.len() => config::check_port(port).map(Some),
+        _ => Err(format!("{text} is not a valid port (1-65535)")),
+    }
+}
+
+/// What to do about a variable whose port git-atlas cannot shift: `fix` says how to correct it.
+fn fix_hint(fix: &str, var: &str) -> String {
+    format!(
+        "{fix} to a port from 1 to 65535, or, if git-atlas should leave {var} alone, list it in .atlas.toml:\n  [env]\n  ignore = [\"{var}\"]"
+    )
 }
 
 /// Add the services that template placeholders `${ALLOCATED_<NAME>_PORT}` name and nothing else
@@ -481,6 +519,71 @@ mod tests {
             "{}",
             e.message
         );
+    }
+
+    #[test]
+    fn a_number_that_is_no_port_is_the_same_error_whatever_it_is() {
+        for (value, said) in [
+            ("-1", "-1 is not a valid port (1-65535)"),
+            ("0", "0 is not a valid port (1-65535)"),
+            ("70000", "70000 is not a valid port (1-65535)"),
+            ("99999999999", "99999999999 is not a valid port (1-65535)"),
+            ("+3000", "+3000 is not a valid port (1-65535)"),
+            ("3000.5", "3000.5 is not a valid port (1-65535)"),
+            ("0x1F90", "0x1F90 is not a valid port (1-65535)"),
+            ("\"-1\"", "-1 is not a valid port (1-65535)"),
+        ] {
+            let e = detect(
+                &Config::default(),
+                Some(&DotEnv::parse(&format!("A=1\nAPI_PORT={value}\n")).unwrap()),
+                ".env",
+            )
+            .unwrap_err();
+            assert_eq!(e.message, format!(".env:2: API_PORT: {said}"), "{value}");
+            assert!(
+                e.hints[0].starts_with("set API_PORT in .env to a port from 1 to 65535")
+                    && e.hints[0].contains("ignore = [\"API_PORT\"]"),
+                "{:?}",
+                e.hints
+            );
+        }
+        // Ignored, it is left alone.
+        let mut config = Config::default();
+        config.env.ignore.push("API_PORT".into());
+        let env = DotEnv::parse("API_PORT=-1\n").unwrap();
+        assert_eq!(detect(&config, Some(&env), ".env").unwrap(), []);
+    }
+
+    #[test]
+    fn a_value_that_is_no_number_is_no_port() {
+        let s = detect_env("PORT=3000\nEXPOSE_PORTS=true\nVITE_PORT=${PORT}\nDB_PORT=\n");
+        let keys: Vec<_> = s.iter().map(|s| (s.key.as_str(), s.base)).collect();
+        assert_eq!(keys, [("app", 3000)]);
+    }
+
+    #[test]
+    fn a_local_url_whose_port_is_no_port_is_an_error_that_hides_the_url() {
+        let e = detect(
+            &Config::default(),
+            Some(
+                &DotEnv::parse("DATABASE_URL=postgresql://u:hunter2@localhost:99999/db\n").unwrap(),
+            ),
+            "/r/.env",
+        )
+        .unwrap_err();
+        assert_eq!(
+            e.message,
+            "/r/.env:1: DATABASE_URL: the URL's port 99999 (on localhost) is not a valid port (1-65535)"
+        );
+        assert!(!format!("{e:?}").contains("hunter2"), "{e:?}");
+        assert!(
+            e.hints[0].contains("ignore = [\"DATABASE_URL\"]"),
+            "{:?}",
+            e.hints
+        );
+        // Not ours to shift: left alone.
+        let s = detect_env("DATABASE_URL=postgresql://u@db.example.com:99999/db\n");
+        assert_eq!(s, []);
     }
 
     #[test]
