@@ -17,7 +17,10 @@ use std::ffi::OsString;
 use std::fs;
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
+use std::process::Stdio;
+use std::time::{Duration, Instant};
 
 use support::db::{self, unique_name, My, Pg};
 use support::{bin, offset, path_with, Run, Sandbox};
@@ -825,6 +828,108 @@ fn mariadb_wrong_password_fails_add_without_showing_the_password() {
     );
     assert_no_secret(&calls, secret, "a client's command line");
     assert!(!my.exists(&format!("{base}_bad")));
+}
+
+/// Every file under `dir` whose name starts `git-atlas-my-` or whose bytes hold `secret`.
+fn secrets_left_in(dir: &Path, secret: &str) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    for e in fs::read_dir(dir).unwrap().flatten() {
+        let named = e.file_name().to_string_lossy().starts_with("git-atlas-my-");
+        let holds = fs::read(e.path())
+            .map(|b| String::from_utf8_lossy(&b).contains(secret))
+            .unwrap_or(false);
+        if named || holds {
+            found.push(e.path());
+        }
+    }
+    found
+}
+
+#[test]
+fn mariadb_kill_9_during_a_client_leaves_no_option_file_with_the_password() {
+    let test = "mariadb_kill_9_during_a_client_leaves_no_option_file_with_the_password";
+    let Some(my) = db::mariadb(test) else { return };
+    let base = unique_name("my_kill");
+    let _cleanup = Cleanup::my(&my, &base);
+    my_main(&my, &base);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", my.url_for(&base)),
+        SHARED,
+        &[],
+    );
+    // git-atlas's own temp dir, so that nothing else's files (the harness's option files
+    // included) count.
+    let tmp = s.at("tmp");
+    fs::create_dir_all(&tmp).unwrap();
+
+    // The real client reads the password from the descriptor it inherits (`/dev/fd/N`).
+    let log = s.at("clients.log");
+    let path = spies(&s, &["mariadb", "mariadb-dump"], &log);
+    let run = Run::of(
+        s.cmd("git", &repo)
+            .env("PATH", &path)
+            .env("TMPDIR", &tmp)
+            .args(["atlas", "add", "../ok"]),
+    );
+    run.ok();
+    assert!(my.exists(&format!("{base}_ok")), "{run}");
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(
+        calls.lines().all(|l| !l.starts_with("mariadb ")
+            || l.starts_with("mariadb --defaults-extra-file=/dev/fd/")),
+        "the option file is not a descriptor: {calls}"
+    );
+    assert_eq!(secrets_left_in(&tmp, &my.password), Vec::<PathBuf>::new());
+
+    // A client that hangs, and `kill -9` of git-atlas while it does.
+    let hang = s.at("hang");
+    fs::create_dir_all(&hang).unwrap();
+    let ready = s.at("ready");
+    fs::write(
+        hang.join("mariadb"),
+        format!(
+            "#!/bin/sh\ncase \"$1\" in --defaults-extra-file=*) grep -q '^password=' \"${{1#--defaults-extra-file=}}\" && r=readable ;; esac\necho \"${{r:-unreadable}} $1\" > '{}'\nexec sleep 60\n",
+            ready.display()
+        ),
+    )
+    .unwrap();
+    fs::set_permissions(hang.join("mariadb"), fs::Permissions::from_mode(0o755)).unwrap();
+    let mut child = s
+        .cmd(bin(), &repo)
+        .env("PATH", path_with(&[&hang, bin().parent().unwrap()]))
+        .env("TMPDIR", &tmp)
+        .args(["add", "../killed"])
+        .process_group(0)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while !ready.exists() && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let during = secrets_left_in(&tmp, &my.password);
+    child.kill().unwrap();
+    child.wait().unwrap();
+    // The hanging client is ours too: end it, by its group (git-atlas's id).
+    // SAFETY: a plain kill(2) of a process group this test created.
+    unsafe {
+        libc::kill(-(child.id() as libc::pid_t), libc::SIGKILL);
+    }
+    let said = fs::read_to_string(&ready).unwrap_or_default();
+    assert!(
+        said.starts_with("readable --defaults-extra-file=/dev/fd/"),
+        "the client did not get the option file: {said:?}"
+    );
+    assert_eq!(during, Vec::<PathBuf>::new(), "while the client ran");
+    assert_eq!(
+        secrets_left_in(&tmp, &my.password),
+        Vec::<PathBuf>::new(),
+        "after kill -9"
+    );
 }
 
 #[test]

@@ -1,10 +1,14 @@
 //! Running a server's own client tools (`psql`, `pg_dump`, `mariadb`, `mariadb-dump`): found on
 //! `PATH`, run through `duct` with an argument vector, SQL on stdin, the password in the
-//! environment or a private temporary file (never on a command line, where `ps` shows it), and
-//! the server's complaint turned into one line.
+//! environment or a private file that has no name (never on a command line, where `ps` shows it,
+//! nor in a file a `kill -9` would leave behind), and the server's complaint turned into one line.
 
 use std::ffi::OsString;
 use std::fmt;
+use std::fs::File;
+use std::io::{Seek, SeekFrom, Write};
+use std::os::fd::AsRawFd;
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
 use super::url::Server;
@@ -57,8 +61,53 @@ pub struct Client {
     program: PathBuf,
     args: Vec<OsString>,
     env: Vec<(&'static str, String)>,
-    /// A private option file holding the password, deleted when the client is dropped.
-    _secret: Option<tempfile::NamedTempFile>,
+    /// A private file holding the password, which the client inherits.
+    secret: Option<Secret>,
+}
+
+/// Text for a client to read (an option file with the password) that never has a name: an
+/// unlinked temporary file (`O_TMPFILE` where the file system has it), handed to the client as
+/// `/dev/fd/N` on a descriptor only its child inherits. A named file, even mode 0600 and deleted
+/// on drop, outlives a `kill -9` of git-atlas in the temp dir, password and all; a descriptor
+/// closes with the last process that holds it.
+pub struct Secret {
+    file: File,
+}
+
+impl Secret {
+    pub fn new(text: &[u8]) -> std::io::Result<Secret> {
+        let mut file = tempfile::tempfile()?;
+        // 0-2 would be replaced by the child's stdin, stdout and stderr; a clone is 3 or above.
+        if file.as_raw_fd() < 3 {
+            file = file.try_clone()?;
+        }
+        file.write_all(text)?;
+        // Where `/dev/fd/N` shares the offset instead of opening the file anew (the BSDs).
+        file.seek(SeekFrom::Start(0))?;
+        Ok(Secret { file })
+    }
+
+    /// Where the client reads it: `/dev/fd/N`.
+    pub fn path(&self) -> PathBuf {
+        PathBuf::from(format!("/dev/fd/{}", self.file.as_raw_fd()))
+    }
+}
+
+/// Let the child about to be spawned by `cmd` inherit descriptor `fd`, which, as every file std
+/// opens, is close-on-exec: cleared in the child only, so no other program git-atlas runs (the
+/// other side of a dump's pipe, say) gets it.
+fn inherit(cmd: &mut std::process::Command, fd: std::os::fd::RawFd) {
+    // SAFETY: the closure runs in the forked child before exec and calls only fcntl, which is
+    // async-signal-safe; it allocates nothing and takes no lock.
+    unsafe {
+        cmd.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// The first program of `names` on `PATH`.
@@ -78,7 +127,7 @@ impl Client {
             program,
             args: Vec::new(),
             env: Vec::new(),
-            _secret: None,
+            secret: None,
         }
     }
 
@@ -87,19 +136,35 @@ impl Client {
         self
     }
 
+    /// `arg` at position `at`, for a test that needs an option where only the first few count.
+    #[cfg(test)]
+    pub fn insert_arg(mut self, at: usize, arg: impl Into<OsString>) -> Client {
+        self.args.insert(at, arg.into());
+        self
+    }
+
     pub fn env(mut self, key: &'static str, value: impl Into<String>) -> Client {
         self.env.push((key, value.into()));
         self
     }
 
-    /// Keep `file` (a private option file the arguments name) alive as long as the client.
-    pub fn secret(mut self, file: tempfile::NamedTempFile) -> Client {
-        self._secret = Some(file);
+    /// Hand `secret` (a private option file the arguments name by [`Secret::path`]) to the
+    /// client, and keep it open as long as the client.
+    pub fn secret(mut self, secret: Secret) -> Client {
+        self.secret = Some(secret);
         self
     }
 
     fn expression(&self) -> duct::Expression {
         let mut e = duct::cmd(&self.program, &self.args);
+        if let Some(secret) = &self.secret {
+            // The number only: the expression runs while `self`, and so the file, is alive.
+            let fd = secret.file.as_raw_fd();
+            e = e.before_spawn(move |cmd| {
+                inherit(cmd, fd);
+                Ok(())
+            });
+        }
         // Hooks run with Git's variables set; the clients have no business with them.
         for var in ["GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE"] {
             e = e.env_remove(var);
@@ -201,6 +266,7 @@ fn complaint(stderr: &str, server: &Server) -> Failure {
 mod tests {
     use super::*;
     use crate::db::url::Engine;
+    use std::path::Path;
 
     fn server() -> Server {
         Server {
@@ -210,6 +276,52 @@ mod tests {
             user: Some("atlas".into()),
             password: Some("hunter2".into()),
         }
+    }
+
+    /// The descriptors this process holds that name a file, as `/proc/self/fd` shows them.
+    fn open_paths() -> Vec<String> {
+        std::fs::read_dir("/proc/self/fd")
+            .map(|d| {
+                d.flatten()
+                    .filter_map(|e| std::fs::read_link(e.path()).ok())
+                    .map(|p| p.display().to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    #[test]
+    fn a_secret_reaches_its_client_only_and_has_no_name() {
+        let secret = Secret::new(b"[client]\npassword=\"hunter2\"\n").unwrap();
+        let path = secret.path();
+        let fd: i32 = path
+            .to_str()
+            .and_then(|p| p.strip_prefix("/dev/fd/"))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("{}", path.display()));
+        assert!(fd >= 3, "{fd}");
+        if let Ok(target) = std::fs::read_link(format!("/proc/self/fd/{fd}")) {
+            let target = target.display().to_string();
+            assert!(
+                target.ends_with(" (deleted)") || !Path::new(&target).exists(),
+                "the secret has a name: {target}"
+            );
+        }
+        let cat = which::which("cat").unwrap();
+        let with = Client::new(cat.clone()).arg(&path).secret(secret);
+        assert_eq!(
+            with.run("", &server()).unwrap(),
+            "[client]\npassword=\"hunter2\"\n"
+        );
+        // Another program git-atlas runs meanwhile does not inherit it.
+        let without = Client::new(cat).arg(&path);
+        assert!(without.run("", &server()).is_err());
+        drop(with);
+        assert!(
+            !open_paths().iter().any(|p| p.contains("git-atlas-my-")),
+            "{:?}",
+            open_paths()
+        );
     }
 
     #[test]
