@@ -901,8 +901,7 @@ impl Report {
 
 /// Two range-strategy repositories whose ranges overlap (`a` on base..base+31 from base, `b` on
 /// base+4..base+35 from base+4), so that only the lease file keeps them apart.
-fn range_world() -> World {
-    let base = free_base(40);
+fn range_world(base: u16) -> World {
     let names: Vec<String> = (0..8).map(|i| format!("wt{i}")).collect();
     let mut w = World::new();
     w.project("a", Strategy::Range { base, size: 32 }, names.clone(), 3);
@@ -922,8 +921,7 @@ fn range_world() -> World {
 /// Two offset-strategy repositories, `b`'s base 2 above `a`'s, and `b`'s worktree names chosen
 /// so that each one's offset is 2 below one of `a`'s: by the formula, `b`'s ports would be `a`'s,
 /// so that only the lease file keeps them apart.
-fn offset_world() -> World {
-    let base = free_base(1100);
+fn offset_world(base: u16) -> World {
     let a_names: Vec<String> = (0..8).map(|i| format!("wt{i}")).collect();
     let b_names: Vec<String> = a_names
         .iter()
@@ -942,25 +940,27 @@ fn offset_world() -> World {
     w
 }
 
-/// Parallel rounds in `world()`; `label` names the strategy in the report.
-fn parallel(test: &'static str, world: fn() -> World) {
+/// Parallel rounds in `world(base)`, `base` taken once with `span` ports above it: a fresh world
+/// after a broken round takes the same ports, its predecessor's sandbox (and lease file) gone.
+fn parallel(test: &'static str, world: fn(u16) -> World, span: u16) {
+    let base = free_base(span);
     let (seed, mut rng) = seeded(test);
     let mut report = Report::new(test, seed);
-    let mut w = world();
+    let mut w = world(base);
     let bad = check(&w);
     if report.round(
         "setup (3 worktrees in each repository, one at a time)".into(),
         vec![],
         bad,
     ) {
-        w = world();
+        w = world(base);
     }
     for round in 1..=PARALLEL_ROUNDS {
         let ran = parallel_round(&w, &mut rng);
         let mut bad = w.heal();
         bad.extend(check(&w));
         if report.round(format!("round {round} (parallel)"), ran, bad) {
-            w = world();
+            w = world(base);
         }
     }
     report.finish();
@@ -971,6 +971,7 @@ fn parallel_rounds_under_the_range_strategy_keep_the_invariants() {
     parallel(
         "parallel_rounds_under_the_range_strategy_keep_the_invariants",
         range_world,
+        40,
     );
 }
 
@@ -979,13 +980,12 @@ fn parallel_rounds_under_the_offset_strategy_keep_the_invariants() {
     parallel(
         "parallel_rounds_under_the_offset_strategy_keep_the_invariants",
         offset_world,
+        1100,
     );
 }
 
 /// The range and the offset worlds in one sandbox: four repositories, one lease file.
-fn kill_world() -> World {
-    let base = free_base(40);
-    let offset_base = free_base(1100);
+fn kill_world(base: u16, offset_base: u16) -> World {
     let names: Vec<String> = (0..6).map(|i| format!("wt{i}")).collect();
     let mut w = World::new();
     w.project("ra", Strategy::Range { base, size: 32 }, names.clone(), 2);
@@ -1021,13 +1021,14 @@ fn kill_9_rounds_keep_the_invariants() {
     let test = "kill_9_rounds_keep_the_invariants";
     let (seed, mut rng) = seeded(test);
     let mut report = Report::new(test, seed);
-    let mut w = kill_world();
+    let (base, offset_base) = (free_base(40), free_base(1100));
+    let mut w = kill_world(base, offset_base);
     for round in 1..=KILL_ROUNDS {
         let ran = kill_round(&w, &mut rng);
         let mut bad = w.heal();
         bad.extend(check(&w));
         if report.round(format!("round {round} (kill -9)"), ran, bad) {
-            w = kill_world();
+            w = kill_world(base, offset_base);
         }
     }
     report.finish();
