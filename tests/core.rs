@@ -309,8 +309,11 @@ fn hostile_worktree_names_are_data_not_code() {
         .unwrap();
     assert!(pwned.stdout.is_empty(), "a name was run as a command");
     let quoted = fs::read_to_string(s.root().join("quo'te\"d/.env.local")).unwrap();
+    // `'` with `"`: no dotenv quoting reads the same everywhere; the sh-safe double-quoted
+    // form, with a warning above it (Node's dotenv keeps the backslash).
     assert!(
-        quoted.contains("WORKTREE_NAME=\"quo'te\\\"d\"\n"),
+        quoted.contains("\n# git-atlas warning: WORKTREE_NAME has ' with \"")
+            && quoted.contains("\nWORKTREE_NAME=\"quo'te\\\"d\"\n"),
         "the name survives quoting: {quoted}"
     );
     let local = fs::read_to_string(s.root().join("feat ü x/.env.local")).unwrap();

@@ -3,6 +3,8 @@
 
 use std::fmt;
 
+use super::quote;
+
 /// A parsed `.env` file. Rendering an unmodified file gives back the input byte for byte.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct DotEnv {
@@ -92,13 +94,49 @@ impl DotEnv {
             .map(|v| v.value.as_str())
     }
 
-    /// Replace the value of every assignment of `key`; returns whether any existed.
+    /// Set every assignment of `key` to `value`; returns whether any existed. An assignment keeps
+    /// its quoting when that holds `value` as it is for every reader (`DB_PORT="5432"` stays
+    /// double-quoted); otherwise it is written as [`quote::dotenv`] says, with a warning comment
+    /// above it when no quoting is exact.
     pub fn set(&mut self, key: &str, value: &str) -> bool {
+        let mut found = false;
+        let mut i = 0;
+        while i < self.lines.len() {
+            if let Line::Var(v) = &mut self.lines[i] {
+                if v.key == key {
+                    found = true;
+                    let q = if quote::dotenv_holds(v.quote, value) {
+                        quote::Quoted {
+                            quote: v.quote,
+                            inner: value.to_string(),
+                            exact: !quote::python_dotenv_expands(value),
+                        }
+                    } else {
+                        quote::dotenv(value)
+                    };
+                    v.quote = q.quote;
+                    v.value = q.inner;
+                    if !q.exact {
+                        let warning = Line::Raw(quote::dotenv_warning(key, value));
+                        self.lines.insert(i, warning);
+                        i += 1;
+                    }
+                }
+            }
+            i += 1;
+        }
+        found
+    }
+
+    /// Replace the text of every assignment of `key` as written between its quotes, keeping
+    /// them: for edits of the file's own text (a port or a database name inside a URL), whose
+    /// quoting its author chose; returns whether any existed.
+    pub fn replace_written(&mut self, key: &str, written: &str) -> bool {
         let mut found = false;
         for line in &mut self.lines {
             if let Line::Var(v) = line {
                 if v.key == key {
-                    v.value = value.to_string();
+                    v.value = written.to_string();
                     found = true;
                 }
             }
@@ -106,26 +144,20 @@ impl DotEnv {
         found
     }
 
-    /// Append `KEY=VALUE`, quoting the value if it needs it: single quotes (nothing inside is
-    /// special to dotenv loaders), or double quotes with `\\` and `\"` escaped when the value
-    /// itself holds a single quote.
+    /// Append `KEY=VALUE`, the value written by [`quote::dotenv`] (with a warning comment
+    /// above it when no quoting is exact for every reader).
     pub fn push(&mut self, key: &str, value: &str) {
-        let needs_quotes = value.is_empty()
-            || value
-                .chars()
-                .any(|c| c.is_whitespace() || "#\"'$`\\".contains(c));
-        let (quote, value) = match (needs_quotes, value.contains('\'')) {
-            (false, _) => (None, value.to_string()),
-            (true, false) => (Some('\''), value.to_string()),
-            (true, true) => (Some('"'), value.replace('\\', "\\\\").replace('"', "\\\"")),
-        };
+        let q = quote::dotenv(value);
+        if !q.exact {
+            self.push_comment(&quote::dotenv_warning(key, value));
+        }
         self.lines.push(Line::Var(Var {
             line: 0,
             prefix: String::new(),
             key: key.to_string(),
             separator: "=".into(),
-            quote,
-            value,
+            quote: q.quote,
+            value: q.inner,
             suffix: String::new(),
         }));
     }
@@ -327,13 +359,36 @@ mod tests {
         env.push("A", "plain");
         env.push("B", "has space");
         env.push("C", "quo'te\"d $(x)");
+        env.push("D", "x|id");
         assert_eq!(
             env.render(),
-            "A=plain\nB='has space'\nC=\"quo'te\\\"d $(x)\"\n"
+            format!(
+                "A=plain\nB='has space'\n{}\nC=\"quo'te\\\"d \\$(x)\"\nD='x|id'\n",
+                quote::dotenv_warning("C", "quo'te\"d $(x)")
+            )
         );
         // It reads back as one assignment, nothing lost.
         let back = DotEnv::parse(&env.render()).unwrap();
-        assert_eq!(back.get("C"), Some("quo'te\\\"d $(x)"));
+        assert_eq!(back.get("C"), Some("quo'te\\\"d \\$(x)"));
+        assert_eq!(back.get("D"), Some("x|id"));
+    }
+
+    #[test]
+    fn set_requotes_what_the_old_quoting_cannot_hold() {
+        let mut env = DotEnv::parse("A=main\nB=\"5432\"\nC='x'\nD=\"x\" # c\n").unwrap();
+        env.set("A", "x|id");
+        env.set("B", "5779");
+        env.set("C", "it's");
+        env.set("D", "$(id)");
+        assert_eq!(
+            env.render(),
+            "A='x|id'\nB=\"5779\"\nC=\"it's\"\nD='$(id)' # c\n"
+        );
+        env.set("A", "quo'te\"d");
+        assert!(env.render().starts_with(&format!(
+            "{}\nA=\"quo'te\\\"d\"\n",
+            quote::dotenv_warning("A", "quo'te\"d")
+        )));
     }
 
     #[test]

@@ -1,12 +1,14 @@
-//! What git-atlas reads and writes in a worktree: `.env` parsing, templates, connection URLs,
-//! names derived from worktrees, the generated files, and the atomic write, lock and version
-//! cache under all of them.
+//! What git-atlas reads and writes in a worktree: `.env` parsing, templates, quoting for the
+//! formats they are in, connection URLs, names derived from worktrees, the generated files, and
+//! the atomic write, lock and version cache under all of them.
 
 mod atomic;
 pub mod dburl;
 pub mod dotenv;
 pub mod generate;
 pub mod names;
+pub mod quote;
+mod spans;
 pub mod template;
 mod versions;
 
