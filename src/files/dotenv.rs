@@ -10,6 +10,9 @@ use super::quote;
 pub struct DotEnv {
     lines: Vec<Line>,
     trailing_newline: bool,
+    /// The file starts with a UTF-8 byte order mark (editors on Windows write one), which
+    /// dotenv parsers skip as Node's dotenv does.
+    bom: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +55,10 @@ impl fmt::Display for ParseError {
 
 impl DotEnv {
     pub fn parse(text: &str) -> Result<DotEnv, ParseError> {
+        let (bom, text) = match text.strip_prefix('\u{feff}') {
+            Some(rest) => (true, rest),
+            None => (false, text),
+        };
         let trailing_newline = text.ends_with('\n');
         let body = text.strip_suffix('\n').unwrap_or(text);
         let raw_lines: Vec<&str> = if text.is_empty() {
@@ -77,6 +84,7 @@ impl DotEnv {
         Ok(DotEnv {
             lines,
             trailing_newline,
+            bom,
         })
     }
 
@@ -175,8 +183,21 @@ impl DotEnv {
         }) == Some(true)
     }
 
+    /// Whether the file started with a byte order mark.
+    pub fn has_bom(&self) -> bool {
+        self.bom
+    }
+
+    /// Forget the byte order mark: for a file that becomes part of another one.
+    pub fn drop_bom(&mut self) {
+        self.bom = false;
+    }
+
     pub fn render(&self) -> String {
         let mut out = String::new();
+        if self.bom {
+            out.push('\u{feff}');
+        }
         for (n, line) in self.lines.iter().enumerate() {
             if n > 0 {
                 out.push('\n');
@@ -389,6 +410,17 @@ mod tests {
             "{}\nA=\"quo'te\\\"d\"\n",
             quote::dotenv_warning("A", "quo'te\"d")
         )));
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_skipped_and_kept() {
+        let text = "\u{feff}PORT=3000\nA=1\n";
+        let mut env = DotEnv::parse(text).unwrap();
+        assert_eq!(env.get("PORT"), Some("3000"));
+        assert!(env.has_bom());
+        assert_eq!(env.render(), text);
+        env.drop_bom();
+        assert_eq!(env.render(), "PORT=3000\nA=1\n");
     }
 
     #[test]

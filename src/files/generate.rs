@@ -63,6 +63,9 @@ pub fn env_local(
     ))
     .expect("header parses");
     let mut out = source.clone();
+    // `.env.local` starts with our header: a byte order mark from `.env` would land in the
+    // middle of it, and python-dotenv reads one at the start as part of the first key.
+    out.drop_bom();
     for service in services {
         let Some(&port) = vars.ports.get(&service.key) else {
             continue;
