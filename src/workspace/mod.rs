@@ -692,6 +692,7 @@ impl Workspace {
                 )
                 .render();
                 generate::write_derived(&out, &text, path)?;
+                say_quoting_warnings(&out, &text);
                 written.push(out);
             }
         }
@@ -705,10 +706,9 @@ impl Workspace {
                 if !which.wants(&out) {
                     continue;
                 }
-                generate::write_generated(
-                    &out,
-                    &generate::render_template(template, &inputs.services, &vars)?,
-                )?;
+                let text = generate::render_template(template, &inputs.services, &vars)?;
+                generate::write_generated(&out, &text)?;
+                say_quoting_warnings(&out, &text);
                 written.push(out);
             }
         }
@@ -837,6 +837,13 @@ impl Workspace {
                 Error::failed(format!("worktree {name} is not known to git"))
             }
         })
+    }
+}
+
+/// The values a generated file could not quote the same for every reader, said once per write.
+fn say_quoting_warnings(path: &Path, text: &str) {
+    for w in generate::warnings(text) {
+        crate::term::warn(format!("{}: {w}", path.display()));
     }
 }
 
