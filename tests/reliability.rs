@@ -222,6 +222,18 @@ fn a_rebuilt_registry_keeps_the_ports_env_files_show() {
             s.ports_of(&repo, w)["web"].to_string()
         );
     }
+    let clean = s.atlas(&repo, &["ports", "check-conflicts"]).ok();
+    assert!(clean.contains("No conflicts"), "{clean}");
+    // A generated file edited to disagree is a conflict check-conflicts names.
+    let aa = s.at("aa/.env.local");
+    let text = fs::read_to_string(&aa).unwrap();
+    let port = env_port(&aa);
+    fs::write(&aa, text.replace(&format!("PORT={port}"), "PORT=8409")).unwrap();
+    let found = s.atlas(&repo, &["ports", "check-conflicts"]).ok();
+    assert!(
+        found.contains("its generated env file says 8409 (`git atlas env aa` rewrites it)"),
+        "{found}"
+    );
 }
 
 /// With a corrupt registry, the hooks warn once, not at every commit.

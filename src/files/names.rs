@@ -69,6 +69,15 @@ fn sanitize(text: &str, sep: char) -> String {
     out.trim_matches(sep).to_string()
 }
 
+/// A file name for anything (a worktree's name, a path): the md5 of its bytes in hex. For
+/// state files keyed by names that may not fit a file name, or be one.
+pub fn file_key(bytes: &[u8]) -> String {
+    Md5::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 fn short_hash(text: &str) -> String {
     let digest = Md5::digest(text.as_bytes());
     digest[..3].iter().map(|b| format!("{b:02x}")).collect()

@@ -131,11 +131,9 @@ impl LeaseFile {
     }
 
     fn repository_entry(&self, project: &Path) -> PathBuf {
-        use md5::{Digest, Md5};
         use std::os::unix::ffi::OsStrExt;
-        let digest = Md5::digest(project.as_os_str().as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        self.repositories().join(hex)
+        self.repositories()
+            .join(files::names::file_key(project.as_os_str().as_bytes()))
     }
 
     /// Add `project` to the machine's list of repositories that lease ports (once).

@@ -11,16 +11,14 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use md5::{Digest, Md5};
-
 use crate::error::{Error, IoContext, Result};
 
 const DIR: &str = "stale";
 
 fn marker(registry_dir: &Path, name: &str) -> PathBuf {
-    let digest = Md5::digest(name.as_bytes());
-    let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-    registry_dir.join(DIR).join(hex)
+    registry_dir
+        .join(DIR)
+        .join(crate::files::names::file_key(name.as_bytes()))
 }
 
 /// Why a worktree's files are behind.

@@ -19,10 +19,10 @@ impl Workspace {
     /// in Git's own directory for the worktree (a file made there while `git worktree remove`
     /// empties it keeps Git from removing it).
     pub(super) fn checkout_lock_path(&self, name: &str) -> PathBuf {
-        use md5::{Digest, Md5};
-        let digest = Md5::digest(name.as_bytes());
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        self.registry.dir().join("checkouts").join(hex)
+        self.registry
+            .dir()
+            .join("checkouts")
+            .join(crate::files::names::file_key(name.as_bytes()))
     }
 
     /// Hold `wt`'s checkout for writing (or removing): one holder at a time.
@@ -44,15 +44,17 @@ impl Workspace {
         if !stale::is_marked(dir, &wt.name) {
             return Ok(());
         }
-        let _lock = self.registry.lock()?;
-        let now = self.registry.read()?;
         let entry = |r: &Registry| {
             (
                 r.allocated_ports.get(&wt.name).cloned(),
                 r.worktrees.get(&wt.name).and_then(|w| w.offset),
             )
         };
-        if entry(&now) == entry(reg) {
+        // Under the registry's lock, so that a change that marks the worktree again comes
+        // before or after, never between. (The copy read is the cached one when its stamp
+        // matches the file's, as for any reader: this only decides whether a marker goes.)
+        let _lock = self.registry.lock()?;
+        if entry(&*self.registry.read()?) == entry(reg) {
             stale::clear(dir, &wt.name)?;
         }
         Ok(())

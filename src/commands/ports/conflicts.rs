@@ -1,5 +1,6 @@
-//! `ports check-conflicts`: the registry against itself, against what is listening, and against
-//! the other repositories on this machine.
+//! `ports check-conflicts`: the registry against itself, against what is listening, against
+//! the other repositories on this machine, and against what each worktree's generated env file
+//! says.
 
 use std::io::Write;
 
@@ -30,6 +31,12 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
     let ports: Vec<u16> = all.iter().map(|(_, _, p)| *p).collect();
     let listening = ws.listening(&ports, &worktrees);
 
+    // What each worktree's generated env file says, read once per worktree.
+    let shown: std::collections::HashMap<&str, crate::ports::registry::Ports> = worktrees
+        .iter()
+        .filter(|w| !w.prunable && reg.allocated_ports.contains_key(&w.name))
+        .filter_map(|w| Some((w.name.as_str(), ws.generated_ports(w)?.0)))
+        .collect();
     let mut found = Vec::new();
     for (wt, service, port) in &all {
         let mut add = |kind, detail: String| {
@@ -55,6 +62,17 @@ pub(super) fn run(args: JsonArgs, out: &mut dyn Write) -> Result<()> {
         }
         if let Some(holder) = leases.holder(*port, &ws.project) {
             add("leased", holder);
+        }
+        if let Some(says) = shown.get(wt.as_str()).and_then(|p| p.get(service)) {
+            if says != port {
+                add(
+                    "env file",
+                    format!(
+                        "its generated env file says {says} (`git atlas env {}` rewrites it)",
+                        crate::term::shell_word(wt)
+                    ),
+                );
+            }
         }
         if !worktrees.iter().any(|w| &w.name == wt && !w.prunable) {
             add(
