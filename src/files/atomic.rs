@@ -107,6 +107,30 @@ fn in_dir<T>(path: &Path, create: impl Fn() -> std::io::Result<T>) -> std::io::R
     }
 }
 
+/// Remove the temporary files of atomic writes into `dir` that a killed writer left behind
+/// (`.git-atlas-*.tmp`), those last changed at least `age` ago: a caller that holds the lock
+/// every writer of `dir` takes passes zero.
+pub fn clear_leftovers(dir: &Path, age: std::time::Duration) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    let now = std::time::SystemTime::now();
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if !(name.starts_with(".git-atlas-") && name.ends_with(".tmp")) {
+            continue;
+        }
+        let old_enough = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| now.duration_since(t).unwrap_or_default() >= age);
+        if old_enough {
+            let _ = fs::remove_file(entry.path());
+        }
+    }
+}
+
 /// Move `path` (a file, or a directory where a file should be) out of the way as
 /// `<path>.backup`, replacing an older backup. Returns the backup's path; `None` when `path`
 /// was gone already (set aside by a parallel run).

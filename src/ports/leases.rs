@@ -180,6 +180,9 @@ impl LeaseFile {
     }
 
     pub fn write_locked(&self, leases: &Leases) -> Result<()> {
+        // Every writer of this directory's temporary files holds the lock: any there is a
+        // killed writer's.
+        files::clear_leftovers(&self.dir, std::time::Duration::ZERO);
         let mut json = serde_json::to_vec_pretty(leases).expect("leases always serialise");
         json.push(b'\n');
         files::write_derived_atomic(&self.path(), &json)?;

@@ -306,6 +306,10 @@ impl RegistryFile {
             }
         });
         super::stale::mark(&self.dir, behind)?;
+        // A killed writer's temporary files: the prompt files' are all written under this
+        // lock; hook-state and the like are not, so theirs count only when old.
+        files::clear_leftovers(&self.dir, std::time::Duration::from_secs(10));
+        files::clear_leftovers(&self.dir.join(PROMPTS), std::time::Duration::ZERO);
         let mut json =
             serde_json::to_vec_pretty(&registry).expect("the registry always serialises");
         json.push(b'\n');

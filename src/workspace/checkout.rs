@@ -68,9 +68,15 @@ impl Workspace {
     /// Rewrite the files of the worktrees marked stale, as the registry has them now: what a
     /// command killed between writing the registry and the files left behind. A worktree Git
     /// no longer lists, or that has no ports, loses its marker; one still being created,
-    /// waiting for its first checkout, or allocated by this reconcile keeps it. Failures are
-    /// warnings.
-    pub(super) fn rewrite_stale(&self, worktrees: &[Worktree], report: &mut Report) {
+    /// waiting for its first checkout, or `own` (whose caller writes its files) keeps it. A
+    /// worktree new to the registry gets all its files: one that a killed `add`, or a plain
+    /// `git worktree add` without the hooks, left without them. Failures are warnings.
+    pub(super) fn rewrite_stale(
+        &self,
+        worktrees: &[Worktree],
+        own: Option<&str>,
+        report: &mut Report,
+    ) {
         let dir = self.registry.dir();
         let marked = stale::marked(dir);
         if marked.is_empty() {
@@ -87,11 +93,10 @@ impl Workspace {
                 let _ = stale::clear(dir, &name);
                 continue;
             };
-            // Allocated by this very reconcile: writing its files is its caller's work (`add`
-            // with its flags, a hook), and if that caller dies the marker stays for the next.
-            let just_allocated = report.allocated.contains(&name);
+            // `own`'s files are its caller's work (`add` with its flags); if the caller dies,
+            // the marker stays for the next command.
             let waiting = reg.worktrees.get(&name).is_some_and(|r| r.pending_files);
-            if just_allocated || waiting || wt.is_initializing() {
+            if own == Some(name.as_str()) || waiting || wt.is_initializing() {
                 continue;
             }
             // A new linked worktree gets all its files (its add was killed before writing

@@ -219,9 +219,15 @@ impl Workspace {
     /// The fingerprint the hook shims compare is taken first and stored afterwards, so a change
     /// in between only costs one more reconcile.
     pub fn reconcile(&self) -> Result<Report> {
+        self.reconcile_leaving(None)
+    }
+
+    /// [`Workspace::reconcile`], leaving the files of worktree `own` to the caller, which
+    /// writes them itself (as its flags say: `add --no-docker`, `--no-env`).
+    fn reconcile_leaving(&self, own: Option<&str>) -> Result<Report> {
         let (mut report, orphans, gone_dbs, pending, newest) = self.reconcile_registry()?;
         let listed = std::mem::take(&mut report.worktrees);
-        self.rewrite_stale(&listed, &mut report);
+        self.rewrite_stale(&listed, own, &mut report);
         report.worktrees = listed;
         self.teardown_orphans(orphans, &mut report);
         self.drop_gone_databases(gone_dbs, &mut report);
@@ -370,7 +376,7 @@ impl Workspace {
     /// Allocate `wt` (after a reconcile, so released ports are free again), or add ports for
     /// services that appeared in its `.env` since. Idempotent.
     pub fn ensure(&self, wt: &Worktree) -> Result<Report> {
-        let mut report = self.reconcile()?;
+        let mut report = self.reconcile_leaving(Some(&wt.name))?;
         if let Some(pos) = report.failed.iter().position(|(name, _)| name == &wt.name) {
             return Err(report.failed.remove(pos).1);
         }
@@ -668,6 +674,8 @@ impl Workspace {
         let Some(_held) = self.hold_checkout(wt)? else {
             return Ok(None);
         };
+        // What a writer killed here left (git status would show it); writers take turns.
+        files::clear_leftovers(&wt.path, std::time::Duration::ZERO);
         let reg = self.registry.read()?;
         let inputs = self.inputs(&wt.path)?;
         let vars = self.worktree_vars(wt, &reg)?;
