@@ -195,6 +195,10 @@ impl Workspace {
         copy: bool,
         wait: Duration,
     ) -> Result<Vec<DbOutcome>> {
+        // A SQLite file goes into the checkout: never through a path that is no longer it.
+        if !self.repo.is_checkout(wt) {
+            return Err(super::checkout::not_a_checkout(wt));
+        }
         let recorded = self.recorded(&wt.name)?;
         let mut outcomes = Vec::new();
         for target in self.databases(wt)? {

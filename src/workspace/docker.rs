@@ -149,6 +149,11 @@ impl Workspace {
 
     /// `docker compose up -d` for `wt`'s generated compose file. Returns the project name.
     pub fn docker_up(&self, wt: &Worktree) -> docker::Result<String> {
+        if !self.repo.is_checkout(wt) {
+            return Err(Failure::Failed(
+                super::checkout::not_a_checkout(wt).to_string(),
+            ));
+        }
         let project = self.compose_project(wt);
         let file = self.compose_file(wt).ok_or_else(|| {
             let has_template = self
