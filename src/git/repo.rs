@@ -237,15 +237,16 @@ impl Repo {
         if wt.is_main {
             return wt.path.is_dir();
         }
+        use std::os::unix::fs::MetadataExt;
         let is_dir = fs::symlink_metadata(&wt.path).is_ok_and(|m| m.is_dir());
         let own = self.common_dir().join("worktrees").join(&wt.name);
-        is_dir
-            && dot_git_target(&wt.path).is_some_and(|named| {
-                match (named.canonicalize(), own.canonicalize()) {
-                    (Ok(a), Ok(b)) => a == b,
-                    _ => false,
-                }
-            })
+        // The same directory, by device and inode (resolving both paths costs a system call
+        // per component).
+        let same = |a: &Path, b: &Path| match (fs::metadata(a), fs::metadata(b)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        };
+        is_dir && dot_git_target(&wt.path).is_some_and(|named| same(&named, &own))
     }
 }
 

@@ -265,6 +265,14 @@ impl RegistryFile {
         Ok(out)
     }
 
+    /// Remove what killed writers left in the registry's directories, while the caller holds
+    /// [`Self::lock`]: every prompt file is written under it, so any temporary file there is a
+    /// leftover; hook-state and the like are not, so theirs count only when 10 s old.
+    pub fn clear_leftovers_locked(&self) {
+        files::clear_leftovers(&self.dir, std::time::Duration::from_secs(10));
+        files::clear_leftovers(&self.dir.join(PROMPTS), std::time::Duration::ZERO);
+    }
+
     /// Take the registry lock. Hold it only for milliseconds.
     pub fn lock(&self) -> Result<Lock> {
         Lock::exclusive(&self.lock_path())
@@ -306,10 +314,6 @@ impl RegistryFile {
             }
         });
         super::stale::mark(&self.dir, behind)?;
-        // A killed writer's temporary files: the prompt files' are all written under this
-        // lock; hook-state and the like are not, so theirs count only when old.
-        files::clear_leftovers(&self.dir, std::time::Duration::from_secs(10));
-        files::clear_leftovers(&self.dir.join(PROMPTS), std::time::Duration::ZERO);
         let mut json =
             serde_json::to_vec_pretty(&registry).expect("the registry always serialises");
         json.push(b'\n');

@@ -277,6 +277,7 @@ impl Workspace {
         Option<std::time::SystemTime>,
     )> {
         self.update(|reg, leases| {
+            self.registry.clear_leftovers_locked();
             let (worktrees, newest) = self.repo.worktrees_and_newest_change()?;
             let mut report = Report::default();
             let mut orphans = Vec::new();

@@ -7,7 +7,7 @@ use indexmap::IndexMap;
 
 use crate::commands::{cwd, print_notes};
 use crate::error::Result;
-use crate::git::repo::Worktree;
+use crate::git::repo::{Worktree, MAIN};
 use crate::ports::registry::{Registry, WorktreeRecord};
 use crate::workspace::Workspace;
 
@@ -20,6 +20,14 @@ pub(super) fn reset(out: &mut dyn Write) -> Result<()> {
             fresh.unavailable_ports = old.unavailable_ports.clone();
             fresh.compose_projects = old.compose_projects.clone();
             fresh.databases = old.databases.clone();
+            // The main worktree keeps its ports (its own `.env` holds them): released until
+            // the rebuild below, they could be leased meanwhile by another repository.
+            if let Some(ports) = old.allocated_ports.get(MAIN) {
+                fresh.allocated_ports.insert(MAIN.into(), ports.clone());
+                if let Some(record) = old.worktrees.get(MAIN) {
+                    fresh.worktrees.insert(MAIN.into(), record.clone());
+                }
+            }
         }
         Ok(fresh)
     })?;
