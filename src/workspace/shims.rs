@@ -27,7 +27,9 @@ impl Workspace {
             .repo
             .worktrees()?
             .iter()
-            .filter(|w| w.exists() && !w.is_initializing())
+            // Not through a path that is no longer the worktree's checkout: Git there would
+            // answer for whatever repository (if any) now holds it.
+            .filter(|w| !w.is_initializing() && self.repo.is_checkout(w))
         {
             let dir = hooks_of(&wt.path)?;
             if !dirs.contains(&dir) {
