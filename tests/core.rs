@@ -824,3 +824,30 @@ fn main_worktree_named_in_config_worktree_is_found() {
     let out = s.atlas(&s.at("linked"), &["list"]).ok();
     assert!(out.contains(s.at("checkout").to_str().unwrap()), "{out}");
 }
+
+/// `git atlas exec` gives every value git-atlas generated for the worktree, `.env.worktree`'s
+/// too (the seed's `WEB_PORT=${ALLOCATED_WEB_PORT}` printed nothing).
+#[test]
+fn exec_gives_the_values_of_env_worktree_too() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\n");
+    fs::write(
+        repo.join(".env.worktree.template"),
+        "WEB_PORT=${ALLOCATED_WEB_PORT}\nNAME=${WORKTREE_NAME}\n",
+    )
+    .unwrap();
+    s.git(&repo, &["add", ".env.worktree.template"]).ok();
+    s.git(&repo, &["commit", "-qm", "env template"]).ok();
+    s.atlas(&repo, &["add", "-q", "../feat"]).ok();
+    let web = s.ports_of(&repo, "feat")["web"];
+    let out = s
+        .atlas(
+            &s.at("feat"),
+            &["exec", "--", "sh", "-c", "echo \"$WEB_PORT $NAME $PORT\""],
+        )
+        .ok();
+    assert_eq!(
+        out.trim(),
+        format!("{web} feat {}", 3000 + u64::from(support::offset("feat")))
+    );
+}

@@ -12,24 +12,13 @@ use super::Workspace;
 
 impl Workspace {
     /// What `git atlas exec` adds to the environment: every variable of the worktree's
-    /// `.env.local`, then `WORKTREE_NAME`, `COMPOSE_PROJECT_NAME`, `PORT_OFFSET` (offset strategy)
-    /// and `ALLOCATED_<SERVICE>_PORT` for each port.
+    /// `.env.local`, then of its `.env.worktree` (rendered from its template), then
+    /// `WORKTREE_NAME`, `COMPOSE_PROJECT_NAME`, `PORT_OFFSET` (offset strategy) and
+    /// `ALLOCATED_<SERVICE>_PORT` for each port.
     pub fn exec_env(&self, wt: &Worktree) -> Result<Vec<(String, String)>> {
         let inputs = self.inputs(&wt.path)?;
         let mut env: Vec<(String, String)> = Vec::new();
-        let local = wt.path.join(&inputs.config.env.output);
-        // The main worktree runs on `.env` itself; a linked one on its `.env.local`.
-        let parsed = match std::fs::read_to_string(&local) {
-            Ok(text) => Some(DotEnv::parse(&text).map_err(|e| {
-                Error::failed(format!("{}: {e}", local.display())).hint(format!(
-                    "run `git atlas env {}` to write it again",
-                    crate::term::shell_word(&wt.name)
-                ))
-            })?),
-            Err(_) if wt.is_main => inputs.env.clone(),
-            Err(_) => None,
-        };
-        if let Some(parsed) = parsed {
+        let mut add_all = |parsed: &DotEnv| {
             for var in parsed.vars() {
                 env.retain(|(k, _)| *k != var.key);
                 env.push((
@@ -37,6 +26,19 @@ impl Workspace {
                     parsed.get(&var.key).unwrap_or_default().to_string(),
                 ));
             }
+        };
+        // The main worktree runs on `.env` itself; a linked one on its `.env.local`.
+        match self.read_generated_env(wt, &inputs.config.env.output)? {
+            Some(parsed) => add_all(&parsed),
+            None if wt.is_main => {
+                if let Some(env) = &inputs.env {
+                    add_all(env);
+                }
+            }
+            None => {}
+        }
+        if let Some(parsed) = self.read_generated_env(wt, &inputs.config.templates.env_output)? {
+            add_all(&parsed);
         }
         let reg = self.registry.read()?;
         let mut set = |k: String, v: String| {
@@ -55,6 +57,20 @@ impl Workspace {
             );
         }
         Ok(env)
+    }
+
+    /// The env file `name` of `wt`, parsed; `None` when it does not exist.
+    fn read_generated_env(&self, wt: &Worktree, name: &str) -> Result<Option<DotEnv>> {
+        let path = wt.path.join(name);
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            return Ok(None);
+        };
+        DotEnv::parse(&text).map(Some).map_err(|e| {
+            Error::failed(format!("{}: {e}", path.display())).hint(format!(
+                "run `git atlas env {}` to write it again",
+                crate::term::shell_word(&wt.name)
+            ))
+        })
     }
 
     /// Run `command` in `dir` with `env` added, no shell involved; its exit code becomes ours.
