@@ -851,3 +851,35 @@ fn exec_gives_the_values_of_env_worktree_too() {
         format!("{web} feat {}", 3000 + u64::from(support::offset("feat")))
     );
 }
+
+/// The header of `.env.local` names the source as `[env] source` does (`apps/api/.env`), not
+/// its file name alone, so that it says which file to edit.
+#[test]
+fn the_env_local_header_names_the_source_file_as_configured() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "UNUSED=1\n");
+    fs::create_dir_all(repo.join("apps/api")).unwrap();
+    fs::write(repo.join("apps/api/.env"), "PORT=8000\n").unwrap();
+    fs::write(repo.join(".gitignore"), ".env\napps/api/.env\n").unwrap();
+    fs::write(
+        repo.join(".atlas.toml"),
+        "[env]\nsource = \"apps/api/.env\"\n",
+    )
+    .unwrap();
+    s.git(&repo, &["add", ".gitignore", ".atlas.toml"]).ok();
+    s.git(&repo, &["commit", "-qm", "monorepo"]).ok();
+    s.atlas(&repo, &["add", "-q", "../feat"]).ok();
+    let local = fs::read_to_string(s.at("feat/.env.local")).unwrap();
+    let header = local.lines().next().unwrap();
+    assert!(
+        header.contains("from apps/api/.env: edit apps/api/.env or .atlas.toml"),
+        "{header}"
+    );
+    assert!(
+        local.contains(&format!(
+            "PORT={}\n",
+            8000 + u64::from(support::offset("feat"))
+        )),
+        "{local}"
+    );
+}

@@ -684,10 +684,8 @@ impl Workspace {
         let mut written = Vec::new();
         let cfg = &inputs.config;
         if let (Some(source), Some(path)) = (&inputs.env, &inputs.env_path) {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
+            // As `[env] source` names it (`apps/api/.env`), so the header says which file to edit.
+            let name = cfg.env.source.clone();
             let out = wt.path.join(&cfg.env.output);
             if !which.wants(&out) {
                 // Left as it is.
