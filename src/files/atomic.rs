@@ -97,7 +97,7 @@ fn replace(path: &Path, contents: &[u8], durable: bool) -> Result<()> {
 /// `create` a file beside `path`, making `path`'s directory first if it is missing (tried after
 /// the fact: the directory nearly always exists, and making sure first cost two system calls per
 /// file written).
-fn in_dir<T>(path: &Path, create: impl Fn() -> std::io::Result<T>) -> std::io::Result<T> {
+pub fn in_dir<T>(path: &Path, create: impl Fn() -> std::io::Result<T>) -> std::io::Result<T> {
     match create() {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             fs::create_dir_all(parent_dir(path))?;

@@ -215,6 +215,14 @@ pub fn warnings(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// Whether `text` is a file git-atlas generated for worktree `name` (its header says so, as
+/// [`env_local`] and [`render_template`] write it).
+pub fn generated_for(text: &str, name: &str) -> bool {
+    text.lines()
+        .next()
+        .is_some_and(|header| header.starts_with(&format!("# {MARKER} for worktree {name} from ")))
+}
+
 /// The ports a generated env file (`text`) holds, by service, and its `PORT_OFFSET`; `None` when
 /// the file was not written by git-atlas.
 pub fn generated_ports(

@@ -12,5 +12,5 @@ mod spans;
 pub mod template;
 mod versions;
 
-pub use atomic::{clear_leftovers, set_aside, write_atomic, write_derived_atomic, Lock};
+pub use atomic::{clear_leftovers, in_dir, set_aside, write_atomic, write_derived_atomic, Lock};
 pub use versions::{version, Cache};

@@ -254,12 +254,8 @@ impl Repo {
 /// worktree or absolute), read whole: a path may hold a newline.
 fn dot_git_target(worktree: &Path) -> Option<PathBuf> {
     let bytes = fs::read(worktree.join(".git")).ok()?;
-    let rest = bytes.strip_prefix(b"gitdir: ")?;
-    let end = rest
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace())
-        .map_or(0, |i| i + 1);
-    let named = Path::new(std::ffi::OsStr::from_bytes(&rest[..end]));
+    let rest = trim_end_space(bytes.strip_prefix(b"gitdir: ")?);
+    let named = Path::new(std::ffi::OsStr::from_bytes(rest));
     (!named.as_os_str().is_empty()).then(|| worktree.join(named))
 }
 
@@ -371,16 +367,22 @@ fn read_gitdir(git_dir: &Path) -> Option<(PathBuf, SystemTime)> {
 
 /// The worktree directory a `gitdir` file's contents name (see [`read_gitdir`]).
 fn gitdir_path(git_dir: &Path, bytes: &[u8]) -> Option<PathBuf> {
-    let end = bytes
-        .iter()
-        .rposition(|b| !b.is_ascii_whitespace() && *b != 0x0b)
-        .map_or(0, |i| i + 1);
-    let line = &bytes[..end];
+    let line = trim_end_space(bytes);
     let line = line.strip_suffix(b"/.git").unwrap_or(line);
     if line.is_empty() {
         return None;
     }
     Some(clean(&git_dir.join(std::ffi::OsStr::from_bytes(line))))
+}
+
+/// `bytes` without the trailing white space C's `isspace` knows (Git's `strbuf_rtrim`), `\v`
+/// included.
+fn trim_end_space(bytes: &[u8]) -> &[u8] {
+    let end = bytes
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace() && *b != 0x0b)
+        .map_or(0, |i| i + 1);
+    &bytes[..end]
 }
 
 /// The branch named by the `HEAD` file in `git_dir`, if HEAD is symbolic.

@@ -62,16 +62,13 @@ fn first_line_of_this_git_command(registry_dir: &Path) -> bool {
     };
     let dir = registry_dir.join("said");
     let marker = dir.join(format!("{pid}-{start}"));
-    let create = || {
+    let made = files::in_dir(&marker, || {
         fs::File::options()
             .write(true)
             .create_new(true)
             .open(&marker)
-    };
-    let made = match create() {
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            fs::create_dir_all(&dir).is_ok() && create().is_ok()
-        }
+    });
+    let made = match made {
         Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => return false,
         other => other.is_ok(),
     };

@@ -143,14 +143,8 @@ impl LeaseFile {
         if path.is_file() {
             return Ok(());
         }
-        let write = || fs::write(&path, project.as_os_str().as_bytes());
-        match write() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(self.repositories()).and_then(|()| write())
-            }
-            other => other,
-        }
-        .map_err(|e| Error::io("write", &path, e))
+        files::in_dir(&path, || fs::write(&path, project.as_os_str().as_bytes()))
+            .map_err(|e| Error::io("write", &path, e))
     }
 
     /// The leases as every listed repository's registry has them: what a missing (deleted, or

@@ -327,9 +327,7 @@ impl RegistryFile {
             if prompts_synced && prompt_of(before, name) == prompt_of(&registry, name) {
                 continue;
             }
-            let Some(path) = prompt_path(common, name) else {
-                continue;
-            };
+            let path = prompt_path(common, name);
             match prompt_text(&registry, name) {
                 Some(text) => write_prompt(&path, &text)?,
                 None => remove_prompt(&path)?,
@@ -353,8 +351,8 @@ impl RegistryFile {
         let _lock = self.lock()?;
         let registry = self.read()?;
         let common = self.dir.parent().unwrap_or(&self.dir);
-        if let (Some(path), Some(text)) = (prompt_path(common, name), prompt_text(&registry, name))
-        {
+        if let Some(text) = prompt_text(&registry, name) {
+            let path = prompt_path(common, name);
             // Often already written: the allocation came after Git had made the directory.
             if fs::read_to_string(&path).ok().as_deref() != Some(text.as_str()) {
                 write_prompt(&path, &text)?;
@@ -387,9 +385,7 @@ impl RegistryFile {
         if !self.prompts_in_sync() {
             return self.read_worktree(name);
         }
-        let Some(path) = prompt_path(self.dir.parent().unwrap_or(&self.dir), name) else {
-            return self.read_worktree(name);
-        };
+        let path = prompt_path(self.dir.parent().unwrap_or(&self.dir), name);
         let text = match fs::read_to_string(&path) {
             Ok(text) => text,
             // Every allocated worktree has one: without it (or with one that is not text, or a
@@ -430,8 +426,8 @@ const PROMPTS: &str = "prompts";
 /// Where the prompt file of the worktree `name` goes: `worktree-registry/prompts/<name>` (Git's
 /// ids are file names). Not in Git's own directory for the worktree, as it once was: a file
 /// written there while `git worktree remove` empties it kept Git from removing the directory.
-fn prompt_path(common: &Path, name: &str) -> Option<PathBuf> {
-    Some(common.join(DIR).join(PROMPTS).join(name))
+fn prompt_path(common: &Path, name: &str) -> PathBuf {
+    common.join(DIR).join(PROMPTS).join(name)
 }
 
 /// Remove the prompt files of the worktrees (main included) that `registry` has no ports for.

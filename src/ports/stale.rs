@@ -52,15 +52,7 @@ pub fn mark<'a>(
             _ => {}
         }
         let text = format!("{}\n{name}", kind.word());
-        let write = || fs::write(&path, text.as_bytes());
-        match write() {
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-                fs::create_dir_all(registry_dir.join(DIR))
-                    .and_then(|()| write())
-                    .at("write", &path)?;
-            }
-            other => other.at("write", &path)?,
-        }
+        crate::files::in_dir(&path, || fs::write(&path, text.as_bytes())).at("write", &path)?;
     }
     Ok(())
 }

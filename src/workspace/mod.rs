@@ -461,7 +461,9 @@ impl Workspace {
         // The main worktree's base ports are its own even while it has no entry (a reset
         // in progress, or a registry rebuilt while a parallel add allocates).
         let has_main = self.repo.main_dir().is_some();
-        let taken = |port: u16| -> Option<String> {
+        // Held by someone (another worktree, a mark, another repository); `taken` adds the
+        // bind test.
+        let held = |port: u16| -> Option<String> {
             if let Some(holder) = reg.holder(port, &wt.name) {
                 return Some(holder);
             }
@@ -471,18 +473,18 @@ impl Workspace {
             if let Some(reason) = reg.unavailable_ports.get(&port) {
                 return Some(format!("marked unavailable: {reason}"));
             }
-            if let Some(holder) = leases.holder(port, &self.project) {
-                return Some(holder);
-            }
-            net::in_use(port).then(|| "in use by a running process".to_string())
+            leases.holder(port, &self.project)
+        };
+        let taken = |port: u16| -> Option<String> {
+            held(port).or_else(|| net::in_use(port).then(|| "in use by a running process".into()))
         };
         // A worktree new to the registry (deleted, or reset) whose own generated env file
         // shows ports keeps them where they are free: its servers may be running on them.
         if existing.is_none() && !wt.is_main && !needs.is_empty() {
             if let Some(allocation) =
-                self.evidenced(wt, inputs, &needs, strategy, resolution, &taken)
+                self.evidenced(wt, inputs, &needs, strategy, resolution, &held, &taken)
             {
-                return Ok(self.record_allocation(reg, wt, inputs, allocation, None, None));
+                return Ok(self.record_allocation(reg, wt, inputs, allocation, None, recorded));
             }
         }
         let allocation: Allocation = if needs.is_empty() {
@@ -540,10 +542,11 @@ impl Workspace {
         (true, warnings)
     }
 
-    /// The allocation `wt`'s own generated env file shows (its header names `wt`), if every
-    /// port it shows is free for it, ignoring the bind test (its own servers may hold them):
+    /// The allocation `wt`'s own generated env file shows (its header names `wt`), if no one
+    /// else holds a port it shows (`held`: no bind test, its own servers may be on them):
     /// under the offset strategy its `PORT_OFFSET`, under the range strategy its ports (the
-    /// services it does not show get theirs as usual).
+    /// services it does not show get theirs as usual, from what `taken` leaves).
+    #[allow(clippy::too_many_arguments)]
     fn evidenced(
         &self,
         wt: &Worktree,
@@ -551,16 +554,12 @@ impl Workspace {
         needs: &[alloc::Need],
         strategy: Strategy,
         resolution: alloc::Resolution,
+        held: &dyn Fn(u16) -> Option<String>,
         taken: &dyn Fn(u16) -> Option<String>,
     ) -> Option<Allocation> {
-        let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
-        let header = text.lines().next()?;
-        if !header.contains(&format!("for worktree {} from", wt.name)) {
-            return None;
-        }
+        let text = self.own_generated_env(wt, inputs)?;
         let (shown, shown_offset) = generate::generated_ports(&text, &inputs.services)?;
-        let in_use_by_a_process = |why: &str| why == "in use by a running process";
-        let free = |p: u16| taken(p).is_none_or(|why| in_use_by_a_process(&why));
+        let free = |p: u16| held(p).is_none();
         match strategy {
             Strategy::Offset { .. } => {
                 let offset = shown_offset?;
@@ -684,15 +683,13 @@ impl Workspace {
         let mut written = Vec::new();
         let cfg = &inputs.config;
         if let (Some(source), Some(path)) = (&inputs.env, &inputs.env_path) {
-            // As `[env] source` names it (`apps/api/.env`), so the header says which file to edit.
-            let name = cfg.env.source.clone();
+            // The header names the source as `[env] source` does (`apps/api/.env`), so that it
+            // says which file to edit.
             let out = wt.path.join(&cfg.env.output);
-            if !which.wants(&out) {
-                // Left as it is.
-            } else {
+            if which.wants(&out) {
                 let text = generate::env_local(
                     source,
-                    &name,
+                    &cfg.env.source,
                     &inputs.services,
                     &vars,
                     &inputs.config.database,
@@ -737,17 +734,17 @@ impl Workspace {
 
     /// Whether `wt` has an env file git-atlas generated for it (which may show its ports).
     fn shows_its_ports(&self, wt: &Worktree) -> bool {
-        if wt.is_main {
-            return false;
-        }
-        let Ok(inputs) = self.inputs(&wt.path) else {
-            return false;
-        };
-        std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).is_ok_and(|t| {
-            t.lines()
-                .next()
-                .is_some_and(|h| h.contains(&format!("for worktree {} from", wt.name)))
-        })
+        !wt.is_main
+            && self
+                .inputs(&wt.path)
+                .is_ok_and(|inputs| self.own_generated_env(wt, &inputs).is_some())
+    }
+
+    /// The text of the env file git-atlas generated for `wt` itself (not one copied from
+    /// another worktree), if there is one.
+    fn own_generated_env(&self, wt: &Worktree, inputs: &Inputs) -> Option<String> {
+        let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
+        generate::generated_for(&text, &wt.name).then_some(text)
     }
 
     /// The ports `wt`'s generated env file holds, by service, and its `PORT_OFFSET`.

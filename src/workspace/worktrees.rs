@@ -38,7 +38,7 @@ impl Workspace {
             // Concurrent `git worktree add`s can read each other's half-written worktrees/<id>/
             // files and fail ("failed to read .git/worktrees/x/commondir"), so ours take turns.
             // This lock only orders `git atlas add`s; the registry's own lock is separate and short.
-            let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
+            let _turn = self.worktree_turn()?;
             git::run_visible(cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
         }
         self.repo.worktree_at(target).ok_or_else(|| {
@@ -66,7 +66,7 @@ impl Workspace {
         self.check_state_writable()?;
         let guess = self.guess_new_worktree(target);
         let (git_done, speculated) = {
-            let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
+            let _turn = self.worktree_turn()?;
             let running = git::start_visible(cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
             let speculated = guess
                 .as_ref()
@@ -123,6 +123,13 @@ impl Workspace {
         }
         let report = self.allocate(&wt)?;
         Ok((wt, report))
+    }
+
+    /// Take this repository's turn to have Git add or remove a worktree (`worktree-registry/
+    /// add.lock`): Git's `worktree add` and `remove` read every worktree's files, and failed on
+    /// one a parallel `add` had half made ("failed to read …/commondir").
+    fn worktree_turn(&self) -> Result<Lock> {
+        Lock::exclusive(&self.registry.dir().join("add.lock"))
     }
 
     /// Fail, before Git creates anything, when a state file this add will write (or the
@@ -213,7 +220,7 @@ impl Workspace {
             .main_dir()
             .unwrap_or_else(|| self.repo.common_dir().to_path_buf());
         let held = self.lock_checkout(wt)?;
-        let _turn = Lock::exclusive(&self.registry.dir().join("add.lock"))?;
+        let _turn = self.worktree_turn()?;
         let admin = self.repo.common_dir().join("worktrees").join(&wt.name);
         if !admin.exists() {
             // Removed meanwhile (by a parallel remove or prune).
