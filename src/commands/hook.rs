@@ -130,6 +130,11 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
         })
         .collect();
     for wt in new {
+        // The reconcile wrote the files of those new to the registry already.
+        if let Some((_, written)) = report.rewritten.iter().find(|(n, _)| *n == wt.name) {
+            notes.push(generated(&ws, wt, written)? + &databases(&ws, wt));
+            continue;
+        }
         match ws.regenerate(wt) {
             Ok(Some(written)) => notes.push(generated(&ws, wt, &written)? + &databases(&ws, wt)),
             // Removed meanwhile, or not its checkout any more.

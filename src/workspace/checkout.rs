@@ -108,7 +108,8 @@ impl Workspace {
                 Which::Existing
             };
             match self.write_files(wt, which) {
-                Ok(_) => {}
+                Ok(Some(written)) => report.rewritten.push((name, written)),
+                Ok(None) => {}
                 Err(e) => report.warnings.push(format!(
                     "{name}: its files do not match its ports and could not be rewritten: {e}"
                 )),

@@ -75,6 +75,8 @@ pub struct Report {
     /// The worktrees as the reconcile listed them, under the registry's lock: commands use
     /// this list rather than reading every worktree's files again.
     pub worktrees: Vec<Worktree>,
+    /// The files the reconcile wrote, by worktree (those whose files were behind).
+    pub rewritten: Vec<(String, Vec<PathBuf>)>,
 }
 
 /// A worktree's ports by service, and its offset when it has one.
