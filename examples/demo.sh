@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# git-atlas on a sample project: two worktrees side by side, each with its own ports, .env.local,
+# git-atlas on a sample project: two worktrees side by side, each with its own ports, .env,
 # .env.worktree and docker-compose.yml; then the hooks giving a plain `git worktree add` the same
 # treatment, and removals. The sample files are in examples/sample/ (env is copied to .env).
 #
@@ -229,7 +229,7 @@ else
 fi
 run git atlas add ../bugfix-login
 run git atlas list
-run cat ../feature-auth/.env.local
+run cat ../feature-auth/.env
 run cat ../feature-auth/.env.worktree
 run cat ../feature-auth/docker-compose.yml
 printf '\n$ cd ../feature-auth && git atlas ports\n'

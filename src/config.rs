@@ -166,6 +166,18 @@ pub struct EnvConfig {
     /// Variables never treated as ports.
     #[serde(default)]
     pub ignore: Vec<String>,
+    /// Which of the main worktree's env files that Git ignores are carried into every new
+    /// worktree, at the same path (gitignore syntax, the last matching pattern wins; `[]`
+    /// carries none).
+    #[serde(default = "default_carry")]
+    pub carry: Vec<String>,
+}
+
+/// `.env` and `.env.*` at any depth, not the committed examples.
+pub fn default_carry() -> Vec<String> {
+    [".env", ".env.*", "!*.example", "!*.sample", "!*.template"]
+        .map(String::from)
+        .to_vec()
 }
 
 fn default_env_source() -> String {
@@ -185,6 +197,7 @@ impl Default for EnvConfig {
             output: default_env_output(),
             auto_detect: true,
             ignore: Vec::new(),
+            carry: default_carry(),
         }
     }
 }

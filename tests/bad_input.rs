@@ -59,7 +59,7 @@ fn a_port_variable_that_is_no_number_is_left_alone() {
     let base = support::free_base(1100);
     let repo = s.repo("app", &format!("PORT={base}\nEXPOSE_PORTS=true\n"));
     s.atlas(&repo, &["add", "-q", "../w"]).ok();
-    let local = std::fs::read_to_string(s.at("w/.env.local")).unwrap();
+    let local = std::fs::read_to_string(s.at("w/.env")).unwrap();
     assert!(
         local.contains("EXPOSE_PORTS=true\n")
             && local.contains(&format!("PORT={}\n", base + support::offset("w"))),
@@ -99,7 +99,7 @@ fn an_ignored_variable_is_left_as_it_is() {
     )
     .unwrap();
     s.atlas(&repo, &["add", "-q", "../w"]).ok();
-    let local = std::fs::read_to_string(s.at("w/.env.local")).unwrap();
+    let local = std::fs::read_to_string(s.at("w/.env")).unwrap();
     assert!(
         local.contains("LEGACY_PORT=-1\n")
             && local.contains("DATABASE_URL=postgresql://u@localhost:99999/app\n"),

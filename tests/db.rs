@@ -65,12 +65,13 @@ fn my_place(my: &My) -> String {
     format!("MySQL/MariaDB on {}:{}", my.host, my.port)
 }
 
-/// The value of `var` in the `.env.local` of `worktree`.
+/// The value of `var` in the `.env` git-atlas carried into `worktree` (the main worktree's, which
+/// Git ignores, with the worktree's ports and databases).
 fn env_local_var(s: &Sandbox, worktree: &str, var: &str) -> String {
-    let text = fs::read_to_string(s.at(worktree).join(".env.local")).unwrap();
+    let text = fs::read_to_string(s.at(worktree).join(".env")).unwrap();
     text.lines()
         .find_map(|l| l.strip_prefix(&format!("{var}=")))
-        .unwrap_or_else(|| panic!("no {var} in {worktree}/.env.local:\n{text}"))
+        .unwrap_or_else(|| panic!("no {var} in {worktree}/.env:\n{text}"))
         .to_string()
 }
 
@@ -958,7 +959,7 @@ fn a_login_without_createdb_fails_add_with_permission_denied() {
     );
     assert!(!nocreate.exists(&format!("{base}_x")), "{run}");
     // The worktree itself was created and keeps its files.
-    assert!(s.at("x/.env.local").exists(), "{run}");
+    assert!(s.at("x/.env").exists(), "{run}");
 }
 
 #[test]

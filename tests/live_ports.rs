@@ -400,7 +400,7 @@ fn compact_fills_gaps_and_rewrites_env_files() {
         out.contains(&format!("c: web {} -> {}", base + 3, base + 2)),
         "{out}"
     );
-    assert!(fs::read_to_string(s.root().join("c/.env.local"))
+    assert!(fs::read_to_string(s.root().join("c/.env"))
         .unwrap()
         .contains(&format!("WEB_PORT={}\n", base + 2)));
     assert!(s

@@ -18,7 +18,7 @@ fn env_port(path: &Path) -> String {
 }
 
 /// A newline in a worktree's path: git-atlas took `…/wtX/a<newline>b` for `…/wtX`, wrote the
-/// new worktree's .env.local into wtX and `remove --force a-b` deleted wtX with its work.
+/// new worktree's .env into wtX and `remove --force a-b` deleted wtX with its work.
 #[test]
 fn a_newline_in_a_path_never_touches_another_worktree() {
     let s = Sandbox::new();
@@ -27,9 +27,9 @@ fn a_newline_in_a_path_never_touches_another_worktree() {
     fs::write(s.at("wtX/precious.txt"), "work\n").unwrap();
     s.atlas(&repo, &["add", "-q", "--detach", "../wtX/a\nb"])
         .ok();
-    let wtx = fs::read_to_string(s.at("wtX/.env.local")).unwrap();
+    let wtx = fs::read_to_string(s.at("wtX/.env")).unwrap();
     assert!(wtx.contains("WORKTREE_NAME=wtX\n"), "{wtx}");
-    let new = fs::read_to_string(s.at("wtX/a\nb/.env.local")).unwrap();
+    let new = fs::read_to_string(s.at("wtX/a\nb/.env")).unwrap();
     assert!(new.contains("WORKTREE_NAME=a-b\n"), "{new}");
     let list = s.atlas(&repo, &["list", "--json"]).ok();
     let json: serde_json::Value = serde_json::from_str(&list).unwrap();
@@ -79,7 +79,7 @@ fn a_symlink_in_place_of_a_worktree_is_never_written_through() {
 }
 
 /// `kill -9` of `ports reset` right after it replaced ports.json (strace kills it at the Nth
-/// renameat) used to leave aa's .env.local with zz's port and the other way round, forever.
+/// renameat) used to leave aa's .env with zz's port and the other way round, forever.
 #[test]
 fn files_follow_the_registry_after_a_killed_reset() {
     let s = Sandbox::new();
@@ -103,9 +103,9 @@ fn files_follow_the_registry_after_a_killed_reset() {
         for w in ["aa", "zz"] {
             let registry = s.ports_of(&repo, w)["web"].to_string();
             assert_eq!(
-                env_port(&s.at(&format!("{w}/.env.local"))),
+                env_port(&s.at(&format!("{w}/.env"))),
                 registry,
-                "kill at renameat {n}: {w}'s .env.local disagrees with the registry"
+                "kill at renameat {n}: {w}'s .env disagrees with the registry"
             );
         }
         s.assert_distinct_ports(&repo);
@@ -207,7 +207,7 @@ fn a_deleted_lease_file_is_rebuilt_from_every_repository() {
 }
 
 /// A deleted ports.json under the range strategy: each worktree keeps the ports its own
-/// generated .env.local shows, rather than swapping them by allocation order.
+/// generated .env shows, rather than swapping them by allocation order.
 #[test]
 fn a_rebuilt_registry_keeps_the_ports_env_files_show() {
     let s = Sandbox::new();
@@ -221,14 +221,14 @@ fn a_rebuilt_registry_keeps_the_ports_env_files_show() {
     assert_eq!((s.ports_of(&repo, "aa"), s.ports_of(&repo, "zz")), before);
     for w in ["aa", "zz"] {
         assert_eq!(
-            env_port(&s.at(&format!("{w}/.env.local"))),
+            env_port(&s.at(&format!("{w}/.env"))),
             s.ports_of(&repo, w)["web"].to_string()
         );
     }
     let clean = s.atlas(&repo, &["ports", "check-conflicts"]).ok();
     assert!(clean.contains("No conflicts"), "{clean}");
     // A generated file edited to disagree is a conflict check-conflicts names.
-    let aa = s.at("aa/.env.local");
+    let aa = s.at("aa/.env");
     let text = fs::read_to_string(&aa).unwrap();
     let port = env_port(&aa);
     fs::write(&aa, text.replace(&format!("PORT={port}"), "PORT=8409")).unwrap();
@@ -291,10 +291,7 @@ fn parallel_plain_adds_say_one_line_each() {
         // Parallel `git worktree add`s can fail in Git itself; the ones that worked are whole.
         if out.status.success() {
             s.atlas(&repo, &["list"]).ok();
-            assert!(
-                s.at(&format!("p{i}/.env.local")).is_file(),
-                "p{i}: {stderr}"
-            );
+            assert!(s.at(&format!("p{i}/.env")).is_file(), "p{i}: {stderr}");
         }
     }
     s.assert_distinct_ports(&repo);

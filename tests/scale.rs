@@ -216,7 +216,7 @@ fn add_reads_no_other_worktree_when_nothing_changed() {
     assert_state_read_once(&opened, "add");
     let registry = fs::read_to_string(repo.join(".git/worktree-registry/ports.json")).unwrap();
     assert!(registry.contains("\"n\""), "n was not allocated");
-    assert!(s.at("n/.env.local").is_file());
+    assert!(s.at("n/.env").is_file());
 }
 
 /// `list` and `remove` with 300 worktrees: each worktree's files are read once, and the registry

@@ -35,7 +35,7 @@ use support::{free_base, Sandbox};
 const PARALLEL_ROUNDS: usize = 10;
 const KILL_ROUNDS: usize = 24;
 /// `ports reset` renames 11 files with two worktrees (backup, registry, stamp, leases, registry,
-/// three prompt caches, stamp, two `.env.local`): a kill at each, and one past the last.
+/// three prompt caches, stamp, two carried `.env`): a kill at each, and one past the last.
 const STRACE_RENAMES: u32 = 12;
 
 /// SplitMix64: deterministic and enough to choose commands and delays.
@@ -416,13 +416,9 @@ fn check(w: &World) -> Vec<String> {
                     .or_default()
                     .push(format!("{who} {service} (registry)"));
             }
-            // What the worktree runs with: its `.env.local` (generated for a linked worktree)
-            // over its `.env` (the main worktree's own; a linked one's, if carried over).
-            let files: &[(&str, bool)] = if name == "main" {
-                &[(".env", true), (".env.local", false)]
-            } else {
-                &[(".env.local", true), (".env", false)]
-            };
+            // What the worktree runs with: its `.env` (the main worktree's own; for a linked
+            // one, main's carried over with its ports) and any `.env.local` over it.
+            let files: &[(&str, bool)] = &[(".env", true), (".env.local", false)];
             for (file, required) in files {
                 let path = l.path.join(file);
                 let text = match fs::read(&path) {
@@ -458,7 +454,7 @@ fn check(w: &World) -> Vec<String> {
                             .push(format!("{who}/{file} {var}"));
                     }
                 }
-                if name != "main" && *file == ".env.local" {
+                if name != "main" && *file == ".env" {
                     match vars.get("WORKTREE_NAME") {
                         Some(n) if n == name => {}
                         other => bad.push(format!(

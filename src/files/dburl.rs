@@ -140,7 +140,8 @@ impl ConnUrl {
     }
 }
 
-fn is_local(host: &str) -> bool {
+/// Whether `host` is this machine (its names and loopback addresses, and Docker's name for it).
+pub fn is_local(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
     host == "localhost"
         || host == "::1"

@@ -3,6 +3,7 @@
 //! the atomic write, lock and version cache under all of them.
 
 mod atomic;
+pub mod carry;
 pub mod dburl;
 pub mod dotenv;
 pub mod generate;

@@ -96,7 +96,8 @@ pub fn allocate(
         Strategy::Offset { min, max } => by_offset(name, needs, min, max, resolution, taken)?,
         Strategy::Range => by_range(needs, resolution, taken)?,
     };
-    for (key, port) in &alloc.ports {
+    // The main worktree's ports are the ones it already uses: nothing new to warn about.
+    for (key, port) in alloc.ports.iter().filter(|_| !is_main) {
         if *port < 1024 {
             alloc.warnings.push(format!(
                 "port {port} ({key}) is below 1024 and may need privileges to bind"

@@ -80,6 +80,18 @@ pub fn names_a_port(name: &str) -> bool {
 
 /// Determine the services of a project from its configuration and its `.env` (if any).
 pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<Vec<Service>> {
+    detect_all(
+        config,
+        &env.map(|e| (e, env_name)).into_iter().collect::<Vec<_>>(),
+    )
+}
+
+/// Determine the services of a project from its configuration and its env files (`files`: each
+/// parsed, with the name errors give it), the primary one (`[env] source`) first. One port is one
+/// service whichever files mention it: `http://localhost:8000` in `apps/web/.env` and
+/// `PORT=8000` in `apps/api/.env` are the API's. A service's `vars` and `urls` are the primary
+/// file's; the other files' variables are rewritten by their values ([`is_port_var`]).
+pub fn detect_all(config: &Config, files: &[(&DotEnv, &str)]) -> Result<Vec<Service>> {
     let mut services = Vec::new();
     for (name, sc) in &config.services {
         let key = service_key(name);
@@ -108,21 +120,78 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
             urls: Vec::new(),
         });
     }
-    let Some(env) = env else { return Ok(services) };
-    // A shared database server (`[database] shared_server`) keeps the main's port in every
-    // worktree: its URLs, and port variables with its port, are no service of the worktree's.
-    let shared: Vec<(String, u16)> = if config.database.shared_server {
-        env.vars()
-            .filter(|v| config.database.allows(&v.key))
-            .filter_map(|v| match crate::db::url::parse(&v.value)? {
-                crate::db::url::Parsed::Server { server, .. } => Some((v.key.clone(), server.port)),
-                crate::db::url::Parsed::File { .. } => None,
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
+    let declared = declared_vars(config);
+    for (index, (env, env_name)) in files.iter().enumerate() {
+        detect_in(config, &mut services, &declared, env, env_name, index == 0)?;
+    }
+    // Configured services that no variable mentions keep their defaults; drop the default
+    // `<NAME>_PORT` binding when that variable does not exist so it is not reported as written.
+    let primary = files.first().map(|(env, _)| *env);
+    for s in &mut services {
+        s.vars
+            .retain(|v| primary.is_some_and(|env| env.get(v).is_some()));
+    }
+    Ok(services)
+}
 
+/// The variables `.atlas.toml` binds to its services (`[services.x] env`, by default
+/// `X_PORT`): they hold that service's port whatever they hold in the env files.
+pub fn declared_vars(config: &Config) -> Vec<String> {
+    declared_bindings(config)
+        .into_iter()
+        .map(|(var, _)| var)
+        .collect()
+}
+
+/// [`declared_vars`], each with the key of its service.
+pub fn declared_bindings(config: &Config) -> Vec<(String, String)> {
+    config
+        .services
+        .iter()
+        .flat_map(|(name, sc)| {
+            let vars = if sc.env.is_empty() {
+                vec![format!(
+                    "{}_PORT",
+                    name.to_ascii_uppercase().replace('-', "_")
+                )]
+            } else {
+                sc.env.clone()
+            };
+            vars.into_iter().map(|v| (v, service_key(name)))
+        })
+        .collect()
+}
+
+/// The services one env file adds, or adds variables to (`primary`: the `[env] source`).
+fn detect_in(
+    config: &Config,
+    services: &mut Vec<Service>,
+    declared: &[String],
+    env: &DotEnv,
+    env_name: &str,
+    primary: bool,
+) -> Result<()> {
+    let shared = shared_server_ports(config, env);
+    // A service that a file other than the primary one is first to name takes the name of that
+    // file's folder when its variable says none (`PORT` in `apps/api/.env` is the API's).
+    let folder = (!primary)
+        .then(|| std::path::Path::new(env_name).parent()?.file_name())
+        .flatten()
+        .map(|n| {
+            n.to_string_lossy()
+                .to_ascii_uppercase()
+                .replace(['-', '.', ' '], "_")
+        });
+    let naming = |stem: String, var: &str, services: &[Service]| -> (String, String) {
+        let stem = match &folder {
+            Some(f) if stem.is_empty() => f.clone(),
+            _ => stem,
+        };
+        let fallback = folder
+            .as_ref()
+            .map_or_else(|| var.to_string(), |f| format!("{f}_{var}"));
+        (unique_key(services, &key_for_stem(&stem), &fallback), stem)
+    };
     for var in env.vars() {
         // A key assigned twice takes its last value, as dotenv loaders do.
         let last = env
@@ -136,7 +205,11 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
         if shared.iter().any(|(key, _)| key == &var.key) {
             continue;
         }
-        let claimed = services.iter().position(|s| s.vars.contains(&var.key));
+        let claimed = if primary {
+            services.iter().any(|s| s.vars.contains(&var.key))
+        } else {
+            declared.contains(&var.key)
+        };
         if names_a_port(&var.key) {
             let Some(base) = port_value(&var.value).map_err(|m| {
                 Error::failed(format!("{env_name}:{}: {}: {m}", var.line, var.key)).hint(fix_hint(
@@ -147,29 +220,40 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
             else {
                 continue;
             };
-            if claimed.is_some() || shared.iter().any(|(_, port)| *port == base) {
+            if claimed
+                || shared.iter().any(|(_, port)| *port == base)
+                || !own_port(env, &var.key, base, declared)
+            {
                 continue;
             }
             if let Some(s) = services.iter_mut().find(|s| s.base == base) {
-                s.vars.push(var.key.clone());
+                if primary {
+                    s.vars.push(var.key.clone());
+                }
             } else if config.env.auto_detect {
-                let stem = port_stem(&var.key);
-                let key = unique_key(&services, &key_for_stem(&stem), &var.key);
+                let (key, stem) = naming(port_stem(&var.key), &var.key, services);
                 services.push(Service {
                     range: default_range(&key, base),
                     key,
                     label: label_for_stem(&stem),
                     base,
-                    vars: vec![var.key.clone()],
+                    vars: if primary {
+                        vec![var.key.clone()]
+                    } else {
+                        Vec::new()
+                    },
                     urls: Vec::new(),
                 });
             }
-        } else if let Some(url) = ConnUrl::parse_local(&var.value) {
+        } else if let Some(url) =
+            ConnUrl::parse_local(&var.value).filter(|u| u.port >= PRIVILEGED_BELOW)
+        {
             if let Some(s) = services.iter_mut().find(|s| s.base == url.port) {
-                s.urls.push(var.key.clone());
+                if primary {
+                    s.urls.push(var.key.clone());
+                }
             } else if config.env.auto_detect {
-                let stem = url_stem(&var.key);
-                let key = unique_key(&services, &key_for_stem(&stem), &var.key);
+                let (key, stem) = naming(url_stem(&var.key), &var.key, services);
                 let label = dburl::scheme_label(&url.scheme)
                     .map_or_else(|| label_for_stem(&stem), str::to_string);
                 services.push(Service {
@@ -178,7 +262,11 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
                     label,
                     base: url.port,
                     vars: Vec::new(),
-                    urls: vec![var.key.clone()],
+                    urls: if primary {
+                        vec![var.key.clone()]
+                    } else {
+                        Vec::new()
+                    },
                 });
             }
         } else if let Some(bad) = dburl::invalid_local_port(&var.value) {
@@ -193,12 +281,63 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
             )));
         }
     }
-    // Configured services that no variable mentions keep their defaults; drop the default
-    // `<NAME>_PORT` binding when that variable does not exist so it is not reported as written.
-    for s in &mut services {
-        s.vars.retain(|v| env.get(v).is_some());
+    Ok(())
+}
+
+/// A shared database server (`[database] shared_server`) keeps the main's port in every
+/// worktree: its URLs, and port variables with its port, are no service of the worktree's.
+/// The variables of `env` that name such a server, with its port.
+fn shared_server_ports(config: &Config, env: &DotEnv) -> Vec<(String, u16)> {
+    if !config.database.shared_server {
+        return Vec::new();
     }
-    Ok(services)
+    env.vars()
+        .filter(|v| config.database.allows(&v.key))
+        .filter_map(|v| match crate::db::url::parse(&v.value)? {
+            crate::db::url::Parsed::Server { server, .. } => Some((v.key.clone(), server.port)),
+            crate::db::url::Parsed::File { .. } => None,
+        })
+        .collect()
+}
+
+/// Ports below this one need privileges to bind: a variable that holds one (`LISTEN_HTTP_PORT=80`,
+/// a container's port, a proxy's) is no service of the worktree's unless `.atlas.toml` declares
+/// it, and keeps its value.
+pub const PRIVILEGED_BELOW: u16 = 1024;
+
+/// Whether `key` (a `*PORT*` variable of `env` holding `port`) is a port of this machine that a
+/// worktree gets its own of: not a privileged one nobody declared, and not one whose paired
+/// host variable (`DB_HOST` for `DB_PORT`, `PGHOST` for `PGPORT`, `SMTP_SERVER` for
+/// `SMTP_PORT`) names another machine or a Compose service (`DB_HOST=db`,
+/// `REDIS_HOST="plane-redis"`, `MAIL_HOST=smtp.mailgun.org`): that port is on another host
+/// and stays as it is.
+pub fn own_port(env: &DotEnv, key: &str, port: u16, declared: &[String]) -> bool {
+    if declared.iter().any(|d| d == key) {
+        return true;
+    }
+    port >= PRIVILEGED_BELOW && paired_host(env, key).is_none_or(dburl::is_local)
+}
+
+/// The value of the host variable paired with port variable `key`, if `env` has one that says
+/// something (not empty, not an interpolation).
+fn paired_host<'a>(env: &'a DotEnv, key: &str) -> Option<&'a str> {
+    let upper = key.to_ascii_uppercase();
+    let at = upper.rfind("PORT")?;
+    let (prefix, suffix) = (&key[..at], &key[at + 4..]);
+    ["HOST", "HOSTNAME", "SERVER", "ADDR", "ADDRESS"]
+        .iter()
+        .flat_map(|h| {
+            // Keep the variable's own case: `db_port` pairs with `db_host`.
+            let h = if key[at..at + 4] == *"PORT" {
+                h.to_string()
+            } else {
+                h.to_ascii_lowercase()
+            };
+            [format!("{prefix}{h}{suffix}")]
+        })
+        .find_map(|name| env.get(&name))
+        .map(str::trim)
+        .filter(|h| !h.is_empty() && !h.contains('$'))
 }
 
 /// A `*PORT*` variable's value as a port. `Ok(None)` for a value that is no number at all (a
@@ -206,7 +345,7 @@ pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<V
 /// is nothing to shift, and it is left as it is. A value written as a number that is no port
 /// (`-1`, `0`, `70000`, `3000.5`, `0x1F90`) is an error: shifting it is impossible, and copying
 /// it unchanged would give every worktree the same, broken, value.
-fn port_value(value: &str) -> std::result::Result<Option<u16>, String> {
+pub fn port_value(value: &str) -> std::result::Result<Option<u16>, String> {
     let text = value.trim();
     let digits = text.strip_prefix(['-', '+']).unwrap_or(text);
     if !digits.starts_with(|c: char| c.is_ascii_digit()) {

@@ -28,7 +28,7 @@ impl Workspace {
             }
         };
         // The main worktree runs on `.env` itself; a linked one on its `.env.local`.
-        match self.read_generated_env(wt, &inputs.config.env.output)? {
+        match self.read_generated_env(wt, inputs.env_output())? {
             Some(parsed) => add_all(&parsed),
             None if wt.is_main => {
                 if let Some(env) = &inputs.env {

@@ -44,17 +44,47 @@ pub struct Workspace {
     inputs: RefCell<HashMap<PathBuf, Rc<Inputs>>>,
     /// The machine-wide lease file (none without a home or state directory to keep it in).
     leases: Option<LeaseFile>,
+    /// The main worktree's ignored files, as Git listed them once for this command.
+    main_ignored: std::cell::OnceCell<Vec<String>>,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
 pub struct Inputs {
     pub config: Config,
+    /// The env source (`[env] source`, `.env`): where it was read, and what it holds.
     pub env_path: Option<PathBuf>,
     pub env: Option<DotEnv>,
+    /// Whether the env source is one of `carried` (main's, ignored by Git): then the worktree
+    /// gets its own copy at the same path, and no `[env] output` derived from it.
+    pub env_carried: bool,
+    /// The main worktree's env files that Git ignores and `[env] carry` names, each carried into
+    /// the worktree at the same path (none for the main worktree itself).
+    pub carried: Vec<EnvFile>,
     pub services: Vec<Service>,
     /// The env template and the Compose template, when there are.
     pub env_template: Option<Template>,
     pub compose_template: Option<Template>,
+}
+
+/// One of the main worktree's ignored env files, as a worktree gets it.
+pub struct EnvFile {
+    /// Its path relative to the worktree's root (`apps/web/.env`), `/`-separated.
+    pub rel: String,
+    /// The main worktree's file.
+    pub path: PathBuf,
+    pub env: DotEnv,
+}
+
+impl Inputs {
+    /// The env file git-atlas writes from the env source in a worktree: the source's own path
+    /// when it is carried, else `[env] output` (`.env.local`, beside a committed `.env`).
+    pub fn env_output(&self) -> &str {
+        if self.env_carried {
+            &self.config.env.source
+        } else {
+            &self.config.env.output
+        }
+    }
 }
 
 /// What a reconcile did.
@@ -104,6 +134,7 @@ impl Workspace {
             project,
             inputs: RefCell::default(),
             leases: LeaseFile::open(),
+            main_ignored: std::cell::OnceCell::new(),
         })
     }
 
@@ -161,12 +192,39 @@ impl Workspace {
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| worktree.to_path_buf());
         let config = Config::load(&root, &self.local_config_path())?;
-        let env_path = generate::find_input(worktree, main.as_deref(), &config.env.source);
-        let env = env_path.as_deref().map(generate::read_dotenv).transpose()?;
+        let carried = match main.as_deref().filter(|m| *m != worktree) {
+            Some(main) => self.carried_files(main, &config)?,
+            None => Vec::new(),
+        };
+        let source = config.env.source.trim_start_matches("./");
+        let carried_source = carried.iter().position(|f| f.rel == source);
+        // A worktree's own env source, unless it is the copy git-atlas carried into it.
+        let own = worktree.join(&config.env.source);
+        let own = (own.is_file() && !generate::is_generated(&own)).then_some(own);
+        let (env_path, env, env_carried) = match (own, carried_source) {
+            (None, Some(i)) => {
+                let file = &carried[i];
+                (Some(file.path.clone()), Some(file.env.clone()), true)
+            }
+            (own, _) => {
+                let path = own.or_else(|| {
+                    generate::find_input(worktree, main.as_deref(), &config.env.source)
+                });
+                let env = path.as_deref().map(generate::read_dotenv).transpose()?;
+                (path, env, false)
+            }
+        };
         let env_name = env_path
             .as_deref()
             .map_or_else(|| config.env.source.clone(), |p| p.display().to_string());
-        let mut services = services::detect(&config, env.as_ref(), &env_name)?;
+        let mut files: Vec<(&DotEnv, String)> = env.iter().map(|e| (e, env_name.clone())).collect();
+        for (i, file) in carried.iter().enumerate() {
+            if Some(i) != carried_source {
+                files.push((&file.env, file.path.display().to_string()));
+            }
+        }
+        let named: Vec<(&DotEnv, &str)> = files.iter().map(|(e, n)| (*e, n.as_str())).collect();
+        let mut services = services::detect_all(&config, &named)?;
         let env_template = Template::find(worktree, main.as_deref(), &config.templates.env)?;
         let compose_template =
             Template::find(worktree, main.as_deref(), &config.templates.compose)?;
@@ -180,10 +238,51 @@ impl Workspace {
             config,
             env_path,
             env,
+            env_carried,
+            carried,
             services,
             env_template,
             compose_template,
         })
+    }
+
+    /// The main worktree's env files that `config` carries into other worktrees: ignored by
+    /// Git, not written by git-atlas, not one of git-atlas's outputs. Git lists main's ignored
+    /// files once per command.
+    fn carried_files(&self, main: &Path, config: &Config) -> Result<Vec<EnvFile>> {
+        let patterns = files::carry::Patterns::new(&config.env.carry);
+        if patterns.is_empty() {
+            return Ok(Vec::new());
+        }
+        let ignored = match self.main_ignored.get() {
+            Some(listed) => listed,
+            None => {
+                let listed = files::carry::ignored_files(main)?;
+                self.main_ignored.get_or_init(|| listed)
+            }
+        };
+        let listed = files::carry::select(main, ignored, &patterns);
+        let outputs = [
+            &config.templates.env_output,
+            &config.templates.compose_output,
+        ];
+        let mut out = Vec::new();
+        for rel in listed {
+            if outputs.iter().any(|o| o.trim_start_matches("./") == rel) {
+                continue;
+            }
+            let path = main.join(rel);
+            if generate::is_generated(&path) {
+                continue;
+            }
+            let env = generate::read_dotenv(&path)?;
+            out.push(EnvFile {
+                rel: rel.clone(),
+                path,
+                env,
+            });
+        }
+        Ok(out)
     }
 
     /// Render `inputs`' templates with stand-in values, so that a template mistake fails before
@@ -664,8 +763,7 @@ impl Workspace {
         };
         let reg = self.registry.read()?;
         let vars = self.worktree_vars(wt, &reg)?;
-        let local =
-            generate::env_local(source, "", &inputs.services, &vars, &inputs.config.database);
+        let local = generate::env_local(source, "", &inputs.services, &vars, &inputs.config);
         Ok(Some((source.clone(), local)))
     }
 
@@ -684,23 +782,91 @@ impl Workspace {
         generate::exclude(self.repo.common_dir(), &inputs.config)?;
         let mut written = Vec::new();
         let cfg = &inputs.config;
-        if let (Some(source), Some(path)) = (&inputs.env, &inputs.env_path) {
-            // The header names the source as `[env] source` does (`apps/api/.env`), so that it
-            // says which file to edit.
-            let out = wt.path.join(&cfg.env.output);
-            if which.wants(&out) {
-                let text = generate::env_local(
-                    source,
-                    &cfg.env.source,
-                    &inputs.services,
-                    &vars,
-                    &inputs.config.database,
-                )
-                .render();
+        // The main worktree runs on its own env files; git-atlas derives none there.
+        if let (Some(source), Some(path), false) = (&inputs.env, &inputs.env_path, wt.is_main) {
+            let out = wt.path.join(inputs.env_output());
+            // A carried source's folder that this worktree's branch does not have stays so.
+            if which.wants(&out) && out.parent().is_some_and(Path::is_dir) {
+                // The header names the source as `[env] source` does (`apps/api/.env`), so that
+                // it says which file to edit.
+                let env = if inputs.env_carried {
+                    generate::carried(
+                        source,
+                        &cfg.env.source,
+                        &inputs.services,
+                        &vars,
+                        cfg,
+                        generate::Extras::All,
+                    )
+                } else {
+                    generate::env_local(source, &cfg.env.source, &inputs.services, &vars, cfg)
+                };
+                let mut text = env.render();
+                // Main's own ignored file by the output's name (`.env.local` beside a committed
+                // `.env`) holds what main runs with over the source: it follows, moved too.
+                if let Some(over) = inputs.carried.iter().find(|f| f.rel == cfg.env.output) {
+                    let over = generate::carried(
+                        &over.env,
+                        &over.rel,
+                        &inputs.services,
+                        &vars,
+                        cfg,
+                        generate::Extras::None,
+                    )
+                    .render();
+                    let body = over.split_once('\n').map_or("", |(_, b)| b);
+                    if !text.ends_with('\n') {
+                        text.push('\n');
+                    }
+                    text.push_str(&format!(
+                        "\n# From the main worktree's {}, with this worktree's ports:\n{body}",
+                        cfg.env.output
+                    ));
+                }
                 generate::write_derived(&out, &text, path)?;
                 say_quoting_warnings(&out, &text);
                 written.push(out);
             }
+            if inputs.env_carried {
+                // What git-atlas derived from the env source before it carried it would
+                // override the worktree's own copy for readers of `.env.local`.
+                remove_own(&wt.path.join(&cfg.env.output), &wt.name);
+            }
+        }
+        for file in &inputs.carried {
+            // The env source's file, or the output derived from it (which holds this one).
+            let taken = match (&inputs.env, inputs.env_carried) {
+                (None, _) => None,
+                (Some(_), true) => Some(cfg.env.source.trim_start_matches("./")),
+                (Some(_), false) => Some(cfg.env.output.as_str()),
+            };
+            if taken == Some(file.rel.as_str()) {
+                continue;
+            }
+            let out = wt.path.join(&file.rel);
+            // An app this worktree's branch does not have gets no env file.
+            if !which.wants(&out) || !out.parent().is_some_and(Path::is_dir) {
+                continue;
+            }
+            let extras = if compose_reads(&out) {
+                generate::Extras::Compose
+            } else {
+                generate::Extras::None
+            };
+            let text =
+                generate::carried(&file.env, &file.rel, &inputs.services, &vars, cfg, extras)
+                    .render();
+            // The worktree's own file there (its branch's, or one its user made) stays.
+            if std::fs::symlink_metadata(&out).is_ok() && !generate::is_generated(&out) {
+                crate::term::warn(format!(
+                    "{}: not carried from the main worktree, this worktree has its own (delete it to get main's, with this worktree's ports)",
+                    out.display()
+                ));
+                continue;
+            }
+            generate::write_derived(&out, &text, &file.path)?;
+            say_quoting_warnings(&out, &text);
+            written.push(out);
         }
         let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
         if which != checkout::Which::AllButCompose {
@@ -745,14 +911,14 @@ impl Workspace {
     /// The text of the env file git-atlas generated for `wt` itself (not one copied from
     /// another worktree), if there is one.
     fn own_generated_env(&self, wt: &Worktree, inputs: &Inputs) -> Option<String> {
-        let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
+        let text = std::fs::read_to_string(wt.path.join(inputs.env_output())).ok()?;
         generate::generated_for(&text, &wt.name).then_some(text)
     }
 
     /// The ports `wt`'s generated env file holds, by service, and its `PORT_OFFSET`.
     pub fn generated_ports(&self, wt: &Worktree) -> Option<PortsAndOffset> {
         let inputs = self.inputs(&wt.path).ok()?;
-        let text = std::fs::read_to_string(wt.path.join(&inputs.config.env.output)).ok()?;
+        let text = std::fs::read_to_string(wt.path.join(inputs.env_output())).ok()?;
         generate::generated_ports(&text, &inputs.services)
     }
 
@@ -843,6 +1009,33 @@ impl Workspace {
                 Error::failed(format!("worktree {name} is not known to git"))
             }
         })
+    }
+}
+
+/// Whether Docker Compose reads the env file at `path` by itself: a `.env` beside a compose file
+/// (the project directory's).
+fn compose_reads(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == ".env")
+        && path.parent().is_some_and(|dir| {
+            [
+                "compose.yaml",
+                "compose.yml",
+                "docker-compose.yaml",
+                "docker-compose.yml",
+            ]
+            .iter()
+            .any(|f| dir.join(f).is_file())
+        })
+}
+
+/// Remove the file at `path` if git-atlas generated it for worktree `name` (and say so).
+fn remove_own(path: &Path, name: &str) {
+    let ours = std::fs::read_to_string(path).is_ok_and(|t| generate::generated_for(&t, name));
+    if ours && std::fs::remove_file(path).is_ok() {
+        crate::term::warn(format!(
+            "removed {}, which git-atlas wrote before it carried the env source into the worktree",
+            path.display()
+        ));
     }
 }
 
