@@ -132,6 +132,7 @@ pub(super) fn create_databases(
     out: &mut dyn Write,
 ) -> Result<()> {
     let mut hard = Vec::new();
+    let mut said: Vec<String> = Vec::new();
     let name = crate::term::shell_word(&wt.name);
     for o in ws.create_databases(wt, copy, wait)? {
         let line = o.line("created");
@@ -150,10 +151,15 @@ pub(super) fn create_databases(
                     }
                     _ => format!("start that server, then run `git atlas db create {name}`"),
                 };
-                eprintln!(
+                let note = format!(
                     "git-atlas: note: database {} not created yet: no server on {at} ({how})",
                     o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name()),
-                )
+                );
+                // Two variables naming one database get one note.
+                if !said.contains(&note) {
+                    eprintln!("{note}");
+                    said.push(note);
+                }
             }
             Err(_) if o.is_hard_failure() => hard.push(line),
             Err(_) => eprintln!("git-atlas: note: {line}"),

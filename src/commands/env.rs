@@ -16,5 +16,9 @@ pub fn run(args: EnvArgs, out: &mut dyn Write) -> Result<()> {
     print_notes(&report);
     let written = ws.generate(wt)?;
     add::describe(&ws, &wt.name, out)?;
+    if wt.is_main && written.is_empty() {
+        writeln!(out, "Nothing to write: the main worktree runs on its own env files (every other worktree gets them with its own ports)")?;
+        return Ok(());
+    }
     add::write_written(out, &written, &wt.path)
 }

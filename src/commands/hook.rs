@@ -190,7 +190,7 @@ fn databases(ws: &Workspace, wt: &Worktree) -> String {
         Ok(o) => o,
         Err(e) => return format!("; databases not created: {e}"),
     };
-    outcomes
+    let mut parts: Vec<String> = outcomes
         .iter()
         .map(|o| {
             let name = o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name());
@@ -209,7 +209,16 @@ fn databases(ws: &Workspace, wt: &Worktree) -> String {
                 Err(e) => format!("; database {name} not created: {e}"),
             }
         })
-        .collect()
+        .collect();
+    // Two variables naming one database say it once.
+    let mut seen = Vec::new();
+    parts.retain(|p| {
+        !seen.contains(p) && {
+            seen.push(p.clone());
+            true
+        }
+    });
+    parts.concat()
 }
 
 /// Everything worth saying, on one line.

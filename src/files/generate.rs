@@ -357,7 +357,8 @@ pub fn generated_ports(
 }
 
 /// Write a generated file with the permissions of the file it derives from (a private `.env`
-/// keeps a private `.env.local`), refusing to replace a file that git-atlas did not write.
+/// keeps a private `.env.local`, a carried `apps/api/.env` its mode), refusing to replace a
+/// file that git-atlas did not write.
 pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {
     write_generated(path, contents)?;
     if let (Ok(src), Ok(dst)) = (fs::metadata(source), fs::metadata(path)) {
@@ -366,8 +367,11 @@ pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {
             src.permissions().mode() & 0o777,
             dst.permissions().mode() & 0o777,
         );
-        if dst & !src != 0 {
-            fs::set_permissions(path, fs::Permissions::from_mode(dst & src))
+        // Readable and writable by its owner whatever the source says: git-atlas writes it
+        // again, and its user reads it.
+        let want = src | 0o600;
+        if dst != want {
+            fs::set_permissions(path, fs::Permissions::from_mode(want))
                 .at("set the mode of", path)?;
         }
     }

@@ -439,15 +439,28 @@ fn port_stem(var: &str) -> String {
     stem.trim_matches('_').to_string()
 }
 
-/// `DATABASE_URL` → `DATABASE`, `REDIS_URI` → `REDIS`.
+/// `DATABASE_URL` → `DATABASE`, `REDIS_URI` → `REDIS`; a bundler's prefix for variables it
+/// exposes to the browser and a `_BASE` say nothing of the service: `VITE_API_BASE_URL` and
+/// `NEXT_PUBLIC_API_URL` → `API`.
 fn url_stem(var: &str) -> String {
     let upper = var.to_ascii_uppercase();
-    ["_URL", "_URI", "_DSN", "URL"]
+    let stem = ["_URL", "_URI", "_DSN", "URL"]
         .iter()
         .find_map(|s| upper.strip_suffix(s))
         .unwrap_or(&upper)
-        .trim_matches('_')
-        .to_string()
+        .trim_matches('_');
+    let stem = [
+        "VITE_",
+        "NEXT_PUBLIC_",
+        "REACT_APP_",
+        "NUXT_PUBLIC_",
+        "PUBLIC_",
+    ]
+    .iter()
+    .find_map(|p| stem.strip_prefix(p))
+    .unwrap_or(stem);
+    let stem = stem.strip_suffix("_BASE").unwrap_or(stem);
+    stem.trim_matches('_').to_string()
 }
 
 fn key_for_stem(stem: &str) -> String {

@@ -147,40 +147,49 @@ impl Workspace {
         Ok(Duration::from_secs(if serves { 60 } else { 0 }))
     }
 
-    /// The databases `wt` uses, one per variable of its `.env` that names one.
+    /// The databases `wt` uses, one per variable of its env files that names one.
     pub fn databases(&self, wt: &Worktree) -> Result<Vec<WorktreeDb>> {
         let inputs = self.inputs(&wt.path)?;
-        let Some((source, local)) = self.env_pair(wt, &inputs)? else {
-            return Ok(Vec::new());
-        };
         let main_root = self.repo.main_dir().unwrap_or_else(|| wt.path.clone());
-        // Every database the main worktree names, whatever `url_var` says: none of them may
-        // become a worktree's own.
-        let mains: Vec<(String, Database)> = source
-            .vars()
-            .filter_map(|v| {
-                let value = source.get(&v.key)?;
-                Some((v.key.clone(), place(url::parse(value)?, &main_root).ok()?))
-            })
-            .collect();
         let mut out = Vec::new();
-        for var in generate::database_vars(&source, &inputs.config.database) {
-            let main = mains
-                .iter()
-                .find(|(v, _)| *v == var)
-                .map(|(_, d)| d.clone());
-            let Some(own) = local.get(&var).and_then(url::parse) else {
-                continue;
-            };
-            let own = match place(own, &wt.path) {
-                Err(host) => Own::Remote(host),
-                Ok(db) if !wt.is_main => match mains.iter().find(|(_, m)| m.same_as(&db)) {
-                    Some((main_var, _)) => Own::Shared(db, main_var.clone()),
-                    None => Own::Db(db),
-                },
-                Ok(db) => Own::Db(db),
-            };
-            out.push(WorktreeDb { var, own, main });
+        for pair in self.env_pairs(wt, &inputs)? {
+            let (source, local) = (&pair.source, &pair.derived);
+            // Every database the main worktree names, whatever `url_var` says: none of them may
+            // become a worktree's own.
+            let mains: Vec<(String, Database)> = source
+                .vars()
+                .filter_map(|v| {
+                    let value = source.get(&v.key)?;
+                    Some((
+                        v.key.clone(),
+                        place(url::parse(value)?, &main_root.join(&pair.dir)).ok()?,
+                    ))
+                })
+                .collect();
+            for var in generate::database_vars(source, &inputs.config.database) {
+                let main = mains
+                    .iter()
+                    .find(|(v, _)| *v == var)
+                    .map(|(_, d)| d.clone());
+                let Some(own) = local.get(&var).and_then(url::parse) else {
+                    continue;
+                };
+                let own = match place(own, &wt.path.join(&pair.dir)) {
+                    Err(host) => Own::Remote(host),
+                    Ok(db) if !wt.is_main => match mains.iter().find(|(_, m)| m.same_as(&db)) {
+                        Some((main_var, _)) => {
+                            Own::Shared(db, format!("{}{main_var}", pair.prefix))
+                        }
+                        None => Own::Db(db),
+                    },
+                    Ok(db) => Own::Db(db),
+                };
+                out.push(WorktreeDb {
+                    var: format!("{}{var}", pair.prefix),
+                    own,
+                    main,
+                });
+            }
         }
         Ok(out)
     }

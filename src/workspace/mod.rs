@@ -58,12 +58,23 @@ pub struct Inputs {
     /// gets its own copy at the same path, and no `[env] output` derived from it.
     pub env_carried: bool,
     /// The main worktree's env files that Git ignores and `[env] carry` names, each carried into
-    /// the worktree at the same path (none for the main worktree itself).
+    /// the worktree at the same path (for the main worktree itself, its own).
     pub carried: Vec<EnvFile>,
     pub services: Vec<Service>,
     /// The env template and the Compose template, when there are.
     pub env_template: Option<Template>,
     pub compose_template: Option<Template>,
+}
+
+/// An env file of the main worktree and what a worktree gets of it ([`Workspace::env_pairs`]).
+pub struct EnvPair {
+    /// What its variables' names start with where they are shown: empty for the env source,
+    /// `apps/api/.env:` for a carried file.
+    pub prefix: String,
+    pub source: DotEnv,
+    pub derived: DotEnv,
+    /// Its folder, relative to the worktree's root.
+    pub dir: PathBuf,
 }
 
 /// One of the main worktree's ignored env files, as a worktree gets it.
@@ -192,7 +203,9 @@ impl Workspace {
             .and_then(|p| p.parent().map(Path::to_path_buf))
             .unwrap_or_else(|| worktree.to_path_buf());
         let config = Config::load(&root, &self.local_config_path())?;
-        let carried = match main.as_deref().filter(|m| *m != worktree) {
+        // The main worktree's own ignored env files are its inputs too: its services are the
+        // ones every worktree has.
+        let carried = match main.as_deref() {
             Some(main) => self.carried_files(main, &config)?,
             None => Vec::new(),
         };
@@ -201,8 +214,9 @@ impl Workspace {
         // A worktree's own env source, unless it is the copy git-atlas carried into it.
         let own = worktree.join(&config.env.source);
         let own = (own.is_file() && !generate::is_generated(&own)).then_some(own);
+        let is_main = main.as_deref() == Some(worktree);
         let (env_path, env, env_carried) = match (own, carried_source) {
-            (None, Some(i)) => {
+            (None, Some(i)) if !is_main => {
                 let file = &carried[i];
                 (Some(file.path.clone()), Some(file.env.clone()), true)
             }
@@ -487,6 +501,19 @@ impl Workspace {
             let (_, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
             report.warnings.extend(warnings);
         }
+        // The main worktree has every service too (a service `.atlas.toml` or its env files
+        // gained since): its base ports stay out of every other worktree's reach.
+        let main = report
+            .worktrees
+            .iter()
+            .find(|w| w.is_main && w.name != wt.name)
+            .cloned();
+        if let Some(main) = main {
+            match self.update(|reg, leases| self.allocate_in(reg, leases, &main)) {
+                Ok((_, warnings)) => report.warnings.extend(warnings),
+                Err(e) => report.warnings.push(format!("{MAIN}: {e}")),
+            }
+        }
         Ok(report)
     }
 
@@ -755,16 +782,50 @@ impl Workspace {
         })
     }
 
-    /// `wt`'s env source (`.env`) and the `.env.local` git-atlas derives from it, computed (not
-    /// read from disk, which `--no-env` may have left unwritten); `None` without a `.env`.
-    pub fn env_pair(&self, wt: &Worktree, inputs: &Inputs) -> Result<Option<(DotEnv, DotEnv)>> {
-        let Some(source) = &inputs.env else {
-            return Ok(None);
-        };
+    /// Each env file of `wt` with a database in it: the main worktree's (its env source, then
+    /// its carried files, each once) beside what git-atlas makes of it for `wt`, computed (not
+    /// read from disk, which `--no-env` may have left unwritten), with how its variables are
+    /// called (`DATABASE_URL`, `apps/api/.env:DATABASE_URL`) and the folder its relative SQLite
+    /// paths start from.
+    pub fn env_pairs(&self, wt: &Worktree, inputs: &Inputs) -> Result<Vec<EnvPair>> {
         let reg = self.registry.read()?;
         let vars = self.worktree_vars(wt, &reg)?;
-        let local = generate::env_local(source, "", &inputs.services, &vars, &inputs.config);
-        Ok(Some((source.clone(), local)))
+        let cfg = &inputs.config;
+        let mut out = Vec::new();
+        if let Some(source) = &inputs.env {
+            let local = generate::env_local(source, "", &inputs.services, &vars, cfg);
+            out.push(EnvPair {
+                prefix: String::new(),
+                source: source.clone(),
+                derived: local,
+                dir: PathBuf::new(),
+            });
+        }
+        let primary = cfg.env.source.trim_start_matches("./");
+        for file in inputs
+            .carried
+            .iter()
+            .filter(|f| inputs.env.is_none() || f.rel != primary)
+        {
+            let derived = generate::carried(
+                &file.env,
+                &file.rel,
+                &inputs.services,
+                &vars,
+                cfg,
+                generate::Extras::None,
+            );
+            out.push(EnvPair {
+                prefix: format!("{}:", file.rel),
+                source: file.env.clone(),
+                derived,
+                dir: Path::new(&file.rel)
+                    .parent()
+                    .map(Path::to_path_buf)
+                    .unwrap_or_default(),
+            });
+        }
+        Ok(out)
     }
 
     /// Write `wt`'s files while holding its checkout (one writer at a time, none during its
@@ -833,7 +894,7 @@ impl Workspace {
                 remove_own(&wt.path.join(&cfg.env.output), &wt.name);
             }
         }
-        for file in &inputs.carried {
+        for file in inputs.carried.iter().filter(|_| !wt.is_main) {
             // The env source's file, or the output derived from it (which holds this one).
             let taken = match (&inputs.env, inputs.env_carried) {
                 (None, _) => None,
