@@ -8,8 +8,8 @@ use clap::{ArgMatches, Args, FromArgMatches, Parser, Subcommand};
 /// Give every Git worktree its own ports, env files, Docker Compose project and database.
 ///
 /// git-atlas allocates ports per worktree (a deterministic offset, or the lowest free port of a
-/// range), writes `.env.local` and the files rendered from your templates, and releases it all
-/// when the worktree goes. Run it as `git atlas <command>`.
+/// range), carries the main worktree's ignored env files into each worktree with its ports,
+/// renders your templates, and releases it all when the worktree goes. Run it as `git atlas <command>`.
 #[derive(Debug, Parser)]
 #[command(
     name = "git-atlas",
@@ -47,13 +47,13 @@ pub enum Command {
     List(Lazy<ListArgs>),
     /// Print the current worktree's ports on one line (fast enough for a shell prompt), or manage ports.
     Ports(Lazy<PortsArgs>),
-    /// Regenerate a worktree's env files (.env.local, .env.worktree) and docker-compose.yml.
+    /// Regenerate a worktree's env files (those carried from main, .env.local, .env.worktree) and docker-compose.yml.
     Env(Lazy<EnvArgs>),
     /// Run a worktree's Docker Compose project: up, down, ps, regenerate its docker-compose.yml.
     Docker(Lazy<DockerArgs>),
     /// A worktree's own databases (PostgreSQL, MariaDB/MySQL, SQLite): status, create, drop.
     Db(Lazy<DbArgs>),
-    /// Run a program in a worktree with its generated values (.env.local, ports,
+    /// Run a program in a worktree with its generated values (its .env, ports,
     /// COMPOSE_PROJECT_NAME) in its environment: `git atlas exec -- docker compose up -d`.
     Exec(Lazy<ExecArgs>),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.

@@ -76,8 +76,11 @@ The registry: every worktree's ports.
 \fB$GIT_COMMON_DIR/worktree\-registry/config.toml\fR
 This machine's overrides of .atlas.toml, written by \fBgit atlas ports config\fR.
 .TP
+\fB.env\fR, \fBapps/*/.env\fR, ...
+The main worktree\*(Aqs ignored env files, carried into each worktree with its ports and database names.
+.TP
 \fB.env.local\fR, \fB.env.worktree\fR, \fBdocker\-compose.yml\fR
-Generated in each worktree from \fB.env\fR and the templates.
+Generated in each worktree from a committed \fB.env\fR and the templates.
 .SH "SEE ALSO"
 \fBgit\-worktree\fR(1), \fBgithooks\fR(5). The README in the source distribution documents .atlas.toml, the templates and the registry.
 "#;

@@ -459,7 +459,10 @@ fn url_stem(var: &str) -> String {
     .iter()
     .find_map(|p| stem.strip_prefix(p))
     .unwrap_or(stem);
-    let stem = stem.strip_suffix("_BASE").unwrap_or(stem);
+    let stem = ["_BASE", "_ENDPOINT"]
+        .iter()
+        .find_map(|s| stem.strip_suffix(s))
+        .unwrap_or(stem);
     stem.trim_matches('_').to_string()
 }
 
@@ -522,7 +525,8 @@ pub fn label_for_stem(stem: &str) -> String {
         "DJANGO" => "Django",
         "RAILS" => "Rails",
         "FLASK" => "Flask",
-        "SMTP" | "MAIL" | "MAILHOG" => "Mail",
+        "SMTP" | "MAIL" | "MAILHOG" | "MAILPIT" => "Mail",
+        "S3" | "AWS_S3" | "MINIO" => "S3",
         _ => "",
     };
     if !known.is_empty() {
