@@ -883,3 +883,98 @@ fn the_env_local_header_names_the_source_file_as_configured() {
         "{local}"
     );
 }
+
+/// Issue 17, "Formats not handled": every format of local endpoint real `.env` files use is
+/// moved to the worktree's ports, and the databases of MongoDB and JDBC URLs get the worktree's
+/// names; remote hosts, times and Compose service names stay as they are, byte for byte.
+#[test]
+fn every_format_of_local_endpoint_moves_to_the_worktrees_ports() {
+    let s = Sandbox::new();
+    let env = "\
+MONGO_URL=mongodb://localhost:27017/app?replicaSet=rs0
+MONGO_SET=mongodb://u:p@localhost:27018,127.0.0.1:27019/app?replicaSet=rs0
+MONGO_SRV=mongodb+srv://u:p@cluster0.example.net/app
+MONGO_MIXED=mongodb://localhost:27020,mongo.example.com:27017/app?replicaSet=rs0
+JDBC_PG=jdbc:postgresql://localhost:5432/x
+JDBC_MYSQL=jdbc:mysql://127.0.0.1:3306/shop?useSSL=false
+ES_HOST=localhost:9200
+MEMCACHED=127.0.0.1:11211
+KAFKA_BROKERS=localhost:9092,localhost:9093
+REDIS_ADDR=[::1]:6379
+CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000, https://app.example.com:3000
+ALLOWED_ORIGINS=\"http://localhost:3000 http://localhost:5173\"
+TIME=12:30
+PAIR=a:b
+COMPOSE_DB=db:5432
+";
+    let repo = s.repo("app", env);
+    s.atlas(&repo, &["add", "-q", "../formats"]).ok();
+    let local = fs::read_to_string(s.at("formats/.env")).unwrap();
+    let off = u32::from(offset("formats"));
+    let p = |base: u32| base + off;
+    let expected = format!(
+        "\
+MONGO_URL=mongodb://localhost:{}/app_formats?replicaSet=rs0
+MONGO_SET=mongodb://u:p@localhost:{},127.0.0.1:{}/app_formats?replicaSet=rs0
+MONGO_SRV=mongodb+srv://u:p@cluster0.example.net/app
+MONGO_MIXED=mongodb://localhost:27020,mongo.example.com:27017/app?replicaSet=rs0
+JDBC_PG=jdbc:postgresql://localhost:{}/x_formats
+JDBC_MYSQL=jdbc:mysql://127.0.0.1:{}/shop_formats?useSSL=false
+ES_HOST=localhost:{}
+MEMCACHED=127.0.0.1:{}
+KAFKA_BROKERS=localhost:{},localhost:{}
+REDIS_ADDR=[::1]:{}
+CORS_ALLOWED_ORIGINS=http://localhost:{},http://127.0.0.1:{}, https://app.example.com:3000
+ALLOWED_ORIGINS=\"http://localhost:{} http://localhost:{}\"
+TIME=12:30
+PAIR=a:b
+COMPOSE_DB=db:5432
+",
+        p(27017),
+        p(27018),
+        p(27019),
+        p(5432),
+        p(3306),
+        p(9200),
+        p(11211),
+        p(9092),
+        p(9093),
+        p(6379),
+        p(3000),
+        p(3000),
+        p(3000),
+        p(5173),
+    );
+    let body: String = local
+        .lines()
+        .skip(1)
+        .take(env.lines().count())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert_eq!(body, expected, "{local}");
+    assert!(local.contains(&format!("\nPORT_OFFSET={off}\n")), "{local}");
+
+    // The JDBC URLs are databases `git atlas db` creates; MongoDB's (which has no createdb) are not.
+    let status: serde_json::Value =
+        serde_json::from_str(&s.atlas(&repo, &["db", "status", "formats", "--json"]).ok()).unwrap();
+    let dbs: Vec<(&str, &str, &str)> = status["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["variable"].as_str().unwrap(),
+                d["engine"].as_str().unwrap(),
+                d["database"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        dbs,
+        [
+            ("JDBC_PG", "postgresql", "x_formats"),
+            ("JDBC_MYSQL", "mysql", "shop_formats")
+        ],
+        "{status}"
+    );
+}

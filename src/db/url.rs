@@ -1,11 +1,12 @@
 //! What a variable's value says about a database: a server URL (`postgresql://user:pass@host:port/
-//! name`, `mysql://…`, `mariadb://…`) taken apart with its credentials percent-decoded, or a
-//! SQLite file (`sqlite:///data/app.db`, `file:./dev.db`, `./data/app.sqlite3`).
+//! name`, `mysql://…`, `mariadb://…`, each also behind `jdbc:`) taken apart with its credentials
+//! percent-decoded, or a SQLite file (`sqlite:///data/app.db`, `file:./dev.db`,
+//! `./data/app.sqlite3`); and the name of a local MongoDB URL's database, which is renamed only.
 
 use std::fmt;
 use std::path::PathBuf;
 
-use crate::files::names;
+use crate::files::{dburl, names};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Engine {
@@ -168,7 +169,8 @@ pub fn parse(value: &str) -> Option<Parsed> {
             path: path.to_string(),
         });
     }
-    let (scheme, rest) = value.split_once("://")?;
+    // JDBC's URLs are the server's behind a `jdbc:` prefix: `jdbc:postgresql://localhost/x`.
+    let (scheme, rest) = strip_jdbc(value).split_once("://")?;
     let engine = server_engine(scheme)?;
     let auth_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
     let authority = &rest[..auth_len];
@@ -238,10 +240,37 @@ pub fn parse(value: &str) -> Option<Parsed> {
     Some(Parsed::Server { server, name })
 }
 
+/// `value` without a leading `jdbc:` (in any case).
+fn strip_jdbc(value: &str) -> &str {
+    match value.get(..5) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("jdbc:") => &value[5..],
+        _ => value,
+    }
+}
+
+/// Whether `value` names a database that a worktree gets its own of: one [`parse`] understands
+/// (whose server git-atlas creates it on), or a MongoDB URL on this machine with a database
+/// name (which MongoDB creates on first use: renaming it is all).
+pub fn names_database(value: &str) -> bool {
+    parse(value).is_some() || mongo_database(value).is_some()
+}
+
+/// Where the database name of a MongoDB URL on this machine (every host of it) is written:
+/// `mongodb://localhost:27017,localhost:27018/app?replicaSet=rs0` → `app`. Never a
+/// `mongodb+srv://` URL: its hosts come from DNS, so it is another machine's.
+fn mongo_database(value: &str) -> Option<std::ops::Range<usize>> {
+    let scheme = value.trim_start().get(..10)?;
+    if !scheme.eq_ignore_ascii_case("mongodb://") {
+        return None;
+    }
+    dburl::local_database(value).map(|(_, span)| span)
+}
+
 /// The file a SQLite value names: `sqlite:///rel.db` and `sqlite:////abs.db` (SQLAlchemy),
 /// `sqlite://x.db`, `sqlite:x.db`, `file:./dev.db` (Prisma), or a bare path ending in `.db`,
 /// `.sqlite` or `.sqlite3`. The query string, if any, is not part of the path.
 fn sqlite_path(value: &str) -> Option<&str> {
+    let value = strip_jdbc(value);
     let lower = value.to_ascii_lowercase();
     let (rest, explicit) = if lower.starts_with("sqlite:") {
         (&value["sqlite:".len()..], true)
@@ -290,9 +319,17 @@ pub fn rewrite_sqlite(value: &str, worktree: &str) -> Option<String> {
 }
 
 /// `value` with the database it names made the worktree's own: a local server URL's database
-/// name (`…/myapp?x` → `…/myapp_feature_auth?x`) or a SQLite file's name. `None` when the value
-/// names no database, or one on another machine (never touched).
+/// name (`…/myapp?x` → `…/myapp_feature_auth?x`, JDBC's and MongoDB's too) or a SQLite file's
+/// name. `None` when the value names no database, or one on another machine (never touched).
 pub fn rename(value: &str, worktree: &str) -> Option<String> {
+    if let Some(name) = mongo_database(value) {
+        return Some(format!(
+            "{}{}{}",
+            &value[..name.start],
+            names::database_name(&value[name.clone()], worktree),
+            &value[name.end..]
+        ));
+    }
     match parse(value)? {
         Parsed::File { .. } => rewrite_sqlite(value, worktree),
         Parsed::Server { server, .. } if server.is_local() => {
@@ -448,6 +485,78 @@ mod tests {
         assert_eq!(rename("postgresql://db.example.com:5432/myapp", "b"), None);
         assert_eq!(rename("redis://localhost:6379/0", "b"), None);
         assert_eq!(rename("data/app.db", "b").as_deref(), Some("data/app_b.db"));
+    }
+
+    #[test]
+    fn jdbc_urls_are_the_servers_behind_them() {
+        let (s, name) = server("jdbc:mysql://127.0.0.1:3306/shop?useSSL=false");
+        assert_eq!(
+            (s.engine, s.host.as_str(), s.port, name.as_str()),
+            (Engine::Mysql, "127.0.0.1", 3306, "shop")
+        );
+        let (s, name) = server("JDBC:postgresql://localhost/x?user=u&password=p%40ss");
+        assert_eq!(
+            (s.engine, s.port, s.user.as_deref(), s.password.as_deref()),
+            (Engine::Postgres, 5432, Some("u"), Some("p@ss"))
+        );
+        assert_eq!(name, "x");
+        assert_eq!(
+            rename("jdbc:postgresql://localhost:5432/x", "feature-auth").as_deref(),
+            Some("jdbc:postgresql://localhost:5432/x_feature_auth")
+        );
+        assert_eq!(
+            rename("jdbc:mysql://127.0.0.1:3306/shop?useSSL=false", "b").as_deref(),
+            Some("jdbc:mysql://127.0.0.1:3306/shop_b?useSSL=false")
+        );
+        assert_eq!(rename("jdbc:postgresql://db.example.com:5432/x", "b"), None);
+        assert_eq!(
+            parse("jdbc:sqlite:data/dev.db"),
+            Some(Parsed::File {
+                path: "data/dev.db".into()
+            })
+        );
+        assert_eq!(
+            rename("jdbc:sqlite:data/dev.db", "b").as_deref(),
+            Some("jdbc:sqlite:data/dev_b.db")
+        );
+    }
+
+    #[test]
+    fn mongodb_names_are_renamed_and_never_a_server() {
+        for (value, renamed) in [
+            (
+                "mongodb://localhost:27017/app?replicaSet=rs0",
+                "mongodb://localhost:27017/app_feature_auth?replicaSet=rs0",
+            ),
+            (
+                "mongodb://u:p@127.0.0.1/app",
+                "mongodb://u:p@127.0.0.1/app_feature_auth",
+            ),
+            (
+                "mongodb://localhost:27017,localhost:27018/app?replicaSet=rs0",
+                "mongodb://localhost:27017,localhost:27018/app_feature_auth?replicaSet=rs0",
+            ),
+        ] {
+            assert_eq!(
+                rename(value, "feature-auth").as_deref(),
+                Some(renamed),
+                "{value}"
+            );
+            assert!(names_database(value), "{value}");
+            // No createdb: nothing may try to create it on a PostgreSQL or MySQL server.
+            assert_eq!(parse(value), None, "{value}");
+        }
+        for value in [
+            "mongodb+srv://u:p@cluster0.example.net/app",
+            "mongodb+srv://localhost/app",
+            "mongodb://db.example.com:27017/app",
+            "mongodb://localhost:27017,db.example.com:27017/app?replicaSet=rs0",
+            "mongodb://localhost:27017/?replicaSet=rs0",
+            "mongodb://localhost:27017",
+        ] {
+            assert_eq!(rename(value, "b"), None, "{value}");
+            assert!(!names_database(value), "{value}");
+        }
     }
 
     #[test]

@@ -10,7 +10,7 @@ use indexmap::IndexMap;
 use crate::config::{Config, DatabaseConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::files;
-use crate::files::dburl::ConnUrl;
+use crate::files::dburl;
 use crate::files::dotenv::DotEnv;
 use crate::files::quote;
 use crate::files::template::{self, Format, Value};
@@ -93,7 +93,14 @@ impl<'a> PortMap<'a> {
             }
             done.push(key);
             if let Some(&port) = self.by_name.get(key) {
-                out.set(key, &port.to_string());
+                // A URL bound to a service by name keeps being a URL, on that service's port.
+                match dburl::rewrite_ports(&var.value, |_| Some(port)) {
+                    Some(moved) => out.replace_written(key, &moved),
+                    None if dburl::local_endpoints(&var.value).is_empty() => {
+                        out.set(key, &port.to_string())
+                    }
+                    None => false,
+                };
             } else if services::names_a_port(key) {
                 let moved = services::port_value(&var.value)
                     .ok()
@@ -103,10 +110,12 @@ impl<'a> PortMap<'a> {
                 if let Some(port) = moved {
                     out.set(key, &port.to_string());
                 }
-            } else if let Some(url) = ConnUrl::parse_local(&var.value) {
-                if let Some(&port) = self.by_base.get(&url.port) {
-                    out.replace_written(key, &url.rewrite(&var.value, port, None));
-                }
+            } else if let Some(moved) =
+                dburl::rewrite_ports(&var.value, |base| self.by_base.get(&base).copied())
+            {
+                // Every port of the value at once (from the source's text): moving a moved port
+                // again could move it onto another service's.
+                out.replace_written(key, &moved);
             }
         }
         out
@@ -239,7 +248,7 @@ pub fn database_vars(source: &DotEnv, db: &DatabaseConfig) -> Vec<String> {
             continue;
         }
         let value = source.get(&var.key).unwrap_or_default();
-        if crate::db::url::parse(value).is_some() {
+        if crate::db::url::names_database(value) {
             out.push(var.key.clone());
         }
     }
@@ -337,6 +346,7 @@ pub fn generated_ports(
         return None;
     }
     let env = DotEnv::parse(text).ok()?;
+    let offset = env.get("PORT_OFFSET").and_then(|o| o.parse().ok());
     let mut ports = IndexMap::new();
     for s in services {
         let from_var = s
@@ -346,14 +356,31 @@ pub fn generated_ports(
         let from_url = || {
             s.urls
                 .iter()
-                .find_map(|v| ConnUrl::parse_local(env.get(v)?).map(|u| u.port))
+                .find_map(|v| endpoint_port(env.get(v)?, s, offset))
         };
         if let Some(port) = from_var.or_else(from_url).filter(|p| *p > 0) {
             ports.insert(s.key.clone(), port);
         }
     }
-    let offset = env.get("PORT_OFFSET").and_then(|o| o.parse().ok());
     Some((ports, offset))
+}
+
+/// Which port of a generated value is `service`'s: its only one (or the one all its endpoints
+/// share); of several, the one at the service's base plus the file's offset. Under the range
+/// strategy several different ports tell nothing: which was the service's is not written down.
+fn endpoint_port(value: &str, service: &Service, offset: Option<u16>) -> Option<u16> {
+    let ports: Vec<u16> = dburl::local_endpoints(value)
+        .iter()
+        .map(|e| e.port)
+        .collect();
+    match ports[..] {
+        [] => None,
+        [first, ..] if ports.iter().all(|p| *p == first) => Some(first),
+        _ => {
+            let shifted = service.base.checked_add(offset?)?;
+            ports.contains(&shifted).then_some(shifted)
+        }
+    }
 }
 
 /// Write a generated file with the permissions of the file it derives from (a private `.env`
@@ -544,6 +571,68 @@ mod tests {
             out.matches("\r\n").count(),
             "{out:?}"
         );
+    }
+
+    /// `source`'s services at their base plus `offset`, for worktree `feat`.
+    fn shifted(source: &DotEnv, offset: u16) -> (Vec<Service>, IndexMap<String, u16>) {
+        let services = services::detect(&Config::default(), Some(source), ".env").unwrap();
+        let ports = services
+            .iter()
+            .map(|s| (s.key.clone(), s.base + offset))
+            .collect();
+        (services, ports)
+    }
+
+    #[test]
+    fn env_local_moves_every_format_of_endpoint() {
+        let source = DotEnv::parse(
+            "MONGO_URL=mongodb://localhost:27017,localhost:27018/app?replicaSet=rs0\n\
+             MONGO_ONE=mongodb://localhost:27017/app\n\
+             JDBC_URL=jdbc:mysql://127.0.0.1:3306/shop?useSSL=false\n\
+             KAFKA_BROKERS='localhost:9092, localhost:9093'\n\
+             ORIGINS=\"http://localhost:9092 https://example.com:9093\"\n\
+             SRV=mongodb+srv://u:p@cluster0.example.net/app\nTIME=12:30\n",
+        )
+        .unwrap();
+        // An offset of 1 moves 9092 onto 9093, the base of another service: moved once, from the
+        // source's text, each port lands on its own service's.
+        let (services, ports) = shifted(&source, 1);
+        let vars = WorktreeVars {
+            name: "feat",
+            is_main: false,
+            offset: Some(1),
+            ports: &ports,
+            compose_project: "p-feat".into(),
+        };
+        let out = env_local(&source, ".env", &services, &vars, &Default::default()).render();
+        let body: Vec<&str> = out.lines().skip(1).take(7).collect();
+        assert_eq!(
+            body,
+            [
+                "MONGO_URL=mongodb://localhost:27018,localhost:27019/app_feat?replicaSet=rs0",
+                "MONGO_ONE=mongodb://localhost:27018/app_feat",
+                "JDBC_URL=jdbc:mysql://127.0.0.1:3307/shop_feat?useSSL=false",
+                "KAFKA_BROKERS='localhost:9093, localhost:9094'",
+                "ORIGINS=\"http://localhost:9093 https://example.com:9093\"",
+                "SRV=mongodb+srv://u:p@cluster0.example.net/app",
+                "TIME=12:30",
+            ]
+        );
+        // Read back: each service's own port, the several-port values by the offset.
+        let (read, offset) = generated_ports(&out, &services).unwrap();
+        assert_eq!((read, offset), (ports.clone(), Some(1)));
+        // The main worktree's ports are its bases: nothing moves, no name changes.
+        let (_, main_ports) = shifted(&source, 0);
+        let main = WorktreeVars {
+            name: "main",
+            is_main: true,
+            offset: Some(0),
+            ports: &main_ports,
+            compose_project: "p".into(),
+        };
+        let out = env_local(&source, ".env", &services, &main, &Default::default()).render();
+        let text = source.render();
+        assert!(out.contains(&text), "{out}");
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use crate::config::{self, Config};
 use crate::error::{Error, Result};
-use crate::files::dburl::{self, ConnUrl};
+use crate::files::dburl;
 use crate::files::dotenv::DotEnv;
 use crate::files::template;
 use crate::ports::alloc::Need;
@@ -17,7 +17,8 @@ pub struct Service {
     pub range: (u16, u16),
     /// `.env` variables holding this port.
     pub vars: Vec<String>,
-    /// `.env` variables holding a local connection URL on this port.
+    /// `.env` variables holding a local endpoint on this port: a connection URL, a `host:port`,
+    /// a list of them (a variable with several ports is in each port's service).
     pub urls: Vec<String>,
 }
 
@@ -182,7 +183,8 @@ fn detect_in(
                 .to_ascii_uppercase()
                 .replace(['-', '.', ' '], "_")
         });
-    let naming = |stem: String, var: &str, services: &[Service]| -> (String, String) {
+    // A value's second and later new services are `<key>_2`, `<key>_3` (`nth`).
+    let naming = |stem: String, var: &str, services: &[Service], nth: usize| -> (String, String) {
         let stem = match &folder {
             Some(f) if stem.is_empty() => f.clone(),
             _ => stem,
@@ -190,7 +192,8 @@ fn detect_in(
         let fallback = folder
             .as_ref()
             .map_or_else(|| var.to_string(), |f| format!("{f}_{var}"));
-        (unique_key(services, &key_for_stem(&stem), &fallback), stem)
+        let key = nth_key(&key_for_stem(&stem), nth);
+        (unique_key(services, &key, &fallback), stem)
     };
     for var in env.vars() {
         // A key assigned twice takes its last value, as dotenv loaders do.
@@ -231,7 +234,7 @@ fn detect_in(
                     s.vars.push(var.key.clone());
                 }
             } else if config.env.auto_detect {
-                let (key, stem) = naming(port_stem(&var.key), &var.key, services);
+                let (key, stem) = naming(port_stem(&var.key), &var.key, services, 0);
                 services.push(Service {
                     range: default_range(&key, base),
                     key,
@@ -245,29 +248,36 @@ fn detect_in(
                     urls: Vec::new(),
                 });
             }
-        } else if let Some(url) =
-            ConnUrl::parse_local(&var.value).filter(|u| u.port >= PRIVILEGED_BELOW)
-        {
-            if let Some(s) = services.iter_mut().find(|s| s.base == url.port) {
-                if primary {
-                    s.urls.push(var.key.clone());
+        } else if let endpoints @ [_, ..] = dburl::local_endpoints(&var.value).as_slice() {
+            // Each port of the value is a service of its own, as separate variables' ports are;
+            // a privileged one is a container's or a proxy's (see PRIVILEGED_BELOW).
+            let mut made = 0;
+            for endpoint in endpoints.iter().filter(|e| e.port >= PRIVILEGED_BELOW) {
+                if let Some(s) = services.iter_mut().find(|s| s.base == endpoint.port) {
+                    if primary && !s.urls.contains(&var.key) {
+                        s.urls.push(var.key.clone());
+                    }
+                } else if config.env.auto_detect {
+                    let (key, stem) = naming(url_stem(&var.key), &var.key, services, made);
+                    made += 1;
+                    let label = endpoint
+                        .scheme
+                        .as_deref()
+                        .and_then(dburl::scheme_label)
+                        .map_or_else(|| label_for_stem(&stem), str::to_string);
+                    services.push(Service {
+                        range: default_range(&key, endpoint.port),
+                        key,
+                        label,
+                        base: endpoint.port,
+                        vars: Vec::new(),
+                        urls: if primary {
+                            vec![var.key.clone()]
+                        } else {
+                            Vec::new()
+                        },
+                    });
                 }
-            } else if config.env.auto_detect {
-                let (key, stem) = naming(url_stem(&var.key), &var.key, services);
-                let label = dburl::scheme_label(&url.scheme)
-                    .map_or_else(|| label_for_stem(&stem), str::to_string);
-                services.push(Service {
-                    range: default_range(&key, url.port),
-                    key,
-                    label,
-                    base: url.port,
-                    vars: Vec::new(),
-                    urls: if primary {
-                        vec![var.key.clone()]
-                    } else {
-                        Vec::new()
-                    },
-                });
             }
         } else if let Some(bad) = dburl::invalid_local_port(&var.value) {
             // The URL is not shown: it may hold a password.
@@ -492,11 +502,28 @@ fn service_key(name: &str) -> String {
     }
 }
 
+/// `key`, else the variable's own key, else that with the first free `_2`, `_3`…
 fn unique_key(services: &[Service], key: &str, var: &str) -> String {
-    if services.iter().any(|s| s.key == key) {
-        service_key(var)
-    } else {
+    let taken = |k: &str| services.iter().any(|s| s.key == k);
+    if !taken(key) {
+        return key.to_string();
+    }
+    let own = service_key(var);
+    if !taken(&own) {
+        return own;
+    }
+    (2..)
+        .map(|n| format!("{own}_{n}"))
+        .find(|k| !taken(k))
+        .expect("a number is free")
+}
+
+/// The key of the `nth` (from 0) service one variable makes: `kafka`, `kafka_2`, `kafka_3`…
+fn nth_key(key: &str, nth: usize) -> String {
+    if nth == 0 {
         key.to_string()
+    } else {
+        format!("{key}_{}", nth + 1)
     }
 }
 
@@ -740,6 +767,60 @@ mod tests {
         // Not ours to shift: left alone.
         let s = detect_env("DATABASE_URL=postgresql://u@db.example.com:99999/db\n");
         assert_eq!(s, []);
+    }
+
+    #[test]
+    fn every_port_of_every_format_is_a_service() {
+        let s = detect_env(
+            "PORT=3000\n\
+             MONGO_URL=mongodb://localhost:27017,localhost:27018/app?replicaSet=rs0\n\
+             JDBC_URL=jdbc:postgresql://localhost:5432/x\n\
+             ES_HOST=localhost:9200\n\
+             KAFKA_BROKERS=localhost:9092,localhost:9093\n\
+             CACHE=[::1]:6379\n\
+             CORS_ALLOWED_ORIGINS=http://localhost:3000,http://127.0.0.1:3000\n\
+             ALLOWED_ORIGINS=\"http://localhost:3000 http://localhost:5173 https://example.com\"\n\
+             TIME=12:30\nCOMPOSE_DB=db:5432\nREMOTE=mongodb://localhost:27017,db.example.com:27017/app\n",
+        );
+        let summary: Vec<_> = s
+            .iter()
+            .map(|s| (s.key.as_str(), s.label.as_str(), s.base))
+            .collect();
+        assert_eq!(
+            summary,
+            [
+                ("app", "App", 3000),
+                ("mongo", "MongoDB", 27017),
+                ("mongo_2", "MongoDB", 27018),
+                ("jdbc", "PostgreSQL", 5432),
+                ("es_host", "Es Host", 9200),
+                ("kafka_brokers", "Kafka Brokers", 9092),
+                ("kafka_brokers_2", "Kafka Brokers", 9093),
+                ("cache", "Cache", 6379),
+                ("allowed_origins", "Allowed Origins", 5173),
+            ]
+        );
+        let urls = |key: &str| s.iter().find(|s| s.key == key).unwrap().urls.clone();
+        assert_eq!(urls("app"), ["CORS_ALLOWED_ORIGINS", "ALLOWED_ORIGINS"]);
+        assert_eq!(urls("mongo"), ["MONGO_URL"]);
+        assert_eq!(urls("mongo_2"), ["MONGO_URL"]);
+        assert_eq!(urls("allowed_origins"), ["ALLOWED_ORIGINS"]);
+    }
+
+    #[test]
+    fn a_taken_key_gets_a_number() {
+        let s = detect_env("MONGO_URL=mongodb://localhost:4001,localhost:4002,localhost:4003/x\nMONGO=localhost:4004\nMONGO_2=localhost:4005\n");
+        let keys: Vec<_> = s.iter().map(|s| (s.key.as_str(), s.base)).collect();
+        assert_eq!(
+            keys,
+            [
+                ("mongo", 4001),
+                ("mongo_2", 4002),
+                ("mongo_3", 4003),
+                ("mongo_4", 4004),
+                ("mongo_2_2", 4005)
+            ]
+        );
     }
 
     #[test]
