@@ -4,6 +4,7 @@
 pub mod client;
 mod mysql;
 mod postgres;
+pub mod redis;
 mod sqlite;
 pub mod url;
 

@@ -27,6 +27,8 @@ pub struct WorktreeVars<'a> {
     pub offset: Option<u16>,
     pub ports: &'a IndexMap<String, u16>,
     pub compose_project: String,
+    /// Its Redis database indexes on a shared server, by what main's URL names (`6379/0`).
+    pub redis: Option<&'a IndexMap<String, u16>>,
 }
 
 /// Where a worktree's inputs come from: its own checkout first, else the main worktree (`.env` is
@@ -180,6 +182,20 @@ fn derive(
     let mut source = source.clone();
     source.drop_bom();
     let mut out = PortMap::new(services, vars.ports, config).apply(&source);
+    // On a shared Redis server, the worktree's own database indexes.
+    if let Some(indexes) = vars.redis.filter(|_| !vars.is_main) {
+        for var in source.vars() {
+            let Some(value) = out.get(&var.key).map(str::to_string) else {
+                continue;
+            };
+            let Some(url) = crate::db::redis::RedisUrl::parse_local(&value) else {
+                continue;
+            };
+            if let Some(&index) = indexes.get(&url.key()) {
+                out.replace_written(&var.key, &url.with_index(&value, index));
+            }
+        }
+    }
     // Each database the worktree uses gets its own name (a SQLite file its own file name).
     if !vars.is_main {
         for var in database_vars(&source, &config.database) {
@@ -532,6 +548,7 @@ mod tests {
             offset: None,
             ports: &ports,
             compose_project: "p-w".into(),
+            redis: None,
         };
         let e = render_template(&template, &[], &vars).unwrap_err();
         assert!(
@@ -560,6 +577,7 @@ mod tests {
             offset: Some(347),
             ports: &ports,
             compose_project: "p-w".into(),
+            redis: None,
         };
         let out = env_local(&source, ".env", &services, &vars, &Config::default()).render();
         assert!(
@@ -603,6 +621,7 @@ mod tests {
             offset: Some(1),
             ports: &ports,
             compose_project: "p-feat".into(),
+            redis: None,
         };
         let out = env_local(&source, ".env", &services, &vars, &Default::default()).render();
         let body: Vec<&str> = out.lines().skip(1).take(7).collect();
@@ -629,6 +648,7 @@ mod tests {
             offset: Some(0),
             ports: &main_ports,
             compose_project: "p".into(),
+            redis: None,
         };
         let out = env_local(&source, ".env", &services, &main, &Default::default()).render();
         let text = source.render();
@@ -651,6 +671,7 @@ mod tests {
             offset: Some(347),
             ports: &ports,
             compose_project: "myapp-feature-auth".into(),
+            redis: None,
         };
         let out = env_local(&source, ".env", &services, &vars, &Config::default()).render();
         assert_eq!(

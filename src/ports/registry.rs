@@ -40,6 +40,11 @@ pub struct Registry {
     /// `[database] drop_on_remove` drops once Git no longer lists the worktree.
     #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
     pub databases: IndexMap<String, Vec<DbRecord>>,
+    /// Each linked worktree's Redis database indexes on a shared server (`[database]
+    /// shared_server`), by what the main worktree's URL names (`"6379/0"`, server port and
+    /// index): allocated like its ports, released with them.
+    #[serde(default, skip_serializing_if = "IndexMap::is_empty")]
+    pub redis: IndexMap<String, IndexMap<String, u16>>,
 }
 
 /// One worktree database, without its password (which stays in `.env`).
@@ -99,6 +104,7 @@ impl Default for Registry {
             unavailable_ports: BTreeMap::new(),
             compose_projects: IndexMap::new(),
             databases: IndexMap::new(),
+            redis: IndexMap::new(),
         }
     }
 }
@@ -119,6 +125,7 @@ impl Registry {
 
     pub fn release(&mut self, name: &str) -> Option<IndexMap<String, u16>> {
         self.worktrees.shift_remove(name);
+        self.redis.shift_remove(name);
         self.allocated_ports.shift_remove(name)
     }
 

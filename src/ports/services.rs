@@ -295,19 +295,26 @@ fn detect_in(
 }
 
 /// A shared database server (`[database] shared_server`) keeps the main's port in every
-/// worktree: its URLs, and port variables with its port, are no service of the worktree's.
+/// worktree: its URLs (PostgreSQL's, MySQL's, Redis's), and port variables with its port, are no
+/// service of the worktree's.
 /// The variables of `env` that name such a server, with its port.
 fn shared_server_ports(config: &Config, env: &DotEnv) -> Vec<(String, u16)> {
     if !config.database.shared_server {
         return Vec::new();
     }
-    env.vars()
+    let databases = env
+        .vars()
         .filter(|v| config.database.allows(&v.key))
         .filter_map(|v| match crate::db::url::parse(&v.value)? {
             crate::db::url::Parsed::Server { server, .. } => Some((v.key.clone(), server.port)),
             crate::db::url::Parsed::File { .. } => None,
-        })
-        .collect()
+        });
+    // Redis too: every worktree gets database indexes of its own there instead.
+    let redis = env.vars().filter_map(|v| {
+        let url = crate::db::redis::RedisUrl::parse_local(&v.value)?;
+        Some((v.key.clone(), url.port))
+    });
+    databases.chain(redis).collect()
 }
 
 /// Ports below this one need privileges to bind: a variable that holds one (`LISTEN_HTTP_PORT=80`,

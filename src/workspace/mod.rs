@@ -30,6 +30,7 @@ mod db;
 mod docker;
 mod exec;
 mod live;
+mod redis;
 pub mod shims;
 mod worktrees;
 
@@ -317,6 +318,7 @@ impl Workspace {
             offset,
             ports: &ports,
             compose_project: names::compose_project(&self.project_name(), "check"),
+            redis: None,
         };
         for template in [&inputs.env_template, &inputs.compose_template]
             .into_iter()
@@ -551,8 +553,21 @@ impl Workspace {
         self.allocate_with(reg, leases, wt, &*self.inputs(&wt.path)?)
     }
 
-    /// [`Workspace::allocate_in`] with `wt`'s inputs already read.
+    /// [`Workspace::allocate_in`] with `wt`'s inputs already read: its ports, then its Redis
+    /// databases on a shared server.
     fn allocate_with(
+        &self,
+        reg: &mut Registry,
+        leases: &Leases,
+        wt: &Worktree,
+        inputs: &Inputs,
+    ) -> Result<(bool, Vec<String>)> {
+        let (allocated, mut warnings) = self.allocate_ports_with(reg, leases, wt, inputs)?;
+        redis::allocate(reg, wt, inputs, &mut warnings);
+        Ok((allocated, warnings))
+    }
+
+    fn allocate_ports_with(
         &self,
         reg: &mut Registry,
         leases: &Leases,
@@ -779,6 +794,7 @@ impl Workspace {
             offset: reg.worktrees.get(&wt.name).and_then(|r| r.offset),
             ports,
             compose_project: names::compose_project(&self.project_name(), &wt.name),
+            redis: reg.redis.get(&wt.name),
         })
     }
 
