@@ -978,3 +978,21 @@ COMPOSE_DB=db:5432
         "{status}"
     );
 }
+
+/// A service that no env file names any more keeps its port and its label (the registry's) when
+/// another appears, rather than showing a blank label after `git atlas env`.
+#[test]
+fn a_service_gone_from_env_keeps_its_label() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\nAPI_PORT=3001\n");
+    s.atlas(&repo, &["add", "-q", "../w"]).ok();
+    // API_PORT goes and VITE_PORT comes: w gets a port for vite, and keeps api's.
+    fs::write(repo.join(".env"), "PORT=3000\nVITE_PORT=5173\n").unwrap();
+    s.atlas(&repo, &["env", "w"]).ok();
+    let shown = s.atlas(&repo, &["ports", "show", "w"]).ok();
+    let api = shown
+        .lines()
+        .find(|l| l.trim_start().starts_with("api "))
+        .unwrap_or_else(|| panic!("{shown}"));
+    assert!(api.contains("API"), "{shown}");
+}

@@ -658,11 +658,18 @@ impl Workspace {
         let offset = recorded.as_ref().and_then(|r| r.offset);
         let mut ports = existing.unwrap_or_default();
         ports.extend(allocation.ports);
-        let labels = inputs
-            .services
-            .iter()
-            .map(|s| (s.key.clone(), s.label.clone()))
-            .collect();
+        // A service no input names any more keeps the label it had while it still holds a port.
+        let mut labels: IndexMap<String, String> = recorded
+            .as_ref()
+            .map(|r| r.labels.clone())
+            .unwrap_or_default();
+        labels.retain(|key, _| ports.contains_key(key));
+        labels.extend(
+            inputs
+                .services
+                .iter()
+                .map(|s| (s.key.clone(), s.label.clone())),
+        );
         let offset = offset.or(allocation.offset);
         reg.allocated_ports.insert(wt.name.clone(), ports);
         let pending_files = recorded
