@@ -85,7 +85,9 @@ impl<'a> PortMap<'a> {
     pub fn apply(&self, source: &DotEnv) -> DotEnv {
         let declared: Vec<String> = self.by_name.keys().cloned().collect();
         let mut out = source.clone();
-        let mut done: Vec<&str> = Vec::new();
+        // A shared server's URLs keep its port (see `services::shared_server_ports`).
+        let shared = services::shared_server_ports(self.config, source);
+        let mut done: Vec<&str> = shared.iter().map(|(key, _)| key.as_str()).collect();
         // The last assignment of a key is the one loaders keep.
         let vars: Vec<_> = source.vars().collect();
         for var in vars.iter().rev() {
@@ -108,6 +110,7 @@ impl<'a> PortMap<'a> {
                     .ok()
                     .flatten()
                     .filter(|&base| services::own_port(source, key, base, &declared))
+                    .filter(|&base| !shared.iter().any(|(_, port)| *port == base))
                     .and_then(|base| self.by_base.get(&base));
                 if let Some(port) = moved {
                     out.set(key, &port.to_string());

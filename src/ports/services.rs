@@ -298,7 +298,7 @@ fn detect_in(
 /// worktree: its URLs (PostgreSQL's, MySQL's, Redis's), and port variables with its port, are no
 /// service of the worktree's.
 /// The variables of `env` that name such a server, with its port.
-fn shared_server_ports(config: &Config, env: &DotEnv) -> Vec<(String, u16)> {
+pub fn shared_server_ports(config: &Config, env: &DotEnv) -> Vec<(String, u16)> {
     if !config.database.shared_server {
         return Vec::new();
     }
@@ -639,6 +639,14 @@ mod tests {
 
     use super::*;
 
+    /// Each service's key, label and base port.
+    fn summary(services: &[Service]) -> Vec<(&str, &str, u16)> {
+        services
+            .iter()
+            .map(|s| (s.key.as_str(), s.label.as_str(), s.base))
+            .collect()
+    }
+
     fn detect_env(text: &str) -> Vec<Service> {
         detect(
             &Config::default(),
@@ -678,10 +686,7 @@ mod tests {
              DB_PORT=5432\nDATABASE_URL=postgresql://u:p@localhost:5432/myapp\nREDIS_URL=redis://localhost:6379/0\n\
              REMOTE_URL=postgresql://db.example.com:5432/x\n",
         );
-        let summary: Vec<_> = s
-            .iter()
-            .map(|s| (s.key.as_str(), s.label.as_str(), s.base))
-            .collect();
+        let summary = summary(&s);
         assert_eq!(
             summary,
             [
@@ -789,10 +794,7 @@ mod tests {
              ALLOWED_ORIGINS=\"http://localhost:3000 http://localhost:5173 https://example.com\"\n\
              TIME=12:30\nCOMPOSE_DB=db:5432\nREMOTE=mongodb://localhost:27017,db.example.com:27017/app\n",
         );
-        let summary: Vec<_> = s
-            .iter()
-            .map(|s| (s.key.as_str(), s.label.as_str(), s.base))
-            .collect();
+        let summary = summary(&s);
         assert_eq!(
             summary,
             [
@@ -812,6 +814,60 @@ mod tests {
         assert_eq!(urls("mongo"), ["MONGO_URL"]);
         assert_eq!(urls("mongo_2"), ["MONGO_URL"]);
         assert_eq!(urls("allowed_origins"), ["ALLOWED_ORIGINS"]);
+    }
+
+    #[test]
+    fn ports_of_other_hosts_and_privileged_ports_are_no_services() {
+        let s = detect_env(
+            "DB_HOST=db\nDB_PORT=5432\nREDIS_HOST=\"plane-redis\"\nREDIS_PORT=6379\n\
+             SMTP_SERVER=smtp.example.com\nSMTP_PORT=2525\nmail_host=localhost\nmail_port=1025\n\
+             PGHOST=127.0.0.1\nPGPORT=5433\nES_HOST=${ES}\nES_PORT=9200\n\
+             LISTEN_HTTP_PORT=80\nSITE=http://localhost:443/\n",
+        );
+        assert_eq!(
+            summary(&s),
+            [
+                ("mail", "Mail", 1025),
+                ("pg", "PostgreSQL", 5433),
+                ("es", "Elasticsearch", 9200)
+            ]
+        );
+        // Declared, a privileged port is a service all the same.
+        let mut config = Config::default();
+        config.services.insert(
+            "proxy".into(),
+            crate::config::ServiceConfig {
+                port: Some(80),
+                env: vec!["LISTEN_HTTP_PORT".into()],
+                ..Default::default()
+            },
+        );
+        let env = DotEnv::parse("LISTEN_HTTP_PORT=80\n").unwrap();
+        let s = detect(&config, Some(&env), ".env").unwrap();
+        assert_eq!(s[0].vars, ["LISTEN_HTTP_PORT"]);
+    }
+
+    #[test]
+    fn one_port_in_several_files_is_one_service_named_after_its_folder() {
+        let root = DotEnv::parse("COMPOSE_PROFILES=dev\n").unwrap();
+        let web =
+            DotEnv::parse("VITE_API_BASE_URL=\"http://localhost:8000\"\nPORT=3000\n").unwrap();
+        let api = DotEnv::parse("PORT=8000\nWEB_URL=http://localhost:8000\n").unwrap();
+        let s = detect_all(
+            &Config::default(),
+            &[
+                (&root, "/m/.env"),
+                (&web, "/m/apps/web/.env"),
+                (&api, "/m/apps/api/.env"),
+            ],
+        )
+        .unwrap();
+        assert_eq!(summary(&s), [("api", "API", 8000), ("web", "Web", 3000)]);
+        // Only the primary file's variables are the services' own (read back by name).
+        assert!(
+            s.iter().all(|s| s.vars.is_empty() && s.urls.is_empty()),
+            "{s:?}"
+        );
     }
 
     #[test]
