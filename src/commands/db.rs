@@ -35,6 +35,15 @@ struct DbJson {
 pub fn run(args: DbArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
+    // What the command is about is checked before the reconcile writes anything.
+    let named = match &args.command {
+        DbCommand::Status(a) => a.worktree.as_deref().map(Some),
+        DbCommand::Create(a) => Some(a.worktree.as_deref()),
+        DbCommand::Drop(a) => Some(Some(a.worktree.as_str())),
+    };
+    if let Some(arg) = named {
+        ws.inputs(&ws.find_worktree(arg, &cwd)?.path)?;
+    }
     let worktrees = super::reconciled(&ws)?;
     let pick = |arg: &Option<String>| ws.resolve_or_current(&worktrees, arg.as_deref(), &cwd);
     match args.command {

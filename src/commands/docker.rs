@@ -29,11 +29,13 @@ struct ContainerJson<'a> {
 pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = super::reconciled(&ws)?;
-    let pick = |arg: &Option<String>| ws.resolve_or_current(&worktrees, arg.as_deref(), &cwd);
+    // What the command is about is checked before the reconcile writes anything.
+    let find = |arg: &Option<String>| ws.find_worktree(arg.as_deref(), &cwd);
     match args.command {
         DockerCommand::Up(a) => {
-            let wt = pick(&a.worktree)?;
+            let wt = &find(&a.worktree)?;
+            ws.inputs(&wt.path)?;
+            let worktrees = super::reconciled(&ws)?;
             let project = ws.docker_up(wt)?;
             writeln!(out, "Started Compose project {project} for {}", wt.name)?;
             ps(&ws, &worktrees, Some(wt), false, out)?;
@@ -45,7 +47,8 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
         DockerCommand::Down(a) => {
-            let wt = pick(&a.worktree)?;
+            let wt = &find(&a.worktree)?;
+            super::reconciled(&ws)?;
             ws.docker_down(wt, a.volumes)?;
             writeln!(
                 out,
@@ -64,19 +67,27 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             let only = a
                 .worktree
                 .as_ref()
-                .map(|w| pick(&Some(w.clone())))
+                .map(|w| find(&Some(w.clone())))
                 .transpose()?;
-            ps(&ws, &worktrees, only, a.json, out)
+            let worktrees = super::reconciled(&ws)?;
+            ps(&ws, &worktrees, only.as_ref(), a.json, out)
         }
         DockerCommand::Regenerate(a) => {
-            let wt = pick(&a.worktree)?;
+            let wt = &find(&a.worktree)?;
+            let no_template = || {
+                Error::failed(format!(
+                    "no compose template for {}: add docker-compose.worktree.template.yml (or set [templates] compose in .atlas.toml)",
+                    wt.name
+                ))
+            };
+            if ws.inputs(&wt.path)?.compose_template.is_none() {
+                return Err(no_template());
+            }
+            ws.check_replaceable_outputs(wt)?;
             print_notes(&ws.ensure(wt)?);
             let written = ws.generate(wt)?;
             let Some(file) = ws.compose_file(wt).filter(|f| written.contains(f)) else {
-                return Err(Error::failed(format!(
-                    "no compose template for {}: add docker-compose.worktree.template.yml (or set [templates] compose in .atlas.toml)",
-                    wt.name
-                )));
+                return Err(no_template());
             };
             add::write_written(out, &written, &wt.path)?;
             // Compose alone would name the project after the directory: `exec` gives it ours.

@@ -10,8 +10,9 @@ use crate::workspace::Workspace;
 pub fn run(args: EnvArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
-    let worktrees = ws.repo.worktrees()?;
-    let wt = ws.resolve_or_current(&worktrees, args.worktree.as_deref(), &cwd)?;
+    // What the command is about is checked before the reconcile writes anything.
+    let wt = &ws.find_worktree(args.worktree.as_deref(), &cwd)?;
+    ws.check_replaceable_outputs(wt)?;
     let report = ws.ensure(wt)?;
     print_notes(&report);
     let written = ws.generate(wt)?;

@@ -12,6 +12,10 @@ use crate::workspace::Workspace;
 pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
+    // The worktrees named are found before the reconcile writes anything.
+    for arg in &args_in.worktrees {
+        ws.find_worktree(Some(arg), &cwd)?;
+    }
     let worktrees = super::reconciled(&ws)?;
 
     let mut targets: Vec<&Worktree> = Vec::new();

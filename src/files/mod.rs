@@ -6,6 +6,7 @@ mod atomic;
 pub mod carry;
 pub mod dburl;
 pub mod dotenv;
+pub mod exclude;
 pub mod generate;
 pub mod names;
 pub mod quote;

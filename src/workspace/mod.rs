@@ -30,6 +30,7 @@ mod db;
 mod docker;
 mod exec;
 mod live;
+mod outputs;
 mod redis;
 pub mod shims;
 mod worktrees;
@@ -863,7 +864,6 @@ impl Workspace {
         let reg = self.registry.read()?;
         let inputs = self.inputs(&wt.path)?;
         let vars = self.worktree_vars(wt, &reg)?;
-        generate::exclude(self.repo.common_dir(), &inputs.config)?;
         let mut written = Vec::new();
         let cfg = &inputs.config;
         // The main worktree runs on its own env files; git-atlas derives none there.
@@ -910,6 +910,7 @@ impl Workspace {
                 generate::write_derived(&out, &text, path)?;
                 say_quoting_warnings(&out, &text);
                 written.push(out);
+                self.exclude_written(wt, &reg, &written)?;
             }
             if inputs.env_carried {
                 // What git-atlas derived from the env source before it carried it would
@@ -951,6 +952,7 @@ impl Workspace {
             generate::write_derived(&out, &text, &file.path)?;
             say_quoting_warnings(&out, &text);
             written.push(out);
+            self.exclude_written(wt, &reg, &written)?;
         }
         let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
         if which != checkout::Which::AllButCompose {
@@ -966,6 +968,7 @@ impl Workspace {
                 generate::write_generated(&out, &text)?;
                 say_quoting_warnings(&out, &text);
                 written.push(out);
+                self.exclude_written(wt, &reg, &written)?;
             }
         }
         if written.contains(&wt.path.join(&cfg.templates.compose_output)) {

@@ -125,6 +125,25 @@ impl Workspace {
         Ok((wt, report))
     }
 
+    /// The worktree `arg` names (as [`Workspace::resolve`] finds it), or the current one
+    /// without it, before anything is reconciled: a command checks what it is asked about
+    /// before it writes anything, so that one that cannot run leaves nothing behind. Reads only
+    /// that worktree's files when `arg` is absent or its name; every worktree's otherwise.
+    pub fn find_worktree(&self, arg: Option<&str>, cwd: &Path) -> Result<Worktree> {
+        let Some(arg) = arg else {
+            return self.current_worktree();
+        };
+        let by_name = match arg {
+            MAIN => self.repo.main_worktree(),
+            _ => self.repo.worktree_by_name(arg),
+        };
+        if let Some(wt) = by_name {
+            return Ok(wt);
+        }
+        let worktrees = self.repo.worktrees()?;
+        self.resolve(&worktrees, arg, cwd).cloned()
+    }
+
     /// Take this repository's turn to have Git add or remove a worktree (`worktree-registry/
     /// add.lock`): Git's `worktree add` and `remove` read every worktree's files, and failed on
     /// one a parallel `add` had half made ("failed to read …/commondir").

@@ -109,6 +109,15 @@ fn render_format(
 pub(super) fn show(args: PortsShowArgs, out: &mut dyn Write) -> Result<()> {
     let cwd = cwd()?;
     let ws = Workspace::discover(&cwd)?;
+    // An unknown name fails before the reconcile writes anything.
+    if !ws
+        .registry
+        .read()?
+        .allocated_ports
+        .contains_key(&args.worktree)
+    {
+        ws.find_worktree(Some(&args.worktree), &cwd)?;
+    }
     let worktrees = crate::commands::reconciled(&ws)?;
     let reg = ws.registry.read()?;
     // A name the registry knows is enough (its worktree may be gone); else resolve path or branch.
