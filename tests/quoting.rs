@@ -399,8 +399,17 @@ fn committed_symlinks_are_never_replaced_or_written_through() {
     ] {
         let s = Sandbox::new();
         let repo = repo_with_link(&s, file, target, content);
+        // `git atlas add` knows it from the commit, before Git creates anything.
         let err = s.atlas(&repo, &["add", "-q", "--no-db", "../w"]).fails(1);
+        assert!(
+            err.contains(&format!("error: {file} is tracked in commit ")),
+            "{file}: {err}"
+        );
         let wt = s.at("w");
+        assert!(!wt.exists(), "{file}");
+        // A worktree Git made without git-atlas: the writer refuses too.
+        s.git(&repo, &["worktree", "add", "-q", "../w"]).ok();
+        let err = s.atlas(&wt, &["env"]).fails(1);
         assert!(
             err.contains(&format!("{}/{file} is a symbolic link", wt.display()))
                 && err.contains("git rm"),
@@ -450,7 +459,17 @@ fn a_committed_generated_file_is_never_replaced() {
     .ok();
     s.git(&repo, &["commit", "-q", "-m", "generated"]).ok();
     let err = s.atlas(&repo, &["add", "-q", "--no-db", "../w"]).fails(1);
+    assert!(
+        err.contains("error: docker-compose.yml is tracked in commit ")
+            && err.contains("[templates] compose_output = ")
+            && err.contains("--no-docker"),
+        "{err}"
+    );
     let wt = s.at("w");
+    assert!(!wt.exists());
+    // A worktree Git made without git-atlas: the writer refuses too.
+    s.git(&repo, &["worktree", "add", "-q", "../w"]).ok();
+    let err = s.atlas(&wt, &["env"]).fails(1);
     assert!(
         err.contains("docker-compose.yml is committed to the repository"),
         "{err}"

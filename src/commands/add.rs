@@ -1,4 +1,5 @@
-//! `git atlas add`: `git worktree add`, then allocate and write the env files.
+//! `git atlas add`: check what can be checked, `git worktree add`, then allocate and write the
+//! env files.
 
 use std::ffi::OsString;
 use std::io::Write;
@@ -9,6 +10,7 @@ use crate::cli::AddArgs;
 use crate::commands::output;
 use crate::error::{Error, Result};
 use crate::git::repo::{Worktree, MAIN};
+use crate::git::tree::Checkout;
 use crate::workspace::Workspace;
 
 pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
@@ -22,10 +24,20 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         .hint("choose another directory name"));
     }
 
-    // Configuration and .env mistakes fail here, before Git creates anything.
+    // Configuration and .env mistakes fail here, before Git creates anything, and so does a
+    // file git-atlas would write that the commit to check out tracks.
     let here = ws.here();
     let inputs = ws.inputs(&here)?;
     ws.check_templates(&inputs)?;
+    if !args.no_env {
+        let checkout = Checkout {
+            commit_ish: args.commit_ish.as_deref(),
+            start_point: args.branch.is_some() || args.force_branch.is_some() || args.detach,
+            orphan: args.orphan,
+            dir_name: target.file_name().unwrap_or_default(),
+        };
+        ws.check_untracked_outputs(&inputs, &checkout, !args.no_docker, &args.path)?;
+    }
 
     let mut git_args: Vec<OsString> = vec!["worktree".into(), "add".into()];
     for (flag, value) in [("-b", &args.branch), ("-B", &args.force_branch)] {

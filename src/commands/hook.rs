@@ -84,8 +84,11 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         return Ok(summary(&report.notes(), &report.failed));
     }
     let report = ws.ensure(&current)?;
-    let written = ws.generate(&current)?;
+    let (written, tracked) = ws
+        .generate_new(&current)?
+        .ok_or_else(|| crate::workspace::not_a_checkout(&current))?;
     let mut line = generated(&ws, &current, &written)?;
+    line.extend(tracked.map(|t| format!("; {t}")));
     line.push_str(&databases(&ws, &current));
     if let Some(extra) = summary(&report.notes(), &report.failed) {
         line.push_str(&format!(" ({extra})"));
@@ -135,8 +138,12 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
             notes.push(generated(&ws, wt, written)? + &databases(&ws, wt));
             continue;
         }
-        match ws.regenerate(wt) {
-            Ok(Some(written)) => notes.push(generated(&ws, wt, &written)? + &databases(&ws, wt)),
+        match ws.generate_new(wt) {
+            Ok(Some((written, tracked))) => {
+                let mut line = generated(&ws, wt, &written)?;
+                line.extend(tracked.map(|t| format!("; {t}")));
+                notes.push(line + &databases(&ws, wt))
+            }
             // Removed meanwhile, or not its checkout any more.
             Ok(None) => {}
             Err(e) => failed.push((wt.name.clone(), e)),

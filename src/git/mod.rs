@@ -6,5 +6,6 @@ pub mod command;
 pub mod hooks;
 pub mod repo;
 pub mod speaker;
+pub mod tree;
 
 pub use command::{is_dirty, read, run_visible, start_visible, IN_ADD_ENV};

@@ -1,5 +1,6 @@
 //! The repository as git-atlas sees it: where it is, which worktree we are in, and every
-//! worktree with its state. The only module that touches gix.
+//! worktree with its state. With `tree` (what a commit tracks), the only module that touches
+//! gix.
 
 use std::ffi::OsString;
 use std::fs;

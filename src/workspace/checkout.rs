@@ -102,12 +102,20 @@ impl Workspace {
             // A new linked worktree gets all its files (its add was killed before writing
             // them); otherwise only the files it has are rewritten (the main worktree's are
             // written when asked for, `add --no-env` or `--no-docker` left some unwritten).
-            let which = if kind == stale::Kind::New && !wt.is_main {
-                Which::All
+            // (Those its commit tracks are Git's: see `generate_new`.)
+            let written = if kind == stale::Kind::New && !wt.is_main {
+                self.generate_new(wt).map(|done| {
+                    done.map(|(written, tracked)| {
+                        report
+                            .warnings
+                            .extend(tracked.map(|t| format!("{name}: {t}")));
+                        written
+                    })
+                })
             } else {
-                Which::Existing
+                self.write_files(wt, Which::Existing)
             };
-            match self.write_files(wt, which) {
+            match written {
                 Ok(Some(written)) => report.rewritten.push((name, written)),
                 Ok(None) => {}
                 Err(e) => report.warnings.push(format!(
@@ -119,7 +127,7 @@ impl Workspace {
 }
 
 /// Why nothing was written into `wt`.
-pub(super) fn not_a_checkout(wt: &Worktree) -> Error {
+pub fn not_a_checkout(wt: &Worktree) -> Error {
     Error::failed(format!(
         "{} is not {}'s checkout any more (the worktree was removed, or moved and something else put in its place): nothing was written",
         wt.path.display(),
@@ -132,18 +140,25 @@ pub(super) fn not_a_checkout(wt: &Worktree) -> Error {
 }
 
 /// Which of a worktree's generated files [`Workspace::write_files`] writes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Which {
     All,
     /// `add --no-docker`.
     AllButCompose,
-    /// Only those that exist already.
+    /// Only those that exist already, as git-atlas generated them (a file of the same name
+    /// that it did not generate is not its to rewrite).
     Existing,
+    /// All but these (the files the worktree's commit tracks, which are Git's).
+    AllBut(Vec<PathBuf>),
 }
 
 impl Which {
-    pub(super) fn wants(self, output: &std::path::Path) -> bool {
-        self != Which::Existing || output.is_file()
+    pub(super) fn wants(&self, output: &std::path::Path) -> bool {
+        match self {
+            Which::Existing => crate::files::generate::is_generated(output),
+            Which::AllBut(skip) => !skip.iter().any(|s| s == output),
+            Which::All | Which::AllButCompose => true,
+        }
     }
 }
 

@@ -23,6 +23,7 @@ use crate::ports::leases::{LeaseFile, Leases};
 use crate::ports::registry::{DbRecord, Ports, Registry, RegistryFile, WorktreeRecord};
 
 use crate::ports::services::{self, Service};
+pub use checkout::not_a_checkout;
 pub use db::{DbOutcome, Done, Own, WorktreeDb};
 
 mod checkout;

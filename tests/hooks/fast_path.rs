@@ -173,7 +173,7 @@ fn corrupt_registry_never_breaks_worktree_add_or_commit() {
         );
     }
     assert_eq!(fs::read(registry_path(&repo)).unwrap(), garbage);
-    assert!(!s.at("z/.env.local").exists());
+    assert!(!s.at("z/.env").exists());
 }
 
 #[test]
@@ -215,7 +215,7 @@ fn skip_switch_turns_the_hooks_off() {
     assert!(!run.stderr.contains("git-atlas"), "{run}");
     assert!(s.ports_of(&repo, "skipped").is_empty());
     assert!(s.registry(&repo)["worktrees"].get("skipped").is_none());
-    assert!(!s.at("skipped/.env.local").exists());
+    assert!(!s.at("skipped/.env").exists());
     Run::of(
         s.cmd("git", &repo)
             .env("PATH", &spy)
@@ -229,7 +229,7 @@ fn skip_switch_turns_the_hooks_off() {
     // Without the switch, the next ref update is the backstop.
     s.commit(&repo);
     assert_eq!(s.ports_of(&repo, "skipped"), expected_ports("skipped"));
-    assert!(s.at("skipped/.env.local").is_file());
+    assert!(s.at("skipped/.env").is_file());
 }
 
 #[test]

@@ -47,7 +47,7 @@ fn husky_relative_hooks_path_round_trips_byte_for_byte() {
     let run = s.git(&repo, &["worktree", "add", "../w"]).success();
     assert!(run.stderr.contains("husky-ran post-checkout 1"), "{run}");
     assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"));
-    assert!(s.at("w/.env.local").is_file(), "{run}");
+    assert!(s.at("w/.env").is_file(), "{run}");
     assert_eq!(s.git(&s.at("w"), &["status", "--porcelain"]).ok(), "");
 
     let out = s.atlas(&repo, &["hooks", "uninstall"]).ok();
@@ -85,7 +85,7 @@ fn husky_hooks_path_with_a_worktree_already_there_is_installed_in_each() {
     assert_eq!(s.ports_of(&repo, "early"), expected_ports("early"));
     // A worktree added from the early one, through its own hooks.
     s.git(&s.at("early"), &["worktree", "add", "../late"]).ok();
-    assert!(s.at("late/.env.local").is_file());
+    assert!(s.at("late/.env").is_file());
     s.atlas(&repo, &["hooks", "uninstall"]).ok();
     assert_eq!((snapshot(&husky), snapshot(&early)), before);
 }

@@ -106,13 +106,13 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
         .collect();
     assert_eq!(post_checkout.len(), 1, "{run}");
     assert!(s.at("np/README").is_file(), "the checkout happened");
-    assert!(!s.at("np/.env.local").exists());
+    assert!(!s.at("np/.env").exists());
     assert!(s.ports_of(&repo, "np").is_empty());
 
     // Back on PATH, the next ref update catches up: allocated and files written.
     s.commit(&repo);
     assert_eq!(s.ports_of(&repo, "np"), expected_ports("np"));
-    assert!(s.at("np/.env.local").is_file());
+    assert!(s.at("np/.env").is_file());
     // Off PATH again later: said once again.
     let run = s
         .git_path(&repo, &bare, &["worktree", "add", "../np2"])
@@ -162,7 +162,7 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
     let all = format!("{}{}", run.stdout, run.stderr);
     assert!(all.contains("user-post-checkout-ran 1"), "{run}");
     assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"), "ours ran too");
-    assert!(s.at("w/.env.local").is_file(), "ours ran too");
+    assert!(s.at("w/.env").is_file(), "ours ran too");
     let refs = fs::read_to_string(&refs_log).unwrap();
     assert!(
         refs.contains("prepared\n") && refs.contains("committed\n"),
@@ -213,7 +213,7 @@ fn symlinked_hook_survives_the_round_trip() {
     s.atlas(&repo, &["hooks", "install"]).ok();
     let run = s.git(&repo, &["worktree", "add", "../w"]).success();
     assert!(run.stderr.contains("tracked-hook-ran"), "{run}");
-    assert!(s.at("w/.env.local").is_file());
+    assert!(s.at("w/.env").is_file());
     s.atlas(&repo, &["hooks", "uninstall"]).ok();
     assert_eq!(
         fs::read_link(&link).ok(),
@@ -236,7 +236,7 @@ fn non_executable_existing_hook_is_not_reported_as_installed() {
     let status = s.atlas(&repo, &["hooks", "status"]).ok();
     let works = {
         s.git(&repo, &["worktree", "add", "-q", "../w"]).ok();
-        s.at("w/.env.local").is_file()
+        s.at("w/.env").is_file()
     };
     assert!(
         works || !status.contains("post-checkout          installed\n"),
@@ -262,7 +262,7 @@ fn install_into_a_shared_hooks_dir_leaves_other_repositories_alone() {
         out.stderr.contains("warning")
             || out.stdout.contains("warning")
             || (!other.join(".git/worktree-registry").exists()
-                && !s.at("other-wt/.env.local").exists()),
+                && !s.at("other-wt/.env").exists()),
         "install said:\n{out}\nand repository `other` was enrolled: {:?}",
         fs::read_dir(other.join(".git/worktree-registry"))
             .map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())

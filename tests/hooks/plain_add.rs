@@ -15,7 +15,7 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
     assert_eq!(
         run.atlas_lines(),
         [format!(
-            "git-atlas: x: ports app:{} database:{}; wrote .env.local; database app_x waits for a server on localhost:{}",
+            "git-atlas: x: ports app:{} database:{}; wrote .env; database app_x waits for a server on localhost:{}",
             4100 + offset("x"),
             5532 + offset("x"),
             5532 + offset("x")
@@ -31,7 +31,7 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
         "{:#}",
         s.registry(&repo)
     );
-    let by_hook = fs::read_to_string(s.at("x/.env.local")).unwrap();
+    let by_hook = fs::read_to_string(s.at("x/.env")).unwrap();
     assert!(
         by_hook.contains(&format!(
             "PORT={}\nDATABASE_URL=postgresql://localhost:{}/app_x\n",
@@ -49,7 +49,7 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
     twin.atlas(&twin_repo, &["add", "../x"]).ok();
     assert_eq!(
         by_hook,
-        fs::read_to_string(twin.at("x/.env.local")).unwrap()
+        fs::read_to_string(twin.at("x/.env")).unwrap()
     );
     assert_eq!(twin.ports_of(&twin_repo, "x"), s.ports_of(&repo, "x"));
 }
@@ -76,14 +76,14 @@ fn git_atlas_add_with_hooks_installed_does_the_work_once() {
     );
     assert!(!run.stderr.contains("w: ports"), "{run}");
     assert!(
-        run.stdout.contains("Wrote .env.local") || run.stderr.contains("Wrote .env.local"),
+        run.stdout.contains("Wrote .env") || run.stderr.contains("Wrote .env"),
         "{run}"
     );
     assert_eq!(s.ports_of(&repo, "w"), expected_ports("w"));
     assert!(s.registry(&repo)["worktrees"]["w"]
         .get("pending_files")
         .is_none());
-    assert!(s.at("w/.env.local").is_file());
+    assert!(s.at("w/.env").is_file());
     // And `add` left the fingerprint current: the next commits spawn nothing either.
     s.git_path(
         &repo,
@@ -113,20 +113,20 @@ fn no_checkout_worktree_is_allocated_then_filled_by_its_first_checkout() {
     );
     assert_eq!(s.registry(&repo)["worktrees"]["nc"]["pending_files"], true);
     let nc = s.at("nc");
-    assert!(!nc.join(".env.local").exists());
+    assert!(!nc.join(".env").exists());
 
     let run = s.git(&nc, &["checkout", "-f", "nc"]).success();
     assert_eq!(
         run.atlas_lines(),
         [format!(
-            "git-atlas: nc: ports app:{} database:{}; wrote .env.local; database app_nc waits for a server on localhost:{}",
+            "git-atlas: nc: ports app:{} database:{}; wrote .env; database app_nc waits for a server on localhost:{}",
             4100 + offset("nc"),
             5532 + offset("nc"),
             5532 + offset("nc")
         )],
         "{run}"
     );
-    assert!(nc.join(".env.local").is_file());
+    assert!(nc.join(".env").is_file());
     assert!(
         s.registry(&repo)["worktrees"]["nc"]
             .get("pending_files")
@@ -151,7 +151,7 @@ fn no_checkout_worktree_filled_after_reset_hard() {
     s.commit(&nc);
     s.atlas(&repo, &["list"]).ok();
     assert!(
-        nc.join(".env.local").is_file(),
+        nc.join(".env").is_file(),
         "{:#}",
         s.registry(&repo)["worktrees"]["nc"]
     );
@@ -194,7 +194,7 @@ fn parallel_plain_adds_get_distinct_ports_and_a_switch_is_quiet() {
     for n in names {
         let p = s.ports_of(&repo, n);
         assert_eq!(p.len(), 2, "{n}: {:#}", s.registry(&repo));
-        let local = fs::read_to_string(s.at(n).join(".env.local")).unwrap();
+        let local = fs::read_to_string(s.at(n).join(".env")).unwrap();
         assert!(
             local.contains(&format!("PORT={}\n", p["app"])),
             "{n}: {local}"
@@ -229,4 +229,47 @@ fn hook_line_for_a_project_without_services_says_so() {
             "{line:?}"
         );
     }
+}
+
+/// Issue 17: a commit that tracks `.env.local` (a team's `cp .env.local.example .env.local`,
+/// committed) beside a committed `.env`, from which git-atlas would derive it. Git has made the worktree already: the hook leaves Git's file as it is, writes
+/// the others, and says so in its one line.
+#[test]
+fn plain_worktree_add_leaves_a_tracked_env_local_to_git() {
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    fs::write(repo.join(".env.local"), "PORT=4100\n").unwrap();
+    fs::write(
+        repo.join(".env.worktree.template"),
+        "NAME=${WORKTREE_NAME}\n",
+    )
+    .unwrap();
+    s.git(
+        &repo,
+        &["add", "-f", ".env", ".env.local", ".env.worktree.template"],
+    )
+    .ok();
+    s.git(&repo, &["commit", "-q", "-m", "env"]).ok();
+    let run = s.git(&repo, &["worktree", "add", "../wt2"]).success();
+    let lines = run.atlas_lines();
+    assert_eq!(lines.len(), 1, "{run}");
+    assert!(
+        lines[0].starts_with(&format!(
+            "git-atlas: wt2: ports app:{} database:{}; wrote .env.worktree; .env.local is tracked in ",
+            4100 + offset("wt2"),
+            5532 + offset("wt2")
+        )) && lines[0].contains("[env] output = \".env.worktree-local\""),
+        "{run}"
+    );
+    assert_eq!(
+        fs::read_to_string(s.at("wt2/.env.local")).unwrap(),
+        "PORT=4100\n"
+    );
+    let env = fs::read_to_string(s.at("wt2/.env.worktree")).unwrap();
+    assert!(env.ends_with("NAME=wt2\n"), "{env}");
+    assert_eq!(s.ports_of(&repo, "wt2"), expected_ports("wt2"));
+    assert_eq!(s.git(&s.at("wt2"), &["status", "--porcelain"]).ok(), "");
+    // Later commands have nothing left to say about it.
+    let run = s.atlas(&repo, &["list"]).success();
+    assert_eq!(run.atlas_lines(), Vec::<&str>::new(), "{run}");
 }
