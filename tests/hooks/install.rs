@@ -261,8 +261,7 @@ fn install_into_a_shared_hooks_dir_leaves_other_repositories_alone() {
     assert!(
         out.stderr.contains("warning")
             || out.stdout.contains("warning")
-            || (!other.join(".git/worktree-registry").exists()
-                && !s.at("other-wt/.env").exists()),
+            || (!other.join(".git/worktree-registry").exists() && !s.at("other-wt/.env").exists()),
         "install said:\n{out}\nand repository `other` was enrolled: {:?}",
         fs::read_dir(other.join(".git/worktree-registry"))
             .map(|d| d.map(|e| e.unwrap().file_name()).collect::<Vec<_>>())

@@ -47,10 +47,7 @@ fn plain_worktree_add_writes_what_git_atlas_add_writes() {
     let twin = Sandbox::new();
     let twin_repo = twin.repo("app", ENV);
     twin.atlas(&twin_repo, &["add", "../x"]).ok();
-    assert_eq!(
-        by_hook,
-        fs::read_to_string(twin.at("x/.env")).unwrap()
-    );
+    assert_eq!(by_hook, fs::read_to_string(twin.at("x/.env")).unwrap());
     assert_eq!(twin.ports_of(&twin_repo, "x"), s.ports_of(&repo, "x"));
 }
 
