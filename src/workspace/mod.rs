@@ -25,10 +25,12 @@ use crate::ports::registry::{DbRecord, Ports, Registry, RegistryFile, WorktreeRe
 use crate::ports::services::{self, Service};
 pub use checkout::not_a_checkout;
 pub use db::{DbOutcome, Done, Own, WorktreeDb};
+pub use env_files::{EnvFile, EnvPair};
 
 mod checkout;
 mod db;
 mod docker;
+mod env_files;
 mod exec;
 mod live;
 mod outputs;
@@ -67,38 +69,6 @@ pub struct Inputs {
     /// The env template and the Compose template, when there are.
     pub env_template: Option<Template>,
     pub compose_template: Option<Template>,
-}
-
-/// An env file of the main worktree and what a worktree gets of it ([`Workspace::env_pairs`]).
-pub struct EnvPair {
-    /// What its variables' names start with where they are shown: empty for the env source,
-    /// `apps/api/.env:` for a carried file.
-    pub prefix: String,
-    pub source: DotEnv,
-    pub derived: DotEnv,
-    /// Its folder, relative to the worktree's root.
-    pub dir: PathBuf,
-}
-
-/// One of the main worktree's ignored env files, as a worktree gets it.
-pub struct EnvFile {
-    /// Its path relative to the worktree's root (`apps/web/.env`), `/`-separated.
-    pub rel: String,
-    /// The main worktree's file.
-    pub path: PathBuf,
-    pub env: DotEnv,
-}
-
-impl Inputs {
-    /// The env file git-atlas writes from the env source in a worktree: the source's own path
-    /// when it is carried, else `[env] output` (`.env.local`, beside a committed `.env`).
-    pub fn env_output(&self) -> &str {
-        if self.env_carried {
-            &self.config.env.source
-        } else {
-            &self.config.env.output
-        }
-    }
 }
 
 /// What a reconcile did.
@@ -261,45 +231,6 @@ impl Workspace {
             env_template,
             compose_template,
         })
-    }
-
-    /// The main worktree's env files that `config` carries into other worktrees: ignored by
-    /// Git, not written by git-atlas, not one of git-atlas's outputs. Git lists main's ignored
-    /// files once per command.
-    fn carried_files(&self, main: &Path, config: &Config) -> Result<Vec<EnvFile>> {
-        let patterns = files::carry::Patterns::new(&config.env.carry);
-        if patterns.is_empty() {
-            return Ok(Vec::new());
-        }
-        let ignored = match self.main_ignored.get() {
-            Some(listed) => listed,
-            None => {
-                let listed = files::carry::ignored_files(main)?;
-                self.main_ignored.get_or_init(|| listed)
-            }
-        };
-        let listed = files::carry::select(main, ignored, &patterns);
-        let outputs = [
-            &config.templates.env_output,
-            &config.templates.compose_output,
-        ];
-        let mut out = Vec::new();
-        for rel in listed {
-            if outputs.iter().any(|o| o.trim_start_matches("./") == rel) {
-                continue;
-            }
-            let path = main.join(rel);
-            if generate::is_generated(&path) {
-                continue;
-            }
-            let env = generate::read_dotenv(&path)?;
-            out.push(EnvFile {
-                rel: rel.clone(),
-                path,
-                env,
-            });
-        }
-        Ok(out)
     }
 
     /// Render `inputs`' templates with stand-in values, so that a template mistake fails before
@@ -807,52 +738,6 @@ impl Workspace {
         })
     }
 
-    /// Each env file of `wt` with a database in it: the main worktree's (its env source, then
-    /// its carried files, each once) beside what git-atlas makes of it for `wt`, computed (not
-    /// read from disk, which `--no-env` may have left unwritten), with how its variables are
-    /// called (`DATABASE_URL`, `apps/api/.env:DATABASE_URL`) and the folder its relative SQLite
-    /// paths start from.
-    pub fn env_pairs(&self, wt: &Worktree, inputs: &Inputs) -> Result<Vec<EnvPair>> {
-        let reg = self.registry.read()?;
-        let vars = self.worktree_vars(wt, &reg)?;
-        let cfg = &inputs.config;
-        let mut out = Vec::new();
-        if let Some(source) = &inputs.env {
-            let local = generate::env_local(source, "", &inputs.services, &vars, cfg);
-            out.push(EnvPair {
-                prefix: String::new(),
-                source: source.clone(),
-                derived: local,
-                dir: PathBuf::new(),
-            });
-        }
-        let primary = cfg.env.source.trim_start_matches("./");
-        for file in inputs
-            .carried
-            .iter()
-            .filter(|f| inputs.env.is_none() || f.rel != primary)
-        {
-            let derived = generate::carried(
-                &file.env,
-                &file.rel,
-                &inputs.services,
-                &vars,
-                cfg,
-                generate::Extras::None,
-            );
-            out.push(EnvPair {
-                prefix: format!("{}:", file.rel),
-                source: file.env.clone(),
-                derived,
-                dir: Path::new(&file.rel)
-                    .parent()
-                    .map(Path::to_path_buf)
-                    .unwrap_or_default(),
-            });
-        }
-        Ok(out)
-    }
-
     /// Write `wt`'s files while holding its checkout (one writer at a time, none during its
     /// removal), from the registry as it is once held, so that the last writer writes the
     /// newest allocation.
@@ -867,93 +752,9 @@ impl Workspace {
         let vars = self.worktree_vars(wt, &reg)?;
         let mut written = Vec::new();
         let cfg = &inputs.config;
-        // The main worktree runs on its own env files; git-atlas derives none there.
-        if let (Some(source), Some(path), false) = (&inputs.env, &inputs.env_path, wt.is_main) {
-            let out = wt.path.join(inputs.env_output());
-            // A carried source's folder that this worktree's branch does not have stays so.
-            if which.wants(&out) && out.parent().is_some_and(Path::is_dir) {
-                // The header names the source as `[env] source` does (`apps/api/.env`), so that
-                // it says which file to edit.
-                let env = if inputs.env_carried {
-                    generate::carried(
-                        source,
-                        &cfg.env.source,
-                        &inputs.services,
-                        &vars,
-                        cfg,
-                        generate::Extras::All,
-                    )
-                } else {
-                    generate::env_local(source, &cfg.env.source, &inputs.services, &vars, cfg)
-                };
-                let mut text = env.render();
-                // Main's own ignored file by the output's name (`.env.local` beside a committed
-                // `.env`) holds what main runs with over the source: it follows, moved too.
-                if let Some(over) = inputs.carried.iter().find(|f| f.rel == cfg.env.output) {
-                    let over = generate::carried(
-                        &over.env,
-                        &over.rel,
-                        &inputs.services,
-                        &vars,
-                        cfg,
-                        generate::Extras::None,
-                    )
-                    .render();
-                    let body = over.split_once('\n').map_or("", |(_, b)| b);
-                    if !text.ends_with('\n') {
-                        text.push('\n');
-                    }
-                    text.push_str(&format!(
-                        "\n# From the main worktree's {}, with this worktree's ports:\n{body}",
-                        cfg.env.output
-                    ));
-                }
-                generate::write_derived(&out, &text, path)?;
-                say_quoting_warnings(&out, &text);
-                written.push(out);
-                self.exclude_written(wt, &reg, &written)?;
-            }
-            if inputs.env_carried {
-                // What git-atlas derived from the env source before it carried it would
-                // override the worktree's own copy for readers of `.env.local`.
-                remove_own(&wt.path.join(&cfg.env.output), &wt.name);
-            }
-        }
-        for file in inputs.carried.iter().filter(|_| !wt.is_main) {
-            // The env source's file, or the output derived from it (which holds this one).
-            let taken = match (&inputs.env, inputs.env_carried) {
-                (None, _) => None,
-                (Some(_), true) => Some(cfg.env.source.trim_start_matches("./")),
-                (Some(_), false) => Some(cfg.env.output.as_str()),
-            };
-            if taken == Some(file.rel.as_str()) {
-                continue;
-            }
-            let out = wt.path.join(&file.rel);
-            // An app this worktree's branch does not have gets no env file.
-            if !which.wants(&out) || !out.parent().is_some_and(Path::is_dir) {
-                continue;
-            }
-            let extras = if compose_reads(&out) {
-                generate::Extras::Compose
-            } else {
-                generate::Extras::None
-            };
-            let text =
-                generate::carried(&file.env, &file.rel, &inputs.services, &vars, cfg, extras)
-                    .render();
-            // The worktree's own file there (its branch's, or one its user made) stays.
-            if std::fs::symlink_metadata(&out).is_ok() && !generate::is_generated(&out) {
-                crate::term::warn(format!(
-                    "{}: not carried from the main worktree, this worktree has its own (delete it to get main's, with this worktree's ports)",
-                    out.display()
-                ));
-                continue;
-            }
-            generate::write_derived(&out, &text, &file.path)?;
-            say_quoting_warnings(&out, &text);
-            written.push(out);
-            self.exclude_written(wt, &reg, &written)?;
+        for file in self.env_files(wt, &inputs, &vars, &which) {
+            generate::write_derived(&file.out, &file.text, &file.source)?;
+            self.wrote(wt, &reg, &mut written, file.out, &file.text)?;
         }
         let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
         if which != checkout::Which::AllButCompose {
@@ -967,9 +768,7 @@ impl Workspace {
                 }
                 let text = generate::render_template(template, &inputs.services, &vars)?;
                 generate::write_generated(&out, &text)?;
-                say_quoting_warnings(&out, &text);
-                written.push(out);
-                self.exclude_written(wt, &reg, &written)?;
+                self.wrote(wt, &reg, &mut written, out, &text)?;
             }
         }
         if written.contains(&wt.path.join(&cfg.templates.compose_output)) {
@@ -986,6 +785,21 @@ impl Workspace {
         }
         self.files_follow(wt, &reg)?;
         Ok(Some(written))
+    }
+
+    /// `out`, which holds `text`, was written for `wt`: said (its quoting warnings), listed,
+    /// and hidden from `git status`.
+    fn wrote(
+        &self,
+        wt: &Worktree,
+        reg: &Registry,
+        written: &mut Vec<PathBuf>,
+        out: PathBuf,
+        text: &str,
+    ) -> Result<()> {
+        say_quoting_warnings(&out, text);
+        written.push(out);
+        self.exclude_written(wt, reg, written)
     }
 
     /// Whether `wt` has an env file git-atlas generated for it (which may show its ports).
@@ -1097,33 +911,6 @@ impl Workspace {
                 Error::failed(format!("worktree {name} is not known to git"))
             }
         })
-    }
-}
-
-/// Whether Docker Compose reads the env file at `path` by itself: a `.env` beside a compose file
-/// (the project directory's).
-fn compose_reads(path: &Path) -> bool {
-    path.file_name().is_some_and(|n| n == ".env")
-        && path.parent().is_some_and(|dir| {
-            [
-                "compose.yaml",
-                "compose.yml",
-                "docker-compose.yaml",
-                "docker-compose.yml",
-            ]
-            .iter()
-            .any(|f| dir.join(f).is_file())
-        })
-}
-
-/// Remove the file at `path` if git-atlas generated it for worktree `name` (and say so).
-fn remove_own(path: &Path, name: &str) {
-    let ours = std::fs::read_to_string(path).is_ok_and(|t| generate::generated_for(&t, name));
-    if ours && std::fs::remove_file(path).is_ok() {
-        crate::term::warn(format!(
-            "removed {}, which git-atlas wrote before it carried the env source into the worktree",
-            path.display()
-        ));
     }
 }
 
