@@ -81,18 +81,20 @@ pub fn names_a_port(name: &str) -> bool {
 
 /// Determine the services of a project from its configuration and its `.env` (if any).
 pub fn detect(config: &Config, env: Option<&DotEnv>, env_name: &str) -> Result<Vec<Service>> {
-    detect_all(
-        config,
-        &env.map(|e| (e, env_name)).into_iter().collect::<Vec<_>>(),
-    )
+    detect_all(config, env.map(|e| (e, env_name)), &[])
 }
 
-/// Determine the services of a project from its configuration and its env files (`files`: each
-/// parsed, with the name errors give it), the primary one (`[env] source`) first. One port is one
-/// service whichever files mention it: `http://localhost:8000` in `apps/web/.env` and
-/// `PORT=8000` in `apps/api/.env` are the API's. A service's `vars` and `urls` are the primary
-/// file's; the other files' variables are rewritten by their values ([`is_port_var`]).
-pub fn detect_all(config: &Config, files: &[(&DotEnv, &str)]) -> Result<Vec<Service>> {
+/// Determine the services of a project from its configuration and its env files (each parsed,
+/// with the name errors give it): the env source (`[env] source`), if there is one, and the
+/// others. One port is one service whichever files mention it: `http://localhost:8000` in
+/// `apps/web/.env` and `PORT=8000` in `apps/api/.env` are the API's. A service's `vars` and
+/// `urls` are the env source's; the other files' variables are rewritten by their values
+/// (`generate::PortMap`), and a service one of them names first is named after its folder.
+pub fn detect_all(
+    config: &Config,
+    primary: Option<(&DotEnv, &str)>,
+    others: &[(&DotEnv, &str, &str)],
+) -> Result<Vec<Service>> {
     let mut services = Vec::new();
     for (name, sc) in &config.services {
         let key = service_key(name);
@@ -122,12 +124,27 @@ pub fn detect_all(config: &Config, files: &[(&DotEnv, &str)]) -> Result<Vec<Serv
         });
     }
     let declared = declared_vars(config);
-    for (index, (env, env_name)) in files.iter().enumerate() {
-        detect_in(config, &mut services, &declared, env, env_name, index == 0)?;
+    if let Some((env, env_name)) = primary {
+        detect_in(config, &mut services, &declared, env, env_name, None)?;
+    }
+    for (env, env_name, rel) in others {
+        // A file in a folder of its own (`apps/api/.env`) names what it first mentions.
+        let folder = std::path::Path::new(rel)
+            .parent()
+            .and_then(|p| p.file_name())
+            .map(|n| n.to_string_lossy().into_owned());
+        detect_in(
+            config,
+            &mut services,
+            &declared,
+            env,
+            env_name,
+            Some(folder),
+        )?;
     }
     // Configured services that no variable mentions keep their defaults; drop the default
     // `<NAME>_PORT` binding when that variable does not exist so it is not reported as written.
-    let primary = files.first().map(|(env, _)| *env);
+    let primary = primary.map(|(env, _)| env);
     for s in &mut services {
         s.vars
             .retain(|v| primary.is_some_and(|env| env.get(v).is_some()));
@@ -163,26 +180,23 @@ pub fn declared_bindings(config: &Config) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The services one env file adds, or adds variables to (`primary`: the `[env] source`).
+/// The services one env file adds, or adds variables to: the `[env] source` (`other` is
+/// `None`), or another file (with the name of its folder, if it is in one).
 fn detect_in(
     config: &Config,
     services: &mut Vec<Service>,
     declared: &[String],
     env: &DotEnv,
     env_name: &str,
-    primary: bool,
+    other: Option<Option<String>>,
 ) -> Result<()> {
+    let primary = other.is_none();
     let shared = shared_server_ports(config, env);
     // A service that a file other than the primary one is first to name takes the name of that
     // file's folder when its variable says none (`PORT` in `apps/api/.env` is the API's).
-    let folder = (!primary)
-        .then(|| std::path::Path::new(env_name).parent()?.file_name())
+    let folder = other
         .flatten()
-        .map(|n| {
-            n.to_string_lossy()
-                .to_ascii_uppercase()
-                .replace(['-', '.', ' '], "_")
-        });
+        .map(|n| n.to_ascii_uppercase().replace(['-', '.', ' '], "_"));
     // A value's second and later new services are `<key>_2`, `<key>_3` (`nth`).
     let naming = |stem: String, var: &str, services: &[Service], nth: usize| -> (String, String) {
         let stem = match &folder {
@@ -855,10 +869,10 @@ mod tests {
         let api = DotEnv::parse("PORT=8000\nWEB_URL=http://localhost:8000\n").unwrap();
         let s = detect_all(
             &Config::default(),
+            Some((&root, "/m/.env")),
             &[
-                (&root, "/m/.env"),
-                (&web, "/m/apps/web/.env"),
-                (&api, "/m/apps/api/.env"),
+                (&web, "/m/apps/web/.env", "apps/web/.env"),
+                (&api, "/m/apps/api/.env", "apps/api/.env"),
             ],
         )
         .unwrap();

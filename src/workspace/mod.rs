@@ -204,14 +204,18 @@ impl Workspace {
         let env_name = env_path
             .as_deref()
             .map_or_else(|| config.env.source.clone(), |p| p.display().to_string());
-        let mut files: Vec<(&DotEnv, String)> = env.iter().map(|e| (e, env_name.clone())).collect();
-        for (i, file) in carried.iter().enumerate() {
-            if Some(i) != carried_source {
-                files.push((&file.env, file.path.display().to_string()));
-            }
-        }
-        let named: Vec<(&DotEnv, &str)> = files.iter().map(|(e, n)| (*e, n.as_str())).collect();
-        let mut services = services::detect_all(&config, &named)?;
+        let others: Vec<(&DotEnv, String, &str)> = carried
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| Some(*i) != carried_source)
+            .map(|(_, f)| (&f.env, f.path.display().to_string(), f.rel.as_str()))
+            .collect();
+        let others: Vec<(&DotEnv, &str, &str)> = others
+            .iter()
+            .map(|(e, n, r)| (*e, n.as_str(), *r))
+            .collect();
+        let primary = env.as_ref().map(|e| (e, env_name.as_str()));
+        let mut services = services::detect_all(&config, primary, &others)?;
         let env_template = Template::find(worktree, main.as_deref(), &config.templates.env)?;
         let compose_template =
             Template::find(worktree, main.as_deref(), &config.templates.compose)?;
