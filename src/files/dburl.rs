@@ -273,65 +273,6 @@ pub fn invalid_local_port(text: &str) -> Option<BadPort> {
     })
 }
 
-/// One connection URL with one host and an explicit port on this machine, with its database
-/// name. [`local_endpoints`] and [`rewrite_ports`] cover every other form as well.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ConnUrl {
-    /// The scheme up to any `+driver` suffix, lower-cased: `postgresql+asyncpg` → `postgresql`.
-    pub scheme: String,
-    pub host: String,
-    pub port: u16,
-    port_span: Range<usize>,
-    db_span: Option<Range<usize>>,
-}
-
-impl ConnUrl {
-    /// A URL with an explicit port on this machine; `None` for anything else (remote hosts, no
-    /// port, several hosts, not a URL; a port that is no port is [`invalid_local_port`]'s).
-    pub fn parse_local(text: &str) -> Option<ConnUrl> {
-        let url = parse_url(text)?;
-        let [host] = &url.hosts[..] else {
-            return None;
-        };
-        let port = host.port()?;
-        is_local(host.name).then(|| ConnUrl {
-            scheme: url.scheme(),
-            host: host.name.to_string(),
-            port,
-            port_span: host.port_start..host.port_end(),
-            db_span: url.database.clone(),
-        })
-    }
-
-    pub fn database<'a>(&self, text: &'a str) -> Option<&'a str> {
-        self.db_span.clone().map(|r| &text[r])
-    }
-
-    /// Whether the first path segment names a database that a worktree should get its own copy of.
-    pub fn has_database_name(&self) -> bool {
-        matches!(
-            self.scheme.as_str(),
-            "postgres" | "postgresql" | "mysql" | "mysql2" | "mariadb" | "mongodb"
-        ) && self.db_span.is_some()
-    }
-
-    /// `text` with the port replaced and, if given, the database name replaced.
-    pub fn rewrite(&self, text: &str, port: u16, database: Option<&str>) -> String {
-        let mut out = String::with_capacity(text.len() + 16);
-        out.push_str(&text[..self.port_span.start]);
-        out.push_str(&port.to_string());
-        match (&self.db_span, database) {
-            (Some(db), Some(name)) => {
-                out.push_str(&text[self.port_span.end..db.start]);
-                out.push_str(name);
-                out.push_str(&text[db.end..]);
-            }
-            _ => out.push_str(&text[self.port_span.end..]),
-        }
-        out
-    }
-}
-
 /// Whether `host` is this machine (its names and loopback addresses, and Docker's name for it).
 pub fn is_local(host: &str) -> bool {
     let host = host.to_ascii_lowercase();
@@ -364,47 +305,38 @@ mod tests {
     use super::*;
 
     #[test]
-    fn rewrites_port_and_database_only() {
+    fn rewrites_the_port_and_finds_the_database_only() {
         let text = "postgresql://u:p@localhost:5432/myapp?x=y";
-        let url = ConnUrl::parse_local(text).unwrap();
-        assert_eq!(url.port, 5432);
-        assert_eq!(url.database(text), Some("myapp"));
         assert_eq!(
-            url.rewrite(text, 5779, Some("myapp_feature_auth")),
-            "postgresql://u:p@localhost:5779/myapp_feature_auth?x=y"
+            rewrite_ports(text, |_| Some(5779)).as_deref(),
+            Some("postgresql://u:p@localhost:5779/myapp?x=y")
         );
-        assert_eq!(
-            url.rewrite(text, 5779, None),
-            "postgresql://u:p@localhost:5779/myapp?x=y"
-        );
+        let (scheme, span) = local_database(text).unwrap();
+        assert_eq!((scheme.as_str(), &text[span]), ("postgresql", "myapp"));
     }
 
     #[test]
     fn understands_drivers_ipv6_and_passwords_with_at_signs() {
         let t = "postgresql+asyncpg://u:p%40ss@[::1]:5432/app";
-        let url = ConnUrl::parse_local(t).unwrap();
-        assert_eq!((url.scheme.as_str(), url.port), ("postgresql", 5432));
+        let e = &local_endpoints(t)[0];
+        assert_eq!((e.scheme.as_deref(), e.port), (Some("postgresql"), 5432));
         assert_eq!(
-            url.rewrite(t, 6000, Some("app_x")),
-            "postgresql+asyncpg://u:p%40ss@[::1]:6000/app_x"
+            rewrite_ports(t, |_| Some(6000)).as_deref(),
+            Some("postgresql+asyncpg://u:p%40ss@[::1]:6000/app")
         );
-        let r = "redis://127.0.0.1:6379/0";
-        assert!(!ConnUrl::parse_local(r).unwrap().has_database_name());
     }
 
     #[test]
     fn leaves_remote_and_portless_urls_alone() {
-        assert_eq!(
-            ConnUrl::parse_local("postgresql://db.example.com:5432/x"),
-            None
-        );
-        assert_eq!(ConnUrl::parse_local("postgresql://localhost/x"), None);
-        assert_eq!(
-            ConnUrl::parse_local("postgresql://localhost:1,localhost:2/x"),
-            None
-        );
-        assert_eq!(ConnUrl::parse_local("not a url"), None);
-        assert_eq!(ConnUrl::parse_local("http://localhost:99999/"), None);
+        for text in [
+            "postgresql://db.example.com:5432/x",
+            "postgresql://localhost/x",
+            "not a url",
+            "http://localhost:99999/",
+        ] {
+            assert_eq!(local_endpoints(text), [], "{text}");
+            assert_eq!(rewrite_ports(text, |p| Some(p + 1)), None, "{text}");
+        }
     }
 
     /// The ports of a value's local endpoints, and the value with each port moved up by 1000.
@@ -592,7 +524,6 @@ mod tests {
             ("http://localhost:3000 http://localhost:0", "0"),
         ] {
             assert_eq!(bad(text).map(|b| b.1), Some(port.to_string()), "{text}");
-            assert_eq!(ConnUrl::parse_local(text), None, "{text}");
         }
         for fine in [
             "postgresql://u@localhost:5432/db",
