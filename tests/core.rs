@@ -996,3 +996,33 @@ fn a_service_gone_from_env_keeps_its_label() {
         .unwrap_or_else(|| panic!("{shown}"));
     assert!(api.contains("API"), "{shown}");
 }
+
+/// A generated file its user edited (keeping git-atlas's first line) is never overwritten:
+/// `git atlas env` says so and fails, and the file keeps the edit.
+#[test]
+fn an_edited_env_local_is_never_overwritten() {
+    let s = Sandbox::new();
+    let repo = s.repo("app", "PORT=3000\n");
+    s.git(&repo, &["add", "-f", ".env"]).ok();
+    s.git(&repo, &["commit", "-qm", "committed env"]).ok();
+    s.atlas(&repo, &["add", "-q", "../w"]).ok();
+    let local = s.at("w/.env.local");
+    let mut text = fs::read_to_string(&local).unwrap();
+    assert!(
+        text.lines().next().unwrap().contains(" Content checksum: "),
+        "{text}"
+    );
+    text.push_str("MY_OWN=1\n");
+    fs::write(&local, &text).unwrap();
+    let run = s.atlas(&s.at("w"), &["env"]);
+    let err = run.fails(1);
+    assert!(
+        err.contains(".env.local was edited since git-atlas wrote it; it was left as it is"),
+        "{run}"
+    );
+    assert!(err.contains("delete its first line"), "{run}");
+    assert_eq!(fs::read_to_string(&local).unwrap(), text);
+    // Undo the edit, and git-atlas writes it again.
+    fs::write(&local, text.replace("MY_OWN=1\n", "")).unwrap();
+    s.atlas(&s.at("w"), &["env"]).success();
+}

@@ -192,6 +192,20 @@ fn a_monorepo_gets_every_apps_env_file_with_one_port_per_base() {
     s.atlas(&wt, &["env"]).ok();
     let rest = expect_carried(&repo, &wt, "apps/web/.env", &ports, &[]);
     assert_eq!(rest, "");
+    // A file the worktree's user edited, header and all, is left alone, and said so.
+    let mut space = fs::read_to_string(wt.join("apps/space/.env")).unwrap();
+    space.push_str("VITE_MY_FLAG=1\n");
+    fs::write(wt.join("apps/space/.env"), &space).unwrap();
+    let run = s.atlas(&wt, &["env"]);
+    run.ok();
+    assert_eq!(
+        fs::read_to_string(wt.join("apps/space/.env")).unwrap(),
+        space
+    );
+    assert!(
+        run.stderr.contains("apps/space/.env: not carried from the main worktree, it was edited since git-atlas wrote it"),
+        "{run}"
+    );
     // A file the worktree's user made their own (the header line deleted) is left alone.
     let own = "VITE_API_BASE_URL=\"http://localhost:1\"\n";
     fs::write(wt.join("apps/admin/.env"), own).unwrap();

@@ -218,10 +218,17 @@ impl Workspace {
             if !wanted(&target) {
                 continue;
             }
-            // The worktree's own file there (its branch's, or one its user made) stays.
-            if std::fs::symlink_metadata(&target).is_ok() && !generate::is_generated(&target) {
+            // The worktree's own file there (its branch's, one its user made or edited) stays.
+            if std::fs::symlink_metadata(&target).is_ok()
+                && !generate::is_unchanged_generated(&target)
+            {
+                let why = if generate::is_generated(&target) {
+                    "it was edited since git-atlas wrote it"
+                } else {
+                    "this worktree has its own"
+                };
                 crate::term::warn(format!(
-                    "{}: not carried from the main worktree, this worktree has its own (delete it to get main's, with this worktree's ports)",
+                    "{}: not carried from the main worktree, {why} (delete it to get main's, with this worktree's ports)",
                     target.display()
                 ));
                 continue;
@@ -259,7 +266,8 @@ fn compose_reads(path: &Path) -> bool {
 
 /// Remove the file at `path` if git-atlas generated it for worktree `name` (and say so).
 fn remove_own(path: &Path, name: &str) {
-    let ours = std::fs::read_to_string(path).is_ok_and(|t| generate::generated_for(&t, name));
+    let ours = std::fs::read_to_string(path)
+        .is_ok_and(|t| generate::generated_for(&t, name) && !generate::edited(&t));
     if ours && std::fs::remove_file(path).is_ok() {
         crate::term::warn(format!(
             "removed {}, which git-atlas wrote before it carried the env source into the worktree",
