@@ -1468,3 +1468,49 @@ fn add_up_creates_the_database_in_the_worktrees_own_compose_postgres() {
         "the worktree's server still runs"
     );
 }
+
+/// Laravel's layout (BookStack's `.env`): the database set by variables of its own, not a URL
+/// (`DB_CONNECTION=mysql`, `DB_HOST`, `DB_PORT`, `DB_DATABASE`, `DB_USERNAME`, `DB_PASSWORD`),
+/// `.env` ignored. On a shared server the worktree keeps `DB_PORT`, gets `DB_DATABASE` of its own,
+/// and that database is created in the real server; `remove --drop-db` drops it.
+#[test]
+fn mariadb_a_laravel_database_set_by_variables_is_the_worktrees_own() {
+    let test = "mariadb_a_laravel_database_set_by_variables_is_the_worktrees_own";
+    let Some(my) = db::mariadb(test) else { return };
+    let base = unique_name("bookstack");
+    let _cleanup = Cleanup::my(&my, &base);
+    my_main(&my, &base);
+    let s = Sandbox::new();
+    let password = my.password.replace('\\', "\\\\").replace('"', "\\\"");
+    let env = format!(
+        "APP_URL=http://localhost:8080\nDB_CONNECTION=mysql\nDB_HOST={}\nDB_PORT={}\nDB_DATABASE={base}\nDB_USERNAME={}\nDB_PASSWORD=\"{password}\"\n",
+        my.host, my.port, my.user
+    );
+    let repo = repo(&s, "app", &env, SHARED, &[]);
+    let run = s.atlas(&repo, &["add", "../feat"]);
+    let out = run.ok();
+    let own = format!("{base}_feat");
+    assert!(
+        out.lines()
+            .any(|l| l == format!("Created database {own} ({})", my_place(&my))),
+        "{run}"
+    );
+    assert!(my.exists(&own), "{run}");
+    assert_eq!(env_local_var(&s, "feat", "DB_DATABASE"), own);
+    assert_eq!(env_local_var(&s, "feat", "DB_PORT"), my.port.to_string());
+    assert_eq!(
+        env_local_var(&s, "feat", "DB_PASSWORD"),
+        format!("\"{password}\"")
+    );
+    // The main worktree's database is untouched, and still its own.
+    assert_eq!(my.sql(&base, "SELECT COUNT(*) FROM items"), "3");
+    let status = s.atlas(&repo, &["db", "status", "feat"]).ok();
+    assert!(
+        status.contains("DB_DATABASE") && status.contains(&own),
+        "{status}"
+    );
+    s.atlas(&repo, &["remove", "--force", "--drop-db", "feat"])
+        .ok();
+    assert!(!my.exists(&own));
+    assert!(my.exists(&base));
+}

@@ -274,6 +274,11 @@ fn a_laravel_env_is_carried_with_its_ports_and_database() {
         &ports,
         &[
             ("DB_PORT=3306\n", format!("DB_PORT={}\n", port(3306))),
+            // Laravel names its database by a variable of its own: the worktree's is its own.
+            (
+                "DB_DATABASE=bookstack\n",
+                "DB_DATABASE=bookstack_feat\n".to_string(),
+            ),
             ("MAIL_PORT=1025\n", format!("MAIL_PORT={}\n", port(1025))),
             ("DEV_PORT=8080\n", format!("DEV_PORT={}\n", port(8080))),
             (

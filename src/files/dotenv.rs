@@ -102,6 +102,32 @@ impl DotEnv {
             .map(|v| v.value.as_str())
     }
 
+    /// The value of `key`'s last assignment as dotenv loaders read it: inside double quotes
+    /// `\"`, `\\` and `\n` are `"`, `\` and a line break (Node's dotenv, python-dotenv, phpdotenv);
+    /// single-quoted and unquoted values are as written. [`DotEnv::get`] gives the text as written.
+    pub fn value(&self, key: &str) -> Option<String> {
+        let var = self.vars().filter(|v| v.key == key).last()?;
+        if var.quote != Some('"') {
+            return Some(var.value.clone());
+        }
+        let mut out = String::with_capacity(var.value.len());
+        let mut chars = var.value.chars();
+        while let Some(c) = chars.next() {
+            match (c, chars.clone().next()) {
+                ('\\', Some(n @ ('"' | '\\'))) => {
+                    out.push(n);
+                    chars.next();
+                }
+                ('\\', Some('n')) => {
+                    out.push('\n');
+                    chars.next();
+                }
+                _ => out.push(c),
+            }
+        }
+        Some(out)
+    }
+
     /// Set every assignment of `key` to `value`; returns whether any existed. An assignment keeps
     /// its quoting when that holds `value` as it is for every reader (`DB_PORT="5432"` stays
     /// double-quoted); otherwise it is written as [`quote::dotenv`] says, with a warning comment

@@ -199,8 +199,18 @@ fn derive(
             }
         }
     }
-    // Each database the worktree uses gets its own name (a SQLite file its own file name).
+    // Each database the worktree uses gets its own name (a SQLite file its own file name), and
+    // so does one set by variables of its own (`DB_DATABASE=bookstack`).
     if !vars.is_main {
+        for split in crate::files::dbvars::split_databases(&source) {
+            let name = source.get(&split.name_var).unwrap_or_default().trim();
+            if config.database.allows(&split.name_var) {
+                out.set(
+                    &split.name_var,
+                    &crate::files::names::database_name(name, vars.name),
+                );
+            }
+        }
         for var in database_vars(&source, &config.database) {
             let renamed = out
                 .get(&var)

@@ -5,6 +5,7 @@
 mod atomic;
 pub mod carry;
 pub mod dburl;
+pub mod dbvars;
 pub mod dotenv;
 pub mod exclude;
 pub mod generate;

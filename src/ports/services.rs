@@ -323,12 +323,21 @@ pub fn shared_server_ports(config: &Config, env: &DotEnv) -> Vec<(String, u16)> 
             crate::db::url::Parsed::Server { server, .. } => Some((v.key.clone(), server.port)),
             crate::db::url::Parsed::File { .. } => None,
         });
+    // A database set by variables of its own keeps its port variable's value (`DB_PORT`).
+    let splits = crate::files::dbvars::split_databases(env)
+        .into_iter()
+        .filter(|s| config.database.allows(&s.name_var))
+        .filter_map(|s| {
+            let var = s.port_var?;
+            let port = env.get(&var)?.trim().parse().ok()?;
+            Some((var, port))
+        });
     // Redis too: every worktree gets database indexes of its own there instead.
     let redis = env.vars().filter_map(|v| {
         let url = crate::db::redis::RedisUrl::parse_local(&v.value)?;
         Some((v.key.clone(), url.port))
     });
-    databases.chain(redis).collect()
+    databases.chain(splits).chain(redis).collect()
 }
 
 /// Ports below this one need privileges to bind: a variable that holds one (`LISTEN_HTTP_PORT=80`,

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 use crate::db::url::{self, Parsed};
 use crate::db::{self, Database, Failure};
 use crate::error::Result;
+use crate::files::dbvars;
 use crate::files::generate;
 use crate::git::repo::Worktree;
 use crate::ports::registry::DbRecord;
@@ -154,24 +155,33 @@ impl Workspace {
         let mut out = Vec::new();
         for pair in self.env_pairs(wt, &inputs)? {
             let (source, local) = (&pair.source, &pair.derived);
+            // By variable, with a database set by variables of its own as its URL.
+            let (main_values, own_values) = (dbvars::values(source), dbvars::values(local));
             // Every database the main worktree names, whatever `url_var` says: none of them may
             // become a worktree's own.
-            let mains: Vec<(String, Database)> = source
-                .vars()
-                .filter_map(|v| {
-                    let value = source.get(&v.key)?;
+            let mains: Vec<(String, Database)> = main_values
+                .iter()
+                .filter_map(|(key, value)| {
                     Some((
-                        v.key.clone(),
+                        key.clone(),
                         place(url::parse(value)?, &main_root.join(&pair.dir)).ok()?,
                     ))
                 })
                 .collect();
-            for var in generate::database_vars(source, &inputs.config.database) {
+            let db = &inputs.config.database;
+            let mut vars = generate::database_vars(source, db);
+            for split in dbvars::split_databases(source) {
+                if db.allows(&split.name_var) && !vars.contains(&split.name_var) {
+                    vars.push(split.name_var);
+                }
+            }
+            for var in vars {
                 let main = mains
                     .iter()
                     .find(|(v, _)| *v == var)
                     .map(|(_, d)| d.clone());
-                let Some(own) = local.get(&var).and_then(url::parse) else {
+                let own = own_values.iter().find(|(k, _)| *k == var);
+                let Some(own) = own.and_then(|(_, value)| url::parse(value)) else {
                     continue;
                 };
                 let own = match place(own, &wt.path.join(&pair.dir)) {
