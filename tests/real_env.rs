@@ -30,8 +30,11 @@ fn copy_tree(from: &Path, to: &Path) {
     for entry in fs::read_dir(from).unwrap() {
         let entry = entry.unwrap();
         let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
             copy_tree(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
         } else {
             fs::copy(entry.path(), &target).unwrap();
         }
@@ -324,5 +327,57 @@ fn a_rails_apps_env_local_and_env_test_are_carried() {
     let rest = expect_carried(&repo, &wt, ".env.test", &ports, &[]);
     assert_eq!(rest, "");
     assert!(!wt.join(".env").exists());
+    assert_eq!(s.git(&wt, &["status", "--porcelain"]).ok(), "");
+}
+
+/// formbricks' root `.env` (Next.js, Turborepo), with `apps/web/.env` a link to it as many
+/// monorepos make it: the worktree's app gets the root's values, moved, as a file of its own.
+#[test]
+fn a_nextjs_monorepos_linked_app_env_gets_the_worktrees_values() {
+    let s = Sandbox::new();
+    let repo = project(&s, "nextjs-turbo");
+    assert!(fs::symlink_metadata(repo.join("apps/web/.env"))
+        .unwrap()
+        .file_type()
+        .is_symlink());
+    s.atlas(&repo, &["add", "-q", "--no-db", "../feat"]).ok();
+    let wt = s.at("feat");
+    let ports = moved(&s, &repo, "feat");
+    let smtp = ports[&1025].to_string();
+    let edits = [
+        (
+            "/formbricks?schema=public",
+            "/formbricks_feat?schema=public".to_string(),
+        ),
+        ("SMTP_PORT=1025\n", format!("SMTP_PORT={smtp}\n")),
+    ];
+    let rest = expect_carried(&repo, &wt, ".env", &ports, &edits);
+    assert!(
+        rest.ends_with("COMPOSE_PROJECT_NAME=nextjs-turbo-feat\n"),
+        "{rest}"
+    );
+    let root = fs::read_to_string(wt.join(".env")).unwrap();
+    let web = wt.join("apps/web/.env");
+    assert!(fs::symlink_metadata(&web).unwrap().is_file());
+    let app = fs::read_to_string(&web).unwrap();
+    // The same values as the root's, one port for 3000 in both variables.
+    for name in [
+        "WEBAPP_URL",
+        "NEXTAUTH_URL",
+        "DATABASE_URL",
+        "NEXTAUTH_SECRET",
+        "SMTP_PORT",
+    ] {
+        assert_eq!(var(&app, name), var(&root, name), "{name}");
+    }
+    assert_eq!(
+        var(&app, "WEBAPP_URL"),
+        Some(format!("http://localhost:{}", ports[&3000]))
+    );
+    assert_eq!(var(&app, "NEXTAUTH_URL"), var(&app, "WEBAPP_URL"));
+    assert_eq!(
+        var(&app, "NEXTAUTH_SECRET").as_deref(),
+        Some("'n3xt#auth $ecret \"dev\"'")
+    );
     assert_eq!(s.git(&wt, &["status", "--porcelain"]).ok(), "");
 }
