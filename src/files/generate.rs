@@ -109,8 +109,7 @@ impl<'a> PortMap<'a> {
                 let moved = services::port_value(&var.value)
                     .ok()
                     .flatten()
-                    .filter(|&base| services::own_port(source, key, base, &declared))
-                    .filter(|&base| !shared.iter().any(|(_, port)| *port == base))
+                    .filter(|&base| services::own_port(source, key, base, &declared, &shared))
                     .and_then(|base| self.by_base.get(&base));
                 if let Some(port) = moved {
                     out.set(key, &port.to_string());

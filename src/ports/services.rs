@@ -237,10 +237,7 @@ fn detect_in(
             else {
                 continue;
             };
-            if claimed
-                || shared.iter().any(|(_, port)| *port == base)
-                || !own_port(env, &var.key, base, declared)
-            {
+            if claimed || !own_port(env, &var.key, base, declared, &shared) {
                 continue;
             }
             if let Some(s) = services.iter_mut().find(|s| s.base == base) {
@@ -346,12 +343,21 @@ pub fn shared_server_ports(config: &Config, env: &DotEnv) -> Vec<(String, u16)> 
 pub const PRIVILEGED_BELOW: u16 = 1024;
 
 /// Whether `key` (a `*PORT*` variable of `env` holding `port`) is a port of this machine that a
-/// worktree gets its own of: not a privileged one nobody declared, and not one whose paired
-/// host variable (`DB_HOST` for `DB_PORT`, `PGHOST` for `PGPORT`, `SMTP_SERVER` for
-/// `SMTP_PORT`) names another machine or a Compose service (`DB_HOST=db`,
-/// `REDIS_HOST="plane-redis"`, `MAIL_HOST=smtp.mailgun.org`): that port is on another host
-/// and stays as it is.
-pub fn own_port(env: &DotEnv, key: &str, port: u16, declared: &[String]) -> bool {
+/// worktree gets its own of: not a shared server's (`shared`, [`shared_server_ports`]), not a
+/// privileged one nobody declared, and not one whose paired host variable (`DB_HOST` for
+/// `DB_PORT`, `PGHOST` for `PGPORT`, `SMTP_SERVER` for `SMTP_PORT`) names another machine or a
+/// Compose service (`DB_HOST=db`, `REDIS_HOST="plane-redis"`, `MAIL_HOST=smtp.mailgun.org`):
+/// that port is on another host and stays as it is. Detection and the rewrite ask the same.
+pub fn own_port(
+    env: &DotEnv,
+    key: &str,
+    port: u16,
+    declared: &[String],
+    shared: &[(String, u16)],
+) -> bool {
+    if shared.iter().any(|(_, p)| *p == port) {
+        return false;
+    }
     if declared.iter().any(|d| d == key) {
         return true;
     }
