@@ -34,7 +34,25 @@ pub struct EnvFile {
     pub env: DotEnv,
 }
 
+/// Of `carried`, those other than the env source's own file (`source`, which the inputs hold
+/// already when `has_source`), in order: each env file once.
+pub(super) fn besides_source<'a>(
+    carried: &'a [EnvFile],
+    has_source: bool,
+    source: &'a str,
+) -> impl Iterator<Item = &'a EnvFile> {
+    let source = source.trim_start_matches("./");
+    carried
+        .iter()
+        .filter(move |f| !has_source || f.rel != source)
+}
+
 impl Inputs {
+    /// The carried env files other than the env source's own ([`besides_source`]).
+    pub fn other_env_files(&self) -> impl Iterator<Item = &EnvFile> {
+        besides_source(&self.carried, self.env.is_some(), &self.config.env.source)
+    }
+
     /// The env file git-atlas writes from the env source in a worktree: the source's own path
     /// when it is carried, else `[env] output` (`.env.local`, beside a committed `.env`).
     pub fn env_output(&self) -> &str {
@@ -113,12 +131,7 @@ impl Workspace {
                 dir: PathBuf::new(),
             });
         }
-        let primary = cfg.env.source.trim_start_matches("./");
-        for file in inputs
-            .carried
-            .iter()
-            .filter(|f| inputs.env.is_none() || f.rel != primary)
-        {
+        for file in inputs.other_env_files() {
             let derived = generate::carried(
                 &file.env,
                 &file.rel,

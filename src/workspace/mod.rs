@@ -204,12 +204,10 @@ impl Workspace {
         let env_name = env_path
             .as_deref()
             .map_or_else(|| config.env.source.clone(), |p| p.display().to_string());
-        let others: Vec<(&DotEnv, String, &str)> = carried
-            .iter()
-            .enumerate()
-            .filter(|(i, _)| Some(*i) != carried_source)
-            .map(|(_, f)| (&f.env, f.path.display().to_string(), f.rel.as_str()))
-            .collect();
+        let others: Vec<(&DotEnv, String, &str)> =
+            env_files::besides_source(&carried, env.is_some(), &config.env.source)
+                .map(|f| (&f.env, f.path.display().to_string(), f.rel.as_str()))
+                .collect();
         let others: Vec<(&DotEnv, &str, &str)> = others
             .iter()
             .map(|(e, n, r)| (*e, n.as_str(), *r))

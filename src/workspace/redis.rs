@@ -12,14 +12,9 @@ use super::Inputs;
 
 /// The Redis URLs on this machine that the main worktree's env files name, each once.
 fn uses(inputs: &Inputs) -> Vec<RedisUrl> {
-    let primary = inputs.config.env.source.trim_start_matches("./");
-    let carried = inputs
-        .carried
-        .iter()
-        .filter(|f| inputs.env.is_none() || f.rel != primary)
-        .map(|f| &f.env);
+    let others = inputs.other_env_files().map(|f| &f.env);
     let mut out: Vec<RedisUrl> = Vec::new();
-    for env in inputs.env.iter().chain(carried) {
+    for env in inputs.env.iter().chain(others) {
         for var in env.vars() {
             if let Some(url) = RedisUrl::parse_local(&var.value) {
                 if !out.iter().any(|u| u.key() == url.key()) {
