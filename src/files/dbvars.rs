@@ -10,8 +10,9 @@ use crate::files::dotenv::DotEnv;
 /// One database set by several variables.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Split {
-    /// The variable that holds its name (`DB_DATABASE`).
+    /// The variable that holds its name (`DB_DATABASE`), and the name as loaders read it.
     pub name_var: String,
+    pub name: String,
     /// The variable that holds its server's port, when there is one (`DB_PORT`).
     pub port_var: Option<String>,
     /// The URL the variables stand for: `mysql://user:password@127.0.0.1:3306/bookstack`.
@@ -85,7 +86,7 @@ pub fn split_databases(env: &DotEnv) -> Vec<Split> {
             continue;
         };
         let name = env.value(&var.key).unwrap_or_default();
-        let name = name.trim();
+        let name = name.trim().to_string();
         if name.is_empty() || name.contains('$') {
             continue;
         }
@@ -111,7 +112,8 @@ pub fn split_databases(env: &DotEnv) -> Vec<Split> {
         out.push(Split {
             name_var: var.key.clone(),
             port_var: port.map(|_| port_var),
-            url: format!("{scheme}://{userinfo}{host}{at}/{}", encode(name)),
+            url: format!("{scheme}://{userinfo}{host}{at}/{}", encode(&name)),
+            name,
         });
     }
     out

@@ -11,6 +11,7 @@ use crate::config::{Config, DatabaseConfig};
 use crate::error::{Error, IoContext, Result};
 use crate::files;
 use crate::files::dburl;
+use crate::files::dbvars;
 use crate::files::dotenv::DotEnv;
 use crate::files::quote;
 use crate::files::template::{self, Format, Value};
@@ -201,16 +202,15 @@ fn derive(
     // Each database the worktree uses gets its own name (a SQLite file its own file name), and
     // so does one set by variables of its own (`DB_DATABASE=bookstack`).
     if !vars.is_main {
-        for split in crate::files::dbvars::split_databases(&source) {
-            let name = source.get(&split.name_var).unwrap_or_default().trim();
-            if config.database.allows(&split.name_var) {
-                out.set(
-                    &split.name_var,
-                    &crate::files::names::database_name(name, vars.name),
-                );
-            }
-        }
+        let splits = dbvars::split_databases(&source);
         for var in database_vars(&source, &config.database) {
+            if let Some(split) = splits.iter().find(|s| s.name_var == var) {
+                out.set(
+                    &var,
+                    &crate::files::names::database_name(&split.name, vars.name),
+                );
+                continue;
+            }
             let renamed = out
                 .get(&var)
                 .and_then(|v| crate::db::url::rename(v, vars.name));
@@ -253,8 +253,9 @@ fn derive(
     DotEnv::parse(&text).expect("rendered env parses")
 }
 
-/// The variables of `source` that name a database (a server URL with a database name, or a SQLite
-/// file) and that `[database] url_var` allows, in file order, each once.
+/// The variables of `source` that name a database and that `[database] url_var` allows, each
+/// once: those holding a server URL with a database name or a SQLite file, in file order, then
+/// the name variables of databases set by variables of their own ([`dbvars::split_databases`]).
 pub fn database_vars(source: &DotEnv, db: &DatabaseConfig) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
     for var in source.vars() {
@@ -264,6 +265,11 @@ pub fn database_vars(source: &DotEnv, db: &DatabaseConfig) -> Vec<String> {
         let value = source.get(&var.key).unwrap_or_default();
         if crate::db::url::names_database(value) {
             out.push(var.key.clone());
+        }
+    }
+    for split in dbvars::split_databases(source) {
+        if db.allows(&split.name_var) && !out.contains(&split.name_var) {
+            out.push(split.name_var);
         }
     }
     out

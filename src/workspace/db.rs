@@ -168,14 +168,7 @@ impl Workspace {
                     ))
                 })
                 .collect();
-            let db = &inputs.config.database;
-            let mut vars = generate::database_vars(source, db);
-            for split in dbvars::split_databases(source) {
-                if db.allows(&split.name_var) && !vars.contains(&split.name_var) {
-                    vars.push(split.name_var);
-                }
-            }
-            for var in vars {
+            for var in generate::database_vars(source, &inputs.config.database) {
                 let main = mains
                     .iter()
                     .find(|(v, _)| *v == var)
