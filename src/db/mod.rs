@@ -35,24 +35,10 @@ pub fn reachable(server: &Server) -> Result<()> {
             Err(Failure::NotListening(socket.display().to_string()))
         };
     }
-    let host = match server.host.as_str() {
-        "localhost" | "0.0.0.0" => "127.0.0.1",
-        h => h,
-    };
-    let ip: std::net::IpAddr = host
-        .parse()
-        .map_err(|_| Failure::Remote(server.host.clone()))?;
-    let mut addrs = vec![std::net::SocketAddr::new(ip, server.port)];
-    if server.host == "localhost" {
-        addrs.push(std::net::SocketAddr::new(
-            std::net::Ipv6Addr::LOCALHOST.into(),
-            server.port,
-        ));
+    if local_addrs(&server.host, server.port).is_none() {
+        return Err(Failure::Remote(server.host.clone()));
     }
-    if addrs
-        .iter()
-        .any(|a| std::net::TcpStream::connect_timeout(a, CONNECT_TIMEOUT).is_ok())
-    {
+    if connect_local(&server.host, server.port, CONNECT_TIMEOUT).is_some() {
         Ok(())
     } else {
         Err(Failure::NotListening(format!(
@@ -60,6 +46,35 @@ pub fn reachable(server: &Server) -> Result<()> {
             server.host, server.port
         )))
     }
+}
+
+/// Where a server on this machine named `host` listens: `localhost` and `0.0.0.0` are
+/// 127.0.0.1 (and `localhost` ::1 as well); `None` for a host that is no address.
+pub(crate) fn local_addrs(host: &str, port: u16) -> Option<Vec<std::net::SocketAddr>> {
+    let ip = match host {
+        "localhost" | "0.0.0.0" => "127.0.0.1",
+        h => h,
+    };
+    let ip: std::net::IpAddr = ip.parse().ok()?;
+    let mut addrs = vec![std::net::SocketAddr::new(ip, port)];
+    if host == "localhost" {
+        addrs.push(std::net::SocketAddr::new(
+            std::net::Ipv6Addr::LOCALHOST.into(),
+            port,
+        ));
+    }
+    Some(addrs)
+}
+
+/// A connection to the first of `host`'s [`local_addrs`] that takes one within `timeout`.
+pub(crate) fn connect_local(
+    host: &str,
+    port: u16,
+    timeout: Duration,
+) -> Option<std::net::TcpStream> {
+    local_addrs(host, port)?
+        .iter()
+        .find_map(|a| std::net::TcpStream::connect_timeout(a, timeout).ok())
 }
 
 /// The database's size in bytes, or `None` if it does not exist.

@@ -4,7 +4,6 @@
 //! the server has (`CONFIG GET databases`).
 
 use std::io::{BufRead, BufReader, Write};
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
 use std::time::Duration;
 
 use crate::files::dburl;
@@ -27,36 +26,19 @@ pub struct RedisUrl {
 impl RedisUrl {
     /// `Some` for a `redis://` or `rediss://` URL whose host is this machine.
     pub fn parse_local(text: &str) -> Option<RedisUrl> {
-        let (scheme, rest) = text.split_once("://")?;
-        if !matches!(scheme.to_ascii_lowercase().as_str(), "redis" | "rediss") {
+        let url = dburl::one_host(text)?;
+        if !matches!(url.scheme.to_ascii_lowercase().as_str(), "redis" | "rediss") {
             return None;
         }
-        let start = scheme.len() + 3;
-        let auth_len = rest.find(['/', '?', '#']).unwrap_or(rest.len());
-        let authority = &rest[..auth_len];
-        let (userinfo, hostport) = match authority.rfind('@') {
-            Some(at) => (Some(&authority[..at]), &authority[at + 1..]),
-            None => (None, authority),
-        };
-        let (host, port) = if let Some(v6) = hostport.strip_prefix('[') {
-            let end = v6.find(']')?;
-            (&v6[..end], v6[end + 1..].strip_prefix(':'))
-        } else {
-            match hostport.rsplit_once(':') {
-                Some((h, p)) => (h, Some(p)),
-                None => (hostport, None),
-            }
-        };
-        let port = match port {
+        let port = match url.port_text {
             Some(p) => p.parse::<u16>().ok().filter(|p| *p > 0)?,
             None => 6379,
         };
-        if !dburl::is_local(host) {
+        if !dburl::is_local(url.host) {
             return None;
         }
-        let end = start + auth_len;
-        let path = &rest[auth_len..];
-        let (index, index_span) = match path.strip_prefix('/') {
+        let end = url.path_start;
+        let (index, index_span) = match text[end..].strip_prefix('/') {
             Some(p) => {
                 let len = p.find(['/', '?', '#']).unwrap_or(p.len());
                 let index = if len == 0 { 0 } else { p[..len].parse().ok()? };
@@ -64,12 +46,13 @@ impl RedisUrl {
             }
             None => (0, end..end),
         };
-        let password = userinfo
+        let password = url
+            .userinfo
             .and_then(|u| u.split_once(':'))
-            .map(|(_, p)| percent_decode(p))
+            .and_then(|(_, p)| crate::db::url::decode(p))
             .filter(|p| !p.is_empty());
         Some(RedisUrl {
-            host: host.to_string(),
+            host: url.host.to_string(),
             port,
             index,
             index_span,
@@ -97,13 +80,8 @@ impl RedisUrl {
     /// How many databases the server has (`CONFIG GET databases`), asked with a short timeout;
     /// `None` when it does not answer (not running, a password it refuses, `CONFIG` renamed).
     pub fn server_databases(&self) -> Option<u16> {
-        let host = match self.host.as_str() {
-            "localhost" | "0.0.0.0" => "127.0.0.1",
-            h => h,
-        };
-        let addr: SocketAddr = (host, self.port).to_socket_addrs().ok()?.next()?;
         let timeout = Duration::from_millis(300);
-        let stream = TcpStream::connect_timeout(&addr, timeout).ok()?;
+        let stream = crate::db::connect_local(&self.host, self.port, timeout)?;
         stream.set_read_timeout(Some(timeout)).ok()?;
         stream.set_write_timeout(Some(timeout)).ok()?;
         let mut reader = BufReader::new(stream.try_clone().ok()?);
@@ -145,30 +123,6 @@ fn line(reader: &mut impl BufRead) -> Option<String> {
     let mut text = String::new();
     reader.read_line(&mut text).ok()?;
     text.strip_suffix("\r\n").map(str::to_string)
-}
-
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = (bytes[i] == b'%')
-            .then(|| bytes.get(i + 1..i + 3))
-            .flatten()
-            .and_then(|h| std::str::from_utf8(h).ok())
-            .and_then(|h| u8::from_str_radix(h, 16).ok());
-        match hex {
-            Some(b) => {
-                out.push(b);
-                i += 3;
-            }
-            None => {
-                out.push(bytes[i]);
-                i += 1;
-            }
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// The lowest index below `databases` that `used` does not hold.

@@ -362,7 +362,7 @@ fn is_local(host: &str) -> bool {
 }
 
 /// Percent-decoding; `None` if the result is not UTF-8.
-fn decode(text: &str) -> Option<String> {
+pub(crate) fn decode(text: &str) -> Option<String> {
     let bytes = text.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;

@@ -149,7 +149,11 @@ fn scheme_end(text: &str) -> Option<(&str, usize)> {
 struct Url<'a> {
     /// As written: `postgresql+asyncpg`, `mysql` of `jdbc:mysql`.
     scheme: &'a str,
+    /// What comes before the last `@` of the authority (`user:password`), as written.
+    userinfo: Option<&'a str>,
     hosts: Vec<Host<'a>>,
+    /// Where the path (or query, or fragment) starts: the authority's end.
+    path_start: usize,
     /// The first path segment, when there is one and it is not empty.
     database: Option<Range<usize>>,
 }
@@ -219,8 +223,38 @@ fn parse_url(text: &str) -> Option<Url<'_>> {
     });
     Some(Url {
         scheme,
+        userinfo: authority.rfind('@').map(|i| &authority[..i]),
         hosts,
+        path_start,
         database,
+    })
+}
+
+/// A URL with exactly one host, as its text writes it, for readers of one server's URL (Redis's).
+pub struct OneHost<'a> {
+    /// As written, behind any `jdbc:`: `redis`, `rediss`.
+    pub scheme: &'a str,
+    /// `user:password` before the `@`, percent-encoded.
+    pub userinfo: Option<&'a str>,
+    pub host: &'a str,
+    /// The port as written, if the URL has one.
+    pub port_text: Option<&'a str>,
+    /// Where the path (or query, or fragment) starts in the text.
+    pub path_start: usize,
+}
+
+/// `text` as a URL with one host ([`OneHost`]); `None` for anything else.
+pub fn one_host(text: &str) -> Option<OneHost<'_>> {
+    let url = parse_url(text)?;
+    let [host] = &url.hosts[..] else {
+        return None;
+    };
+    Some(OneHost {
+        scheme: url.scheme,
+        userinfo: url.userinfo,
+        host: host.name,
+        port_text: host.port_text,
+        path_start: url.path_start,
     })
 }
 
