@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::config::Config;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::files;
 use crate::files::dotenv::DotEnv;
 use crate::files::generate::{self, Extras, WorktreeVars};
@@ -99,10 +99,11 @@ impl Workspace {
                 continue;
             }
             let path = main.join(rel);
-            if generate::is_generated(&path) {
+            let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+            if generate::is_generated_text(&text) {
                 continue;
             }
-            let env = generate::read_dotenv(&path)?;
+            let env = generate::parse_dotenv(&path, &text)?;
             out.push(EnvFile {
                 rel: rel.clone(),
                 path,
