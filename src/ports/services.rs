@@ -125,7 +125,7 @@ pub fn detect_all(
     }
     let declared = declared_vars(config);
     if let Some((env, env_name)) = primary {
-        detect_in(config, &mut services, &declared, env, env_name, None)?;
+        detect_in(config, &mut services, &declared, env, env_name, true, None)?;
     }
     for (env, env_name, rel) in others {
         // A file in a folder of its own (`apps/api/.env`) names what it first mentions.
@@ -139,7 +139,8 @@ pub fn detect_all(
             &declared,
             env,
             env_name,
-            Some(folder),
+            false,
+            folder,
         )?;
     }
     // Configured services that no variable mentions keep their defaults; drop the default
@@ -180,23 +181,22 @@ pub fn declared_bindings(config: &Config) -> Vec<(String, String)> {
         .collect()
 }
 
-/// The services one env file adds, or adds variables to: the `[env] source` (`other` is
-/// `None`), or another file (with the name of its folder, if it is in one).
+/// The services one env file adds, or adds variables to: the `[env] source` (`primary`), or
+/// another file, in `folder` when it is in one of its own.
+#[allow(clippy::too_many_arguments)]
 fn detect_in(
     config: &Config,
     services: &mut Vec<Service>,
     declared: &[String],
     env: &DotEnv,
     env_name: &str,
-    other: Option<Option<String>>,
+    primary: bool,
+    folder: Option<String>,
 ) -> Result<()> {
-    let primary = other.is_none();
     let shared = shared_server_ports(config, env);
     // A service that a file other than the primary one is first to name takes the name of that
     // file's folder when its variable says none (`PORT` in `apps/api/.env` is the API's).
-    let folder = other
-        .flatten()
-        .map(|n| n.to_ascii_uppercase().replace(['-', '.', ' '], "_"));
+    let folder = folder.map(|n| n.to_ascii_uppercase().replace(['-', '.', ' '], "_"));
     // A value's second and later new services are `<key>_2`, `<key>_3` (`nth`).
     let naming = |stem: String, var: &str, services: &[Service], nth: usize| -> (String, String) {
         let stem = match &folder {
