@@ -453,6 +453,20 @@ pub enum DockerCommand {
     Ps(DockerPsArgs),
     /// Render docker-compose.yml again from docker-compose.worktree.template.yml.
     Regenerate(WorktreeArg),
+    /// Show the Compose project the worktree runs, as its files resolve: project name,
+    /// files, each service's published host ports and container name, volume and network names.
+    Config(DockerConfigArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct DockerConfigArgs {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
+    /// Print JSON: {"version": 1, "projects": [{name, directory, files, with_f, services:
+    /// [{service, container_name, ports: [{host_ip, published, target, protocol}]}], volumes:
+    /// [{key, name, external}], networks: [...]}]}.
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

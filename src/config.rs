@@ -89,12 +89,18 @@ pub enum OneOrMany {
     Many(Vec<String>),
 }
 
-/// `[docker]`: what happens to a worktree's Compose project when the worktree goes.
+/// `[docker]`: the compose files a project runs with `-f`, and what happens to a worktree's
+/// Compose project when the worktree goes.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct DockerConfig {
     #[serde(default)]
     pub on_remove: OnRemove,
+    /// The compose files the project runs with `-f` (`docker compose -f
+    /// docker/development/compose.yml up`), from the repository root, in order: read instead of
+    /// the files plain `docker compose` finds.
+    #[serde(default)]
+    pub files: Vec<String>,
 }
 
 /// `down-volumes` (default, as the seed's `down -v`), `down` (keep named volumes), `keep`.

@@ -61,9 +61,23 @@ fn expect_carried(
     edits: &[(&str, String)],
 ) -> String {
     let mut want = fs::read_to_string(repo.join(rel)).unwrap();
-    for (base, port) in ports {
-        want = want.replace(&format!("localhost:{base}"), &format!("localhost:{port}"));
+    // Each `localhost:<base>` as a whole port (`localhost:80` is not in `localhost:8000`),
+    // all at once (a moved port is not moved again).
+    let mut moved = String::new();
+    let mut rest = want.as_str();
+    while let Some(at) = rest.find("localhost:") {
+        let (before, after) = rest.split_at(at + "localhost:".len());
+        moved.push_str(before);
+        let digits = after.len() - after.trim_start_matches(|c: char| c.is_ascii_digit()).len();
+        let port = after[..digits].parse::<u64>().ok();
+        match port.and_then(|p| ports.get(&p)) {
+            Some(to) => moved.push_str(&to.to_string()),
+            None => moved.push_str(&after[..digits]),
+        }
+        rest = &after[digits..];
     }
+    moved.push_str(rest);
+    want = moved;
     for (from, to) in edits {
         assert!(want.contains(from), "{rel} has no {from:?}");
         want = want.replace(from, to);
@@ -135,8 +149,6 @@ fn a_monorepo_gets_every_apps_env_file_with_one_port_per_base() {
     for (base, not) in [
         (5432, "POSTGRES_PORT (plane-db)"),
         (5672, "RABBITMQ_PORT (plane-mq)"),
-        (80, "LISTEN_HTTP_PORT"),
-        (443, "LISTEN_HTTPS_PORT"),
     ] {
         assert!(
             !ports.contains_key(&base),
@@ -176,13 +188,39 @@ fn a_monorepo_gets_every_apps_env_file_with_one_port_per_base() {
         .mode()
         & 0o777;
     assert_eq!(mode, 0o600);
-    // The root's, which Compose reads: everything kept (the proxy's 80 and 443 too), and the
-    // worktree's project name.
-    let rest = expect_carried(&repo, &wt, ".env", &ports, &[]);
+    // The root's, which Compose reads: the ports docker-compose.yml publishes through it
+    // (the proxy's `${LISTEN_HTTP_PORT}:80`, below 1024 but a container's, which a second
+    // project could not publish again) are the worktree's, and its project name; the other
+    // services' fixed container names are reset by the override COMPOSE_FILE adds.
+    let (http, https) = (ports[&80].to_string(), ports[&443].to_string());
+    let rest = expect_carried(
+        &repo,
+        &wt,
+        ".env",
+        &ports,
+        &[
+            (
+                "LISTEN_HTTP_PORT=80\n",
+                format!("LISTEN_HTTP_PORT={http}\n"),
+            ),
+            (
+                "LISTEN_HTTPS_PORT=443\n",
+                format!("LISTEN_HTTPS_PORT={https}\n"),
+            ),
+        ],
+    );
     assert!(
         rest.contains("\nWORKTREE_NAME=feat\n")
-            && rest.ends_with("COMPOSE_PROJECT_NAME=nextjs-monorepo-feat\n"),
+            && rest.contains("COMPOSE_PROJECT_NAME=nextjs-monorepo-feat\n")
+            && rest.ends_with("COMPOSE_FILE=docker-compose.yml:compose.atlas.yaml\n"),
         "{rest}"
+    );
+    let own = fs::read_to_string(wt.join("compose.atlas.yaml")).unwrap();
+    // (`!reset null` for Compose v2, the worktree project's own name for v1.)
+    assert!(
+        own.contains("  \"plane-db\":\n    container_name: ")
+            && !own.contains("container_name: \"plane-db\""),
+        "{own}"
     );
 
     // `git atlas env` writes the same again, and follows a change in main's file.

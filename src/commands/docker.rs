@@ -72,6 +72,11 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             let worktrees = super::reconciled(&ws)?;
             ps(&ws, &worktrees, only.as_ref(), a.json, out)
         }
+        DockerCommand::Config(a) => {
+            let wt = &find(&a.worktree)?;
+            super::reconciled(&ws)?;
+            config(&ws, wt, a.json, out)
+        }
         DockerCommand::Regenerate(a) => {
             let wt = &find(&a.worktree)?;
             let no_template = || {
@@ -102,6 +107,94 @@ pub fn run(args: DockerArgs, out: &mut dyn Write) -> Result<()> {
             Ok(())
         }
     }
+}
+
+/// `docker config`: the project's own Compose projects as they resolve in `wt`.
+fn config(ws: &Workspace, wt: &Worktree, json: bool, out: &mut dyn Write) -> Result<()> {
+    let projects = ws.running_projects(wt)?;
+    if json {
+        output::json_list(out, "projects", &projects)?;
+        return Ok(());
+    }
+    if projects.is_empty() {
+        let why = if ws.compose_file(wt).is_some() {
+            "it runs the docker-compose.yml rendered from the template"
+        } else {
+            "Compose finds no compose file at its root or beside a .env the main worktree keeps ([docker] files names those run with -f)"
+        };
+        writeln!(
+            out,
+            "No Compose project of the project's own files in {}: {why}",
+            wt.name
+        )?;
+        return Ok(());
+    }
+    for (i, p) in projects.iter().enumerate() {
+        if i > 0 {
+            writeln!(out)?;
+        }
+        let files: Vec<String> = p
+            .files
+            .iter()
+            .map(|f| {
+                f.strip_prefix(&p.directory)
+                    .unwrap_or(f)
+                    .display()
+                    .to_string()
+            })
+            .collect();
+        writeln!(
+            out,
+            "Compose project {} in {} ({}{}):",
+            p.name,
+            p.directory.display(),
+            files.join(", "),
+            if p.with_f { ", run with -f" } else { "" }
+        )?;
+        let mut rows = vec![vec![
+            "SERVICE".to_string(),
+            "CONTAINER".into(),
+            "PORTS".into(),
+        ]];
+        for s in &p.services {
+            let ports: Vec<String> = s
+                .ports
+                .iter()
+                .filter_map(|port| {
+                    let published = port.published?;
+                    let ip = port
+                        .host_ip
+                        .as_deref()
+                        .map(|i| format!("{i}:"))
+                        .unwrap_or_default();
+                    Some(format!(
+                        "{ip}{published}->{}/{}",
+                        port.target, port.protocol
+                    ))
+                })
+                .collect();
+            rows.push(vec![
+                s.service.clone(),
+                s.container_name.clone(),
+                ports.join(", "),
+            ]);
+        }
+        output::table(out, &rows)?;
+        for (what, list) in [("volumes", &p.volumes), ("networks", &p.networks)] {
+            if list.is_empty() {
+                continue;
+            }
+            let names: Vec<String> = list
+                .iter()
+                .map(|r| {
+                    let external = if r.external { " (external)" } else { "" };
+                    format!("{} = {}{external}", r.key, r.name)
+                })
+                .collect();
+            writeln!(out, "  {what}: {}", names.join(", "))?;
+        }
+    }
+    Ok(())
 }
 
 fn ps(

@@ -4,6 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
+use super::isolate::Syntax;
 use super::{clean, engine, Absent, Failure, Result};
 
 #[derive(Debug, Clone)]
@@ -11,31 +12,35 @@ pub struct Compose {
     program: PathBuf,
     /// `docker compose` (v2) rather than `docker-compose` (v1).
     plugin: bool,
+    /// The plugin's version (`2.40.3`), when it said one.
+    version: Option<(u32, u32, u32)>,
 }
 
-/// A worktree's Compose project: its name, directory and compose file.
+/// A worktree's Compose project: its name, directory and compose files.
 #[derive(Debug, Clone)]
 pub struct Project<'a> {
     pub name: &'a str,
     pub dir: &'a Path,
-    pub file: &'a Path,
+    pub files: &'a [PathBuf],
 }
 
 impl Compose {
     /// Find Compose: `docker compose` if the plugin answers, else `docker-compose`.
     pub fn find() -> Result<Compose> {
         if let Ok(docker) = which::which("docker") {
-            let v2 = clean(duct::cmd(&docker, ["compose", "version"]))
+            let v2 = clean(duct::cmd(&docker, ["compose", "version", "--short"]))
                 .stdin_null()
-                .stdout_null()
+                .stdout_capture()
                 .stderr_null()
                 .unchecked()
                 .run()
-                .is_ok_and(|o| o.status.success());
-            if v2 {
+                .ok()
+                .filter(|o| o.status.success());
+            if let Some(said) = v2 {
                 return Ok(Compose {
                     program: docker,
                     plugin: true,
+                    version: parse_version(&String::from_utf8_lossy(&said.stdout)),
                 });
             }
         }
@@ -43,6 +48,7 @@ impl Compose {
             Ok(program) => Ok(Compose {
                 program,
                 plugin: false,
+                version: None,
             }),
             Err(_) => Err(Failure::Absent(Absent::NotInstalled(
                 "Docker Compose (`docker compose` or `docker-compose`)",
@@ -59,7 +65,17 @@ impl Compose {
         }
     }
 
-    /// Run `<compose> -p NAME --project-directory DIR -f FILE <args>` with Compose's output on
+    /// The override syntax this Compose reads: `!override` and `!reset` from v2.24.4 on.
+    pub fn syntax(&self) -> Syntax {
+        match self.version {
+            Some(v) if self.plugin && v >= (2, 24, 4) => Syntax::Tags,
+            // A plugin that gave no version it could be compared by is a current one.
+            None if self.plugin => Syntax::Tags,
+            _ => Syntax::Plain,
+        }
+    }
+
+    /// Run `<compose> -p NAME --project-directory DIR -f FILE… <args>` with Compose's output on
     /// our stderr, so the user sees its progress and its own error text (with `--quiet`, kept
     /// back and put in the error if Compose fails). The daemon is asked
     /// first, so that "Docker is not running" is one clear line rather than Compose's trace.
@@ -75,7 +91,9 @@ impl Compose {
         }
         argv.extend(["-p".into(), project.name.into()]);
         argv.extend(["--project-directory".into(), project.dir.into()]);
-        argv.extend(["-f".into(), project.file.into()]);
+        for file in project.files {
+            argv.extend(["-f".into(), file.into()]);
+        }
         argv.extend(args.iter().map(Into::into));
         // Compose's progress and its own error text go straight to the user's stderr; with
         // --quiet they are kept, and shown only if Compose fails.
@@ -107,5 +125,37 @@ impl Compose {
             project.name,
             output.status,
         )))
+    }
+}
+
+/// `2.40.3` (or `v2.40.3`, `2.24.0-desktop.1`) as numbers.
+fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
+    let text = text.trim().trim_start_matches('v');
+    let mut parts = text
+        .split(|c: char| !c.is_ascii_digit())
+        .map(|p| p.parse::<u32>().ok());
+    Some((
+        parts.next()??,
+        parts.next()??,
+        parts.next().flatten().unwrap_or(0),
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_compare_as_numbers() {
+        assert_eq!(parse_version("2.40.3\n"), Some((2, 40, 3)));
+        assert_eq!(parse_version("v2.24.0-desktop.1"), Some((2, 24, 0)));
+        assert_eq!(parse_version("nonsense"), None);
+        let v2 = |v| Compose {
+            program: "docker".into(),
+            plugin: true,
+            version: parse_version(v),
+        };
+        assert_eq!(v2("2.24.4").syntax(), Syntax::Tags);
+        assert_eq!(v2("2.20.2").syntax(), Syntax::Plain);
     }
 }

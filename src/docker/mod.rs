@@ -4,6 +4,9 @@
 
 pub mod compose;
 pub mod engine;
+pub mod interpolate;
+pub mod isolate;
+pub mod model;
 
 use std::fmt;
 

@@ -75,15 +75,27 @@ impl<'a> PortMap<'a> {
                 by_base.entry(s.base).or_insert(port);
             }
         }
-        let by_name = services::declared_bindings(config)
+        let mut by_name: IndexMap<String, u16> = services::declared_bindings(config)
             .into_iter()
             .filter_map(|(var, key)| Some((var, *ports.get(&key)?)))
             .collect();
+        for s in services {
+            if let Some(&port) = ports.get(&s.key) {
+                for var in &s.published {
+                    by_name.entry(var.clone()).or_insert(port);
+                }
+            }
+        }
         PortMap {
             by_base,
             by_name,
             config,
         }
+    }
+
+    /// The worktree's port for main's port `base`, if a service has it.
+    pub fn moved(&self, base: u16) -> Option<u16> {
+        self.by_base.get(&base).copied()
     }
 
     /// `source` with its ports moved (nothing else changed).

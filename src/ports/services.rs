@@ -20,6 +20,9 @@ pub struct Service {
     /// `.env` variables holding a local endpoint on this port: a connection URL, a `host:port`,
     /// a list of them (a variable with several ports is in each port's service).
     pub urls: Vec<String>,
+    /// Variables a compose file publishes this port through (`${DEV_PORT:-8080}:80`): they
+    /// hold its port whatever they held, as the ones `.atlas.toml` binds do.
+    pub published: Vec<String>,
 }
 
 impl Service {
@@ -121,6 +124,7 @@ pub fn detect_all(
             range,
             vars,
             urls: Vec::new(),
+            published: Vec::new(),
         });
     }
     let declared = declared_vars(config);
@@ -257,6 +261,7 @@ fn detect_in(
                         Vec::new()
                     },
                     urls: Vec::new(),
+                    published: Vec::new(),
                 });
             }
         } else if let endpoints @ [_, ..] = dburl::local_endpoints(&var.value).as_slice() {
@@ -287,6 +292,7 @@ fn detect_in(
                         } else {
                             Vec::new()
                         },
+                        published: Vec::new(),
                     });
                 }
             }
@@ -414,6 +420,50 @@ fn fix_hint(fix: &str, var: &str) -> String {
 /// declares: the seed's web, db, test, debug and api, with their default ranges (the base port is
 /// the range's start). `templates` holds each template's file name and text. Any other name is
 /// an error naming the file and line, and saying how to declare it.
+/// A host port a Compose project publishes: its Compose service, the port, and the variable it
+/// is published through, if one.
+pub struct Published<'a> {
+    pub service: &'a str,
+    pub port: u16,
+    pub var: Option<&'a str>,
+}
+
+/// Each host port the project's Compose files publish is a service's: the one whose base port
+/// it is (a URL or a `*_PORT` pointing at it) or whose variable it is published through, else
+/// a new one named after the Compose service (`database`; `minio_9001` for its second port).
+pub fn declare_from_compose(services: &mut Vec<Service>, published: &[Published]) {
+    for p in published {
+        let owner = services
+            .iter()
+            .position(|s| s.base == p.port || p.var.is_some_and(|v| s.vars.iter().any(|x| x == v)));
+        let at = match owner {
+            Some(at) => at,
+            None => {
+                let mut key = service_key(p.service);
+                if services.iter().any(|s| s.key == key) {
+                    key = format!("{key}_{}", p.port);
+                }
+                services.push(Service {
+                    label: label_for_stem(&p.service.to_ascii_uppercase().replace('-', "_")),
+                    range: default_range(&key, p.port),
+                    key,
+                    base: p.port,
+                    vars: Vec::new(),
+                    urls: Vec::new(),
+                    published: Vec::new(),
+                });
+                services.len() - 1
+            }
+        };
+        if let Some(var) = p.var {
+            let s = &mut services[at];
+            if !s.published.iter().any(|v| v == var) {
+                s.published.push(var.to_string());
+            }
+        }
+    }
+}
+
 pub fn declare_from_templates(
     services: &mut Vec<Service>,
     templates: &[(String, String)],
@@ -457,6 +507,7 @@ pub fn declare_from_templates(
                 range: (lo, hi),
                 vars: Vec::new(),
                 urls: Vec::new(),
+                published: Vec::new(),
             });
         }
     }
@@ -640,6 +691,7 @@ mod tests {
             range: (3000, 3099),
             vars: vec![],
             urls: vec![],
+            published: vec![],
         }];
         declare_from_templates(
             &mut services,

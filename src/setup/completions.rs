@@ -723,6 +723,7 @@ mod tests {
             ("docker down", &[], false, Names::All),
             ("docker ps", &[], false, Names::All),
             ("docker regenerate", &[], false, Names::All),
+            ("docker config", &[], false, Names::All),
             ("db status", &[], false, Names::All),
             ("db create", &[], false, Names::All),
             ("db drop", &[], false, Names::Linked),

@@ -36,15 +36,16 @@ fn foreign_user(project: &str, dir: &std::path::Path) -> docker::Result<Option<S
         .find(|d| !same_dir(d, dir)))
 }
 
-/// Is Compose's working-directory label `label` the directory `dir`? (An empty label, from an
-/// older Compose, gives no evidence otherwise.)
+/// Is Compose's working-directory label `label` the directory `dir`, or one in it (a project
+/// directory in the worktree, `docker/`)? (An empty label, from an older Compose, gives no
+/// evidence otherwise.)
 fn same_dir(label: &str, dir: &std::path::Path) -> bool {
     label.is_empty()
         || dir.as_os_str().is_empty()
-        || std::path::Path::new(label) == dir
+        || std::path::Path::new(label).starts_with(dir)
         || matches!(
             (std::path::Path::new(label).canonicalize(), dir.canonicalize()),
-            (Ok(a), Ok(b)) if a == b
+            (Ok(a), Ok(b)) if a.starts_with(&b)
         )
 }
 
@@ -69,9 +70,29 @@ fn first_line(text: &str) -> &str {
 }
 
 impl Workspace {
-    /// `wt`'s Compose project name: `<repository>-<worktree>`, sanitised.
+    /// `wt`'s Compose project name: `<repository>-<worktree>`, sanitised; for the main
+    /// worktree running the project's own compose files, the name Compose gives it there.
     pub fn compose_project(&self, wt: &Worktree) -> String {
+        if wt.is_main {
+            let own = self
+                .inputs(&wt.path)
+                .ok()
+                .and_then(|i| i.compose.first().map(|p| p.main_name(&wt.path)));
+            if let Some(name) = own {
+                return name;
+            }
+        }
         names::compose_project(&self.project_name(), &wt.name)
+    }
+
+    /// The directory and files Compose runs `wt`'s project from: the generated compose file,
+    /// else the project's own files as they resolve in the worktree (the override included).
+    fn compose_run(&self, wt: &Worktree) -> Option<(PathBuf, Vec<PathBuf>)> {
+        if let Some(file) = self.compose_file(wt) {
+            return Some((wt.path.clone(), vec![file]));
+        }
+        let running = self.running_projects(wt).ok()?.into_iter().next()?;
+        (!running.files.is_empty()).then_some((running.directory, running.files))
     }
 
     /// `wt`'s generated compose file, if it has one.
@@ -138,6 +159,11 @@ impl Workspace {
     /// Whether `wt`'s generated compose file publishes host port `port` (as `"6262:5432"`,
     /// `- 6262:5432` or `published: 6262`): its project would run what listens there.
     pub fn compose_publishes(&self, wt: &Worktree, port: u16) -> bool {
+        if self.compose_file(wt).is_none() {
+            return self
+                .running_projects(wt)
+                .is_ok_and(|r| r.iter().any(|p| p.host_ports().contains(&port)));
+        }
         let Some(text) = self
             .compose_file(wt)
             .and_then(|f| std::fs::read_to_string(f).ok())
@@ -155,7 +181,7 @@ impl Workspace {
             ));
         }
         let project = self.compose_project(wt);
-        let file = self.compose_file(wt).ok_or_else(|| {
+        let (dir, files) = self.compose_run(wt).ok_or_else(|| {
             let has_template = self
                 .inputs(&wt.path)
                 .is_ok_and(|i| i.compose_template.is_some());
@@ -166,17 +192,17 @@ impl Workspace {
                 )
             } else {
                 format!(
-                    "{} has no docker-compose.yml to start: add docker-compose.worktree.template.yml to the repository, then run `git atlas docker regenerate {}`",
-                    wt.name, crate::term::shell_word(&wt.name)
+                    "{} has no compose file to start: Compose finds none (compose.yaml, docker-compose.yml, COMPOSE_FILE) at its root or beside a .env the main worktree keeps; name the files the project runs with -f in .atlas.toml ([docker] files), or add docker-compose.worktree.template.yml",
+                    wt.name
                 )
             })
         })?;
         let compose = Compose::find()?;
         let _turn = self.docker_turn()?;
-        if let Some(dir) = foreign_user(&project, &wt.path)? {
+        if let Some(other) = foreign_user(&project, &dir)? {
             return Err(Failure::Failed(format!(
-                "Compose project {project} is taken: its containers run from {dir}, not from {} (another clone of the repository in a directory of the same name?); starting it here would replace them. Bring that one down first, or rename one of the repository directories",
-                wt.path.display()
+                "Compose project {project} is taken: its containers run from {other}, not from {} (another clone of the repository in a directory of the same name?); starting it here would replace them. Bring that one down first, or rename one of the repository directories",
+                dir.display()
             )));
         }
         self.record_compose(wt)
@@ -185,8 +211,8 @@ impl Workspace {
         compose.run(
             &Project {
                 name: &project,
-                dir: &wt.path,
-                file: &file,
+                dir: &dir,
+                files: &files,
             },
             &["up", "-d"],
         )?;
@@ -217,7 +243,7 @@ impl Workspace {
                     &Project {
                         name: &project,
                         dir: &wt.path,
-                        file: &file,
+                        files: std::slice::from_ref(&file),
                     },
                     &["down", "--remove-orphans"],
                 )?;

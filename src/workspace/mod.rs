@@ -28,6 +28,7 @@ pub use db::{DbOutcome, Done, Own, WorktreeDb};
 pub use env_files::{EnvFile, EnvPair};
 
 mod checkout;
+pub mod compose;
 mod db;
 mod docker;
 mod env_files;
@@ -51,6 +52,8 @@ pub struct Workspace {
     leases: Option<LeaseFile>,
     /// The main worktree's ignored files, as Git listed them once for this command.
     main_ignored: std::cell::OnceCell<Vec<String>>,
+    /// The override syntax of the Compose here, asked once per command that needs it.
+    compose_syntax: std::cell::OnceCell<crate::docker::isolate::Syntax>,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
@@ -69,6 +72,8 @@ pub struct Inputs {
     /// The env template and the Compose template, when there are.
     pub env_template: Option<Template>,
     pub compose_template: Option<Template>,
+    /// The project's own Compose projects (none with a Compose template, which replaces them).
+    pub compose: Vec<compose::ComposeProject>,
 }
 
 /// What a reconcile did.
@@ -119,6 +124,7 @@ impl Workspace {
             inputs: RefCell::default(),
             leases: LeaseFile::open(),
             main_ignored: std::cell::OnceCell::new(),
+            compose_syntax: std::cell::OnceCell::new(),
         })
     }
 
@@ -223,6 +229,11 @@ impl Workspace {
             .map(|t| (t.path.display().to_string(), t.text.clone()))
             .collect();
         services::declare_from_templates(&mut services, &texts)?;
+        let compose = match &compose_template {
+            Some(_) => Vec::new(),
+            None => compose::projects(worktree, main.as_deref(), &config, &carried),
+        };
+        compose::declare(&mut services, &compose);
         Ok(Inputs {
             config,
             env_path,
@@ -232,6 +243,7 @@ impl Workspace {
             services,
             env_template,
             compose_template,
+            compose,
         })
     }
 
@@ -755,7 +767,11 @@ impl Workspace {
         let mut written = Vec::new();
         let cfg = &inputs.config;
         for file in self.env_files(wt, &inputs, &vars, &which) {
-            generate::write_derived(&file.out, &file.text, &file.source)?;
+            if file.yaml {
+                generate::write_generated(&file.out, &file.text)?;
+            } else {
+                generate::write_derived(&file.out, &file.text, &file.source)?;
+            }
             self.wrote(wt, &reg, &mut written, file.out, &file.text)?;
         }
         let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
@@ -773,7 +789,9 @@ impl Workspace {
                 self.wrote(wt, &reg, &mut written, out, &text)?;
             }
         }
-        if written.contains(&wt.path.join(&cfg.templates.compose_output)) {
+        if written.contains(&wt.path.join(&cfg.templates.compose_output))
+            || (!wt.is_main && !inputs.compose.is_empty())
+        {
             self.record_compose(wt)?;
         }
         if reg.worktrees.get(&wt.name).is_some_and(|r| r.pending_files) {
