@@ -395,6 +395,8 @@ pub struct RunningService {
     pub service: String,
     pub container_name: String,
     pub ports: Vec<RunningPort>,
+    /// Compose starts it only with one of these profiles (none: always).
+    pub profiles: Vec<String>,
 }
 
 #[derive(Debug, Clone, Serialize)]
@@ -475,6 +477,7 @@ impl Workspace {
                     .iter()
                     .map(|(s, def)| RunningService {
                         service: s.clone(),
+                        profiles: def.profiles.clone(),
                         container_name: def
                             .container_name
                             .clone()

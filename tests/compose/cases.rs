@@ -1,0 +1,360 @@
+// The cases of tests/compose_v1.rs and tests/compose_v2.rs: projects that run Compose from
+// their own compose files (tests/fixtures/projects/, each after a public project: see its
+// FIXTURE.md), with no template. Main's stack and a worktree's are both started the way the
+// project's developers start them (a plain `docker compose up -d` in the project directory,
+// or the package script's `-f`), and must not share a port, a container, a volume or a network.
+
+use std::collections::BTreeSet;
+use std::fs;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use support::docker::{docker, label, Cleanup};
+use support::{Run, Sandbox};
+
+pub fn docker_ready(test: &str) -> bool {
+    support::docker::image_with(COMPOSE, test, "GIT_ATLAS_TEST_IMAGE").is_some()
+}
+
+/// The sandbox's commands see this process's Docker and the Compose under test.
+fn with_docker(c: &mut Command) -> &mut Command {
+    if let Some(host) = std::env::var_os("DOCKER_HOST") {
+        c.env("DOCKER_HOST", host);
+    }
+    COMPOSE.select(c)
+}
+
+fn atlas(s: &Sandbox, cwd: &Path, args: &[&str]) -> Run {
+    Run::of(with_docker(&mut s.cmd("git", cwd)).arg("atlas").args(args))
+}
+
+/// Compose as a user types it in `cwd` (`docker compose …` or `docker-compose …`).
+fn compose(s: &Sandbox, cwd: &Path, args: &[&str]) -> Run {
+    let argv = COMPOSE.argv();
+    Run::of(
+        with_docker(&mut s.cmd(argv[0], cwd))
+            .args(&argv[1..])
+            .args(args),
+    )
+}
+
+/// The fixture `name` as a repository at `root/<name>`: every file committed except those its
+/// `.gitignore` ignores, which stay in the main worktree only, as in the real project.
+fn project(s: &Sandbox, name: &str) -> PathBuf {
+    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures/projects")
+        .join(name);
+    let dir = s.at(name);
+    copy_tree(&from, &dir);
+    s.git(&dir, &["init", "-q", "-b", "main"]).ok();
+    s.git(&dir, &["add", "-A"]).ok();
+    s.git(&dir, &["commit", "-q", "-m", "init"]).ok();
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// `git atlas docker config --json` of the worktree at `dir`: its projects.
+fn atlas_config(s: &Sandbox, dir: &Path) -> Vec<Value> {
+    let out = atlas(s, dir, &["docker", "config", "--json"]).ok();
+    let json: Value = serde_json::from_str(&out).unwrap_or_else(|e| panic!("{e}: {out}"));
+    json["projects"].as_array().cloned().unwrap_or_default()
+}
+
+/// The host ports a project of `docker config --json` publishes.
+fn published(project: &Value) -> BTreeSet<u16> {
+    published_by(project, |_| true)
+}
+
+/// Those of the services a plain `up` starts (no profile).
+fn published_always(project: &Value) -> BTreeSet<u16> {
+    published_by(project, |s| s["profiles"].as_array().unwrap().is_empty())
+}
+
+/// Those of the services a plain `up` starts that serve HTTP (all but `not_http`).
+fn published_http(project: &Value, not_http: &[&str]) -> BTreeSet<u16> {
+    published_by(project, |s| {
+        s["profiles"].as_array().unwrap().is_empty()
+            && !not_http.contains(&s["service"].as_str().unwrap())
+    })
+}
+
+fn published_by(project: &Value, which: impl Fn(&Value) -> bool) -> BTreeSet<u16> {
+    project["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| which(s))
+        .flat_map(|s| s["ports"].as_array().unwrap().iter())
+        .filter_map(|p| p["published"].as_u64())
+        .map(|p| p as u16)
+        .collect()
+}
+
+/// The container names of a project of `docker config --json`.
+fn container_names(project: &Value) -> BTreeSet<String> {
+    project["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["container_name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// The names of its (not external) volumes and networks.
+fn resource_names(project: &Value) -> BTreeSet<String> {
+    ["volumes", "networks"]
+        .iter()
+        .flat_map(|k| project[k].as_array().unwrap().iter())
+        .filter(|r| !r["external"].as_bool().unwrap())
+        .map(|r| r["name"].as_str().unwrap().to_string())
+        .collect()
+}
+
+/// `GET /` on 127.0.0.1:`port`, retried for up to 15 s while the container starts.
+fn serves(port: u16) -> Result<String, String> {
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        let got = (|| {
+            let mut stream =
+                TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
+                    .map_err(|e| e.to_string())?;
+            stream
+                .set_read_timeout(Some(Duration::from_secs(2)))
+                .map_err(|e| e.to_string())?;
+            stream
+                .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+                .map_err(|e| e.to_string())?;
+            let mut response = String::new();
+            stream
+                .read_to_string(&mut response)
+                .map_err(|e| e.to_string())?;
+            if response.starts_with("HTTP/1.") && response.contains(" 200 ") {
+                Ok(response)
+            } else {
+                Err(format!("not a 200: {response:?}"))
+            }
+        })();
+        match got {
+            Ok(body) => return Ok(body),
+            Err(e) if Instant::now() > deadline => return Err(e),
+            Err(_) => std::thread::sleep(Duration::from_millis(200)),
+        }
+    }
+}
+
+fn assert_all_serve(ports: &BTreeSet<u16>, what: &str) {
+    for &port in ports {
+        if let Err(e) = serves(port) {
+            panic!("{what}: nothing answers HTTP on {port}: {e}");
+        }
+    }
+}
+
+/// Names of what Docker has of `project`: containers, volumes, networks.
+fn docker_objects(project: &str) -> Vec<String> {
+    let l = label(project);
+    let mut out = Vec::new();
+    for list in [
+        &["ps", "-a", "--filter", &l, "--format", "{{.Names}}"][..],
+        &["volume", "ls", "--filter", &l, "--format", "{{.Name}}"],
+        &["network", "ls", "--filter", &l, "--format", "{{.Name}}"],
+    ] {
+        let o = docker(list);
+        out.extend(
+            String::from_utf8_lossy(&o.stdout)
+                .lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(String::from),
+        );
+    }
+    out.sort();
+    out
+}
+
+/// A project's containers, volumes and networks by name, whatever their label (fixed names).
+fn remove_named(names: &BTreeSet<String>) {
+    for n in names {
+        let _ = docker(&["rm", "-f", "-v", n]);
+        let _ = docker(&["volume", "rm", "-f", n]);
+        let _ = docker(&["network", "rm", n]);
+    }
+}
+
+/// Main's project and a worktree's, both up at once: main's with Compose's `up` arguments in
+/// `dir` (from the repository root; `-f` files first when the project runs with them), the
+/// worktree's the same way, or with `wt_up` (`git atlas docker up`) where git-atlas says a
+/// plain run cannot be the worktree's own. Checks they share nothing and `remove` takes only
+/// the worktree's.
+/// `not_http` names the services that serve something else (a database), which `during`
+/// may check while both projects run.
+fn side_by_side(
+    fixture: &str,
+    dir: &str,
+    up: &[&str],
+    wt_up: Option<&[&str]>,
+    not_http: &[&str],
+    during: &dyn Fn(&Value, &Value),
+) -> Run {
+    let s = Sandbox::new();
+    let repo = project(&s, fixture);
+    let fixture = fixture.rsplit('/').next().unwrap();
+    let wt = s.at(&format!("{fixture}-feat"));
+    let added = atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
+    let main_cfg = atlas_config(&s, &repo);
+    let wt_cfg = atlas_config(&s, &wt);
+    assert_eq!(main_cfg.len(), 1, "{main_cfg:?}");
+    assert_eq!(wt_cfg.len(), 1, "{wt_cfg:?}");
+    let (m, w) = (&main_cfg[0], &wt_cfg[0]);
+    let (main_project, wt_project) = (
+        m["name"].as_str().unwrap().to_string(),
+        w["name"].as_str().unwrap().to_string(),
+    );
+    let mut fixed = container_names(m);
+    fixed.extend(resource_names(m));
+    fixed.extend(container_names(w));
+    fixed.extend(resource_names(w));
+    remove_named(&fixed);
+    let _cleanup = Cleanup::new(&[&main_project, &wt_project]);
+    struct Named(BTreeSet<String>);
+    impl Drop for Named {
+        fn drop(&mut self) {
+            remove_named(&self.0);
+        }
+    }
+    let _named = Named(fixed);
+
+    // Nothing the two would share.
+    assert_ne!(main_project, wt_project);
+    let (mp, wp) = (published(m), published(w));
+    assert!(!mp.is_empty(), "{m}");
+    assert_eq!(mp.len(), wp.len(), "main {mp:?}, worktree {wp:?}");
+    assert!(mp.is_disjoint(&wp), "main {mp:?}, worktree {wp:?}");
+    assert!(container_names(m).is_disjoint(&container_names(w)), "{m}\n{w}");
+    assert!(resource_names(m).is_disjoint(&resource_names(w)), "{m}\n{w}");
+    // Nothing git-atlas wrote shows in `git status`; nothing was written into main.
+    assert_eq!(s.git(&wt, &["status", "--porcelain"]).ok(), "", "{added}");
+    assert_eq!(s.git(&repo, &["status", "--porcelain"]).ok(), "");
+    let main_own = Path::new(m["directory"].as_str().unwrap()).join("compose.atlas.yaml");
+    assert!(!main_own.exists(), "{}", main_own.display());
+
+    // Compose v2 itself resolves the worktree's project as git-atlas says it does.
+    let main_dir = repo.join(dir);
+    let wt_dir = wt.join(dir);
+    if COMPOSE == support::docker::Compose::V2 {
+        // What the worktree runs: its own files as a plain run finds them, or (where git-atlas
+        // said a `-f` run does not read the override) those `git atlas docker up` gives Compose.
+        let mut args: Vec<&str> = up.iter().take_while(|a| **a != "up").copied().collect();
+        let own = match up.iter().position(|a| *a == "-f") {
+            Some(at) => Path::new(up[at + 1])
+                .with_file_name("compose.atlas.yaml")
+                .to_string_lossy()
+                .into_owned(),
+            None => "compose.atlas.yaml".to_string(),
+        };
+        if wt_up.is_some() {
+            args.extend(["-f", own.as_str()]);
+        }
+        args.extend(["config", "--format", "json"]);
+        let json: Value = serde_json::from_str(&compose(&s, &wt_dir, &args).ok()).unwrap();
+        assert_eq!(json["name"].as_str(), Some(wt_project.as_str()), "{json}");
+        let services = json["services"].as_object().unwrap();
+        let ports: BTreeSet<u16> = services
+            .values()
+            .flat_map(|v| v["ports"].as_array().cloned().unwrap_or_default())
+            .filter_map(|p| p["published"].as_str().and_then(|p| p.parse().ok()))
+            .collect();
+        assert_eq!(ports, published_always(w), "Compose's own view: {json}");
+        for (name, def) in services {
+            let theirs = def["container_name"].as_str();
+            let ours = w["services"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|x| x["service"] == name.as_str())
+                .and_then(|x| x["container_name"].as_str());
+            assert!(
+                theirs.is_none() || theirs == ours,
+                "{name}: Compose names it {theirs:?}, git-atlas {ours:?}"
+            );
+        }
+        let volumes: BTreeSet<String> = json["volumes"]
+            .as_object()
+            .map(|v| {
+                v.values()
+                    .filter(|v| v["external"].as_bool() != Some(true))
+                    .filter_map(|v| v["name"].as_str().map(String::from))
+                    .collect()
+            })
+            .unwrap_or_default();
+        let ours: BTreeSet<String> = w["volumes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| !r["external"].as_bool().unwrap())
+            .map(|r| r["name"].as_str().unwrap().to_string())
+            .collect();
+        assert_eq!(volumes, ours, "volumes: {json}");
+    }
+
+    // Both up at once, as the developers start them.
+    compose(&s, &main_dir, up).success();
+    match wt_up {
+        None => compose(&s, &wt_dir, up).success(),
+        Some(args) => atlas(&s, &wt, args).success(),
+    };
+    let (mp_up, wp_up) = (published_http(m, not_http), published_http(w, not_http));
+    assert_all_serve(&mp_up, "main's project");
+    assert_all_serve(&wp_up, "the worktree's project");
+    during(m, w);
+    let ps = atlas(&s, &repo, &["docker", "ps", "--json"]).ok();
+    let ps: Value = serde_json::from_str(&ps).unwrap();
+    let by_worktree = |name: &str| {
+        ps["containers"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|c| c["worktree"] == name)
+            .count()
+    };
+    assert!(by_worktree("main") > 0 && by_worktree(&format!("{fixture}-feat")) > 0, "{ps}");
+
+    // `remove` takes the worktree's project away, volumes too, and leaves main's running.
+    let main_before = docker_objects(&main_project);
+    atlas(&s, &repo, &["remove", wt.to_str().unwrap()]).success();
+    assert_eq!(docker_objects(&wt_project), Vec::<String>::new());
+    assert_eq!(docker_objects(&main_project), main_before);
+    assert_all_serve(&mp_up, "main's project after the worktree's removal");
+    let mut down: Vec<&str> = up.iter().take_while(|a| **a != "up").copied().collect();
+    down.extend(["down", "-v"]);
+    compose(&s, &main_dir, &down).success();
+    added
+}
+
+#[test]
+fn bookstack_ports_from_variables_with_defaults_only_are_the_worktrees_with_plain_compose() {
+    let test = "bookstack_ports_from_variables_with_defaults_only_are_the_worktrees_with_plain_compose";
+    if !docker_ready(test) {
+        return;
+    }
+    let added = side_by_side("bookstack-dev", "", &["up", "-d"], None, &[], &|_, _| {});
+    // Ports through variables move through `.env`, which every Compose reads: no override,
+    // nothing v2-only, no line for v1.
+    assert!(!added.stderr.contains("Compose v1"), "{added}");
+    assert!(added.stdout.contains("Wrote .env in "), "{added}");
+}
