@@ -218,7 +218,11 @@ impl Workspace {
             if inputs.env_carried {
                 // What git-atlas derived from the env source before it carried it would
                 // override the worktree's own copy for readers of `.env.local`.
-                remove_own(&wt.path.join(&cfg.env.output), &wt.name);
+                remove_own(
+                    &wt.path.join(&cfg.env.output),
+                    &wt.name,
+                    "it carried the env source into the worktree",
+                );
             }
         }
         // The env source's file, or the output derived from it (which holds that one).
@@ -289,11 +293,34 @@ impl Workspace {
         if !first.is_file() {
             return;
         }
-        let files = self.project_files(wt, inputs, vars, project);
+        let mut files = self.project_files(wt, inputs, vars, project);
         let target = wt.path.join(project.env_rel());
         let ours = |path: &Path| {
             std::fs::symlink_metadata(path).is_err() || generate::is_unchanged_generated(path)
         };
+        let own = dir.join(crate::docker::isolate::OVERRIDE_FILE);
+        match files.override_file.take() {
+            Some((path, text))
+                if *which != Which::AllButCompose && which.wants(&path) && ours(&path) =>
+            {
+                out.push(Derived {
+                    out: path,
+                    text,
+                    source: first.clone(),
+                    yaml: true,
+                });
+            }
+            // `--no-docker`, or the user's own edits there: `COMPOSE_FILE` names the override
+            // only if it is there.
+            Some(_) if own.exists() => {}
+            Some(_) => files.env.retain(|(k, _)| k != "COMPOSE_FILE"),
+            // Nothing to override any more: what git-atlas wrote before goes.
+            None => remove_own(
+                &own,
+                &wt.name,
+                "(the project's compose files publish nothing it must move or rename now)",
+            ),
+        }
         if let Some(derived) = out.iter_mut().find(|d| d.out == target) {
             let mut env = DotEnv::parse(&derived.text).expect("derived env parses");
             compose::with_vars(&mut env, &files.env);
@@ -324,18 +351,8 @@ impl Workspace {
                 "{}: Compose reads this worktree's own file there, which git-atlas does not write: {}'s project has main's name and ports there unless it sets COMPOSE_PROJECT_NAME{} (or run `git atlas docker up`)",
                 target.display(),
                 wt.name,
-                if files.override_file.is_some() { " and COMPOSE_FILE" } else { "" }
+                if files.env.iter().any(|(k, _)| k == "COMPOSE_FILE") { " and COMPOSE_FILE" } else { "" }
             ));
-        }
-        if let Some((path, text)) = files.override_file {
-            if *which != Which::AllButCompose && which.wants(&path) && ours(&path) {
-                out.push(Derived {
-                    out: path,
-                    text,
-                    source: first,
-                    yaml: true,
-                });
-            }
         }
     }
 }
@@ -357,12 +374,12 @@ fn compose_reads(path: &Path) -> bool {
 }
 
 /// Remove the file at `path` if git-atlas generated it for worktree `name` (and say so).
-fn remove_own(path: &Path, name: &str) {
+fn remove_own(path: &Path, name: &str, why: &str) {
     let ours = std::fs::read_to_string(path)
         .is_ok_and(|t| generate::generated_for(&t, name) && !generate::edited(&t));
     if ours && std::fs::remove_file(path).is_ok() {
         crate::term::warn(format!(
-            "removed {}, which git-atlas wrote before it carried the env source into the worktree",
+            "removed {}, which git-atlas wrote before {why}",
             path.display()
         ));
     }

@@ -358,3 +358,138 @@ fn bookstack_ports_from_variables_with_defaults_only_are_the_worktrees_with_plai
     assert!(!added.stderr.contains("Compose v1"), "{added}");
     assert!(added.stdout.contains("Wrote .env in "), "{added}");
 }
+
+fn var(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
+}
+
+#[test]
+fn a_plain_git_worktree_add_through_the_hooks_gets_the_compose_files_too() {
+    if !docker_ready("a_plain_git_worktree_add_through_the_hooks_gets_the_compose_files_too") {
+        return;
+    }
+    let s = Sandbox::new();
+    let repo = project(&s, "compose-features");
+    atlas(&s, &repo, &["hooks", "install"]).success();
+    let wt = s.at("hooked");
+    Run::of(with_docker(&mut s.cmd("git", &repo)).args(["worktree", "add", "-q", wt.to_str().unwrap()])).success();
+    let env = fs::read_to_string(wt.join(".env")).unwrap();
+    assert_eq!(
+        var(&env, "COMPOSE_FILE").as_deref(),
+        Some("compose.yaml:compose.override.yaml:compose.atlas.yaml"),
+        "{env}"
+    );
+    assert_eq!(
+        var(&env, "COMPOSE_PROJECT_NAME").as_deref(),
+        Some("compose-features-hooked")
+    );
+    // The cache's port, published through a variable no `.env` sets (in an included file).
+    let cache: u64 = var(&env, "CACHE_PORT").unwrap().parse().unwrap();
+    assert_ne!(cache, 6380);
+    // The app's own URLs follow the ports Compose publishes.
+    let (main, theirs) = (&atlas_config(&s, &repo)[0], &atlas_config(&s, &wt)[0]);
+    assert_eq!(main["name"], "compose-features");
+    assert_eq!(theirs["name"], "compose-features-hooked");
+    let (mp, wp) = (published(main), published(theirs));
+    let literal: BTreeSet<u16> = [5433, 7000, 7001, 8000, 8081, 8443].into_iter().collect();
+    let mut all = literal.clone();
+    all.insert(6380);
+    assert_eq!(mp, all);
+    assert!(wp.contains(&(cache as u16)), "{wp:?}");
+    match COMPOSE {
+        // v1 cannot replace the literal ones: they stay main's (and `git worktree add` is no
+        // place for the line that says so: the hook's one line is its summary).
+        support::docker::Compose::V1 => assert!(literal.is_subset(&wp), "{wp:?}"),
+        support::docker::Compose::V2 => assert!(mp.is_disjoint(&wp), "{mp:?} {wp:?}"),
+    }
+    // (The service that has 8000 in main: the `.env` URL's, which the web service publishes.)
+    let main_ports = s.ports_of(&repo, "main");
+    let key = main_ports.iter().find(|(_, p)| **p == 8000).unwrap().0;
+    let web = s.ports_of(&repo, "hooked")[key];
+    assert_eq!(
+        var(&env, "APP_URL"),
+        Some(format!("http://localhost:{web}"))
+    );
+    if COMPOSE == support::docker::Compose::V2 {
+        assert!(wp.contains(&(web as u16)), "{wp:?}");
+    }
+    assert_eq!(s.git(&wt, &["status", "--porcelain"]).ok(), "");
+}
+
+#[test]
+fn the_override_follows_the_compose_file_and_goes_when_nothing_needs_it() {
+    if !docker_ready("the_override_follows_the_compose_file_and_goes_when_nothing_needs_it") {
+        return;
+    }
+    let s = Sandbox::new();
+    let repo = project(&s, "bookstack-dev");
+    let wt = s.at("feat");
+    atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
+    // Ports through variables only: no override.
+    assert!(!wt.join("compose.atlas.yaml").exists());
+    let env = fs::read_to_string(wt.join(".env")).unwrap();
+    assert!(var(&env, "DEV_PORT").is_some() && var(&env, "DEV_MAIL_PORT").is_some());
+    // The branch pins a literal port and a container name: `env` writes the override.
+    let compose = fs::read_to_string(wt.join("docker-compose.yml")).unwrap();
+    let pinned = compose.replace(
+        "  mailhog:\n",
+        "  mailhog:\n    container_name: mailhog\n",
+    );
+    let pinned = pinned.replace("${DEV_MAIL_PORT:-8025}:8025", "8025:8025");
+    fs::write(wt.join("docker-compose.yml"), &pinned).unwrap();
+    s.git(&wt, &["commit", "-qam", "pin"]).ok();
+    let run = atlas(&s, &wt, &["env"]).success();
+    let own = fs::read_to_string(wt.join("compose.atlas.yaml")).unwrap();
+    assert!(own.contains("\"mailhog\":\n    container_name: "), "{own}");
+    let theirs = &atlas_config(&s, &wt)[0];
+    match COMPOSE {
+        support::docker::Compose::V1 => {
+            assert!(published(theirs).contains(&8025), "{theirs}");
+            assert!(run.stderr.contains("publishes host port(s) 8025 as numbers"), "{run}");
+        }
+        support::docker::Compose::V2 => {
+            assert!(!published(theirs).contains(&8025), "{theirs}");
+            assert!(own.contains("ports: !override"), "{own}");
+        }
+    }
+    // Back to variables: the override goes, with a line.
+    fs::write(wt.join("docker-compose.yml"), &compose).unwrap();
+    let run = atlas(&s, &wt, &["env"]).success();
+    assert!(!wt.join("compose.atlas.yaml").exists());
+    assert!(run.stderr.contains("compose.atlas.yaml, which git-atlas wrote before"), "{run}");
+    let env = fs::read_to_string(wt.join(".env")).unwrap();
+    assert_eq!(var(&env, "COMPOSE_FILE"), None, "{env}");
+}
+
+
+#[test]
+fn a_worktree_removed_without_git_atlas_has_its_own_project_torn_down_and_mains_left() {
+    let test = "a_worktree_removed_without_git_atlas_has_its_own_project_torn_down_and_mains_left";
+    if !docker_ready(test) {
+        return;
+    }
+    let s = Sandbox::new();
+    let repo = project(&s, "bookstack-dev");
+    let wt = s.at("gone");
+    atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
+    let (main_project, wt_project) = ("bookstack-dev", "bookstack-dev-gone");
+    let _cleanup = Cleanup::new(&[main_project, wt_project]);
+    compose(&s, &repo, &["up", "-d"]).success();
+    compose(&s, &wt, &["up", "-d"]).success();
+    let main_before = docker_objects(main_project);
+    assert!(!docker_objects(wt_project).is_empty());
+    // `rm -rf`: the next command tears down its containers and networks, not its volumes
+    // (Git still lists the worktree, as prunable)...
+    fs::remove_dir_all(&wt).unwrap();
+    atlas(&s, &repo, &["list"]).success();
+    let left = docker_objects(wt_project);
+    assert_eq!(left, vec![format!("{wt_project}_db")], "{left:?}");
+    // ... and its volume once Git forgets it.
+    s.git(&repo, &["worktree", "prune"]).ok();
+    atlas(&s, &repo, &["list"]).success();
+    assert_eq!(docker_objects(wt_project), Vec::<String>::new());
+    assert_eq!(docker_objects(main_project), main_before);
+    compose(&s, &repo, &["down", "-v"]).success();
+}
