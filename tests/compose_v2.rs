@@ -106,3 +106,58 @@ fn a_project_run_with_f_from_a_package_script_is_told_how_its_worktree_runs_its_
         "{added}"
     );
 }
+
+#[test]
+fn compose_is_asked_its_version_once_per_install_not_at_every_worktree() {
+    let test = "compose_is_asked_its_version_once_per_install_not_at_every_worktree";
+    if !docker_ready(test) {
+        return;
+    }
+    let s = Sandbox::new();
+    let repo = project(&s, "compose-features");
+    // The real docker CLI, with each call logged.
+    let spy = s.at("spy");
+    fs::create_dir_all(&spy).unwrap();
+    let log = s.at("docker.log");
+    let real = which::which("docker").unwrap();
+    let script = spy.join("docker");
+    fs::write(
+        &script,
+        format!(
+            "#!/bin/sh\necho \"$*\" >> '{}'\nexec '{}' \"$@\"\n",
+            log.display(),
+            real.display()
+        ),
+    )
+    .unwrap();
+    use std::os::unix::fs::PermissionsExt;
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o755)).unwrap();
+    let path = support::path_with(&[&spy, support::bin().parent().unwrap()]);
+    let asked = || {
+        fs::read_to_string(&log)
+            .unwrap_or_default()
+            .lines()
+            .filter(|l| l.starts_with("compose version"))
+            .count()
+    };
+    for name in ["one", "two"] {
+        let wt = s.at(name);
+        let mut c = s.cmd("git", &repo);
+        with_docker(&mut c)
+            .env("PATH", &path)
+            .args(["atlas", "add", wt.to_str().unwrap()]);
+        Run::of(&mut c).success();
+        assert!(
+            fs::read_to_string(wt.join("compose.atlas.yaml"))
+                .unwrap()
+                .contains("ports: !override"),
+            "{name}"
+        );
+    }
+    assert_eq!(
+        asked(),
+        1,
+        "{}",
+        fs::read_to_string(&log).unwrap_or_default()
+    );
+}

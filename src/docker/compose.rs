@@ -128,6 +128,95 @@ impl Compose {
     }
 }
 
+/// What `Compose::find` finds, as far as files written for it depend on it: whether it is
+/// the v2 plugin (whose containers are `<project>-<service>-1`) and the override syntax it reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Installed {
+    pub plugin: bool,
+    pub syntax: Syntax,
+}
+
+/// [`Installed`] (v2 with tags where there is no Compose yet), remembered in the file `cache`
+/// by what decides it (the docker CLI, each place its Compose plugin may be, `docker-compose`:
+/// path, size, time), so that asking Compose its version (a spawn of 30-50 ms) happens once
+/// per install, not at every `git worktree add`.
+pub fn installed_cached(cache: &Path) -> Installed {
+    let key = install_key();
+    if let Ok(text) = std::fs::read_to_string(cache) {
+        if let Some((k, v)) = text.trim_end().rsplit_once('\n') {
+            let known = match v {
+                "plugin tags" => Some((true, Syntax::Tags)),
+                "plugin plain" => Some((true, Syntax::Plain)),
+                "v1 plain" => Some((false, Syntax::Plain)),
+                _ => None,
+            };
+            if let Some((plugin, syntax)) = known.filter(|_| k == key) {
+                return Installed { plugin, syntax };
+            }
+        }
+    }
+    let found = Compose::find().map_or(
+        Installed {
+            plugin: true,
+            syntax: Syntax::Tags,
+        },
+        |c| Installed {
+            plugin: c.plugin,
+            syntax: c.syntax(),
+        },
+    );
+    let word = match (found.plugin, found.syntax) {
+        (true, Syntax::Tags) => "plugin tags",
+        (true, Syntax::Plain) => "plugin plain",
+        (false, _) => "v1 plain",
+    };
+    // Only a cache: a failure to keep it costs the next command the question again.
+    let _ = crate::files::write_atomic(cache, format!("{key}\n{word}\n").as_bytes());
+    found
+}
+
+/// What Compose's version depends on, as one line.
+fn install_key() -> String {
+    let stat = |path: &Path| match std::fs::metadata(path) {
+        Ok(m) => {
+            use std::os::unix::fs::MetadataExt;
+            format!(
+                "{}:{}:{}.{}:{}",
+                path.display(),
+                m.size(),
+                m.mtime(),
+                m.mtime_nsec(),
+                m.ino()
+            )
+        }
+        Err(_) => format!("{}:-", path.display()),
+    };
+    let mut parts = Vec::new();
+    for program in ["docker", "docker-compose"] {
+        parts.push(match which::which(program) {
+            Ok(p) => stat(&p),
+            Err(_) => format!("{program}:-"),
+        });
+    }
+    let config = std::env::var_os("DOCKER_CONFIG")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".docker")));
+    let dirs = config.map(|c| c.join("cli-plugins")).into_iter().chain(
+        [
+            "/usr/local/lib/docker/cli-plugins",
+            "/usr/local/libexec/docker/cli-plugins",
+            "/usr/lib/docker/cli-plugins",
+            "/usr/libexec/docker/cli-plugins",
+        ]
+        .map(PathBuf::from),
+    );
+    for dir in dirs {
+        parts.push(stat(&dir.join("docker-compose")));
+    }
+    // One line: a path with a newline in it must not end the key.
+    parts.join(";").replace('\n', "\\n")
+}
+
 /// `2.40.3` (or `v2.40.3`, `2.24.0-desktop.1`) as numbers.
 fn parse_version(text: &str) -> Option<(u32, u32, u32)> {
     let text = text.trim().trim_start_matches('v');

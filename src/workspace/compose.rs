@@ -10,7 +10,7 @@ use std::path::{Path, PathBuf};
 use serde::Serialize;
 
 use crate::config::Config;
-use crate::docker::compose::Compose;
+use crate::docker::compose::Installed;
 use crate::docker::isolate::{self, Isolation, Syntax, OVERRIDE_FILE};
 use crate::docker::model::{self, Model};
 use crate::files::dotenv::DotEnv;
@@ -290,11 +290,12 @@ pub(super) struct ProjectFiles {
 }
 
 impl Workspace {
-    /// The override syntax the Compose here reads (v2's tags when there is no Compose yet).
-    pub(super) fn compose_syntax(&self) -> Syntax {
-        *self
-            .compose_syntax
-            .get_or_init(|| Compose::find().map_or(Syntax::Tags, |c| c.syntax()))
+    /// The Compose here, as the files git-atlas writes for it depend on it (asked once per
+    /// install: see [`crate::docker::compose::installed_cached`]).
+    pub(super) fn compose_installed(&self) -> Installed {
+        *self.compose_installed.get_or_init(|| {
+            crate::docker::compose::installed_cached(&self.registry.dir().join("compose-installed"))
+        })
     }
 
     /// What `wt` gets for `project`, with its ports in `vars`; the lines a user must read (what
@@ -311,7 +312,7 @@ impl Workspace {
         let needs_tags = |iso: &Isolation| iso.body.as_deref().is_some_and(|b| b.contains('!'));
         // Tags only where they are needed, so that what v1 can read stays readable by it.
         let mut iso = isolate::isolate(&project.model, &vars.compose_project, &moved, Syntax::Tags);
-        if needs_tags(&iso) && self.compose_syntax() == Syntax::Plain {
+        if needs_tags(&iso) && self.compose_installed().syntax == Syntax::Plain {
             iso = isolate::isolate(&project.model, &vars.compose_project, &moved, Syntax::Plain);
         }
         let mut env = vec![(
@@ -428,7 +429,7 @@ impl Workspace {
     /// `wt`'s Compose projects of the project's own files, as Compose runs them there.
     pub fn running_projects(&self, wt: &Worktree) -> crate::error::Result<Vec<Running>> {
         let inputs = self.inputs(&wt.path)?;
-        let plugin = Compose::find().map_or(true, |c| c.name() == "docker compose");
+        let plugin = self.compose_installed().plugin;
         let mut out = Vec::new();
         for project in &inputs.compose {
             let dir = if project.dir.is_empty() {

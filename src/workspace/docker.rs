@@ -106,7 +106,11 @@ impl Workspace {
 
     /// How the user runs Compose here, for hints: `docker compose` or `docker-compose`.
     pub fn compose_name(&self) -> &'static str {
-        Compose::find().map_or("docker compose", |c| c.name())
+        if self.compose_installed().plugin {
+            "docker compose"
+        } else {
+            "docker-compose"
+        }
     }
 
     /// What `.atlas.toml` says happens to a project when its worktree goes.

@@ -52,8 +52,8 @@ pub struct Workspace {
     leases: Option<LeaseFile>,
     /// The main worktree's ignored files, as Git listed them once for this command.
     main_ignored: std::cell::OnceCell<Vec<String>>,
-    /// The override syntax of the Compose here, asked once per command that needs it.
-    compose_syntax: std::cell::OnceCell<crate::docker::isolate::Syntax>,
+    /// The Compose here, read once per command that needs it.
+    compose_installed: std::cell::OnceCell<crate::docker::compose::Installed>,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
@@ -124,7 +124,7 @@ impl Workspace {
             inputs: RefCell::default(),
             leases: LeaseFile::open(),
             main_ignored: std::cell::OnceCell::new(),
-            compose_syntax: std::cell::OnceCell::new(),
+            compose_installed: std::cell::OnceCell::new(),
         })
     }
 

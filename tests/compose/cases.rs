@@ -16,6 +16,14 @@ use serde_json::Value;
 use support::docker::{docker, label, Cleanup};
 use support::{Run, Sandbox};
 
+/// Main's stack of a fixture publishes the fixture's own fixed host ports (8080, 54320, …), so
+/// the tests that start one take turns.
+static MAIN_STACK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn main_stack() -> std::sync::MutexGuard<'static, ()> {
+    MAIN_STACK.lock().unwrap_or_else(|e| e.into_inner())
+}
+
 pub fn docker_ready(test: &str) -> bool {
     support::docker::image_with(COMPOSE, test, "GIT_ATLAS_TEST_IMAGE").is_some()
 }
@@ -211,6 +219,7 @@ fn side_by_side(
     not_http: &[&str],
     during: &dyn Fn(&Value, &Value),
 ) -> Run {
+    let _turn = main_stack();
     let s = Sandbox::new();
     let repo = project(&s, fixture);
     let fixture = fixture.rsplit('/').next().unwrap();
@@ -470,6 +479,7 @@ fn a_worktree_removed_without_git_atlas_has_its_own_project_torn_down_and_mains_
     if !docker_ready(test) {
         return;
     }
+    let _turn = main_stack();
     let s = Sandbox::new();
     let repo = project(&s, "bookstack-dev");
     let wt = s.at("gone");
