@@ -6,45 +6,15 @@
 mod support;
 
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use support::env_var as var;
 use support::Sandbox;
-
-fn project(s: &Sandbox, name: &str) -> PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/projects")
-        .join(name);
-    let dir = s.at(name);
-    copy_tree(&from, &dir);
-    s.git(&dir, &["init", "-q", "-b", "main"]).ok();
-    s.git(&dir, &["add", "-A"]).ok();
-    s.git(&dir, &["commit", "-q", "-m", "init"]).ok();
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
-
-fn var(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .rev()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
-}
 
 #[test]
 fn no_docker_writes_no_override_and_no_compose_file_naming_it() {
     let s = Sandbox::new();
-    let repo = project(&s, "compose-features");
+    let repo = s.fixture("compose-features");
     let wt = s.at("nodocker");
     s.atlas(&repo, &["add", "--no-docker", wt.to_str().unwrap()])
         .ok();
@@ -62,7 +32,7 @@ fn no_docker_writes_no_override_and_no_compose_file_naming_it() {
 #[test]
 fn a_compose_file_that_does_not_parse_is_named_in_one_line_and_the_rest_goes_on() {
     let s = Sandbox::new();
-    let repo = project(&s, "bookstack-dev");
+    let repo = s.fixture("bookstack-dev");
     fs::write(repo.join("docker-compose.yml"), "services: [\n  app:\n").unwrap();
     s.git(&repo, &["commit", "-qam", "broken"]).ok();
     let wt = s.at("feat");
@@ -88,7 +58,7 @@ fn a_compose_file_that_does_not_parse_is_named_in_one_line_and_the_rest_goes_on(
 #[test]
 fn exec_gives_the_main_worktree_composes_own_project_name() {
     let s = Sandbox::new();
-    let repo = project(&s, "compose-features");
+    let repo = s.fixture("compose-features");
     let wt = s.at("feat");
     s.atlas(&repo, &["add", wt.to_str().unwrap()]).ok();
     let name = |dir: &Path| {
@@ -103,6 +73,6 @@ fn exec_gives_the_main_worktree_composes_own_project_name() {
     assert_eq!(name(&repo), "compose-features");
     assert_eq!(name(&wt), "compose-features-feat");
     // documenso's top-level `name:` is main's project name.
-    let docu = project(&s, "documenso");
+    let docu = s.fixture("documenso");
     assert_eq!(name(&docu), "documenso-development");
 }

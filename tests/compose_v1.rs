@@ -14,7 +14,7 @@ fn compose_v1_gets_no_v2_syntax_and_one_line_on_the_ports_it_cannot_move() {
         return;
     }
     let s = Sandbox::new();
-    let repo = project(&s, "documenso");
+    let repo = s.fixture("documenso");
     let wt = s.at("documenso-feat");
     let added = atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
     let v1: Vec<&str> = added

@@ -114,7 +114,7 @@ fn compose_is_asked_its_version_once_per_install_not_at_every_worktree() {
         return;
     }
     let s = Sandbox::new();
-    let repo = project(&s, "compose-features");
+    let repo = s.fixture("compose-features");
     // The real docker CLI, with each call logged.
     let spy = s.at("spy");
     fs::create_dir_all(&spy).unwrap();

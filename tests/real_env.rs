@@ -7,39 +7,10 @@ mod support;
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use support::env_var as var;
 use support::Sandbox;
-
-/// The fixture `name` as a repository at `root/<name>`: every file committed except those its
-/// own `.gitignore` files ignore, which stay in the main worktree only, as in the real project.
-fn project(s: &Sandbox, name: &str) -> PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/projects")
-        .join(name);
-    let dir = s.at(name);
-    copy_tree(&from, &dir);
-    s.git(&dir, &["init", "-q", "-b", "main"]).ok();
-    s.git(&dir, &["add", "-A"]).ok();
-    s.git(&dir, &["commit", "-q", "-m", "init"]).ok();
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        let kind = entry.file_type().unwrap();
-        if kind.is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else if kind.is_symlink() {
-            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
-}
 
 /// Each base port (the main worktree's) with the port worktree `wt` got for it.
 fn moved(s: &Sandbox, repo: &Path, wt: &str) -> BTreeMap<u64, u64> {
@@ -102,20 +73,13 @@ fn expect_carried(
     body[want.len()..].to_string()
 }
 
-fn var(text: &str, name: &str) -> Option<String> {
-    text.lines()
-        .rev()
-        .find_map(|l| l.strip_prefix(&format!("{name}=")))
-        .map(str::to_string)
-}
-
 /// plane (makeplane/plane): a pnpm monorepo with one ignored `.env` per app and one at the root
 /// for Compose; the API's `http://localhost:8000` appears in four files, Redis and RabbitMQ are
 /// Compose services (`REDIS_HOST="plane-redis"`), the proxy listens on 80 and 443.
 #[test]
 fn a_monorepo_gets_every_apps_env_file_with_one_port_per_base() {
     let s = Sandbox::new();
-    let repo = project(&s, "nextjs-monorepo");
+    let repo = s.fixture("nextjs-monorepo");
     use std::os::unix::fs::PermissionsExt;
     fs::set_permissions(
         repo.join("apps/api/.env"),
@@ -266,7 +230,7 @@ fn a_monorepo_gets_every_apps_env_file_with_one_port_per_base() {
 #[test]
 fn a_django_apps_docker_env_is_carried_through_the_hooks_too() {
     let s = Sandbox::new();
-    let repo = project(&s, "django-docker");
+    let repo = s.fixture("django-docker");
     s.atlas(&repo, &["hooks", "install"]).ok();
     let run = s.git(&repo, &["worktree", "add", "-q", "../plain"]);
     let err = run.ok();
@@ -303,7 +267,7 @@ fn a_django_apps_docker_env_is_carried_through_the_hooks_too() {
 #[test]
 fn a_laravel_env_is_carried_with_its_ports_and_database() {
     let s = Sandbox::new();
-    let repo = project(&s, "laravel");
+    let repo = s.fixture("laravel");
     s.atlas(&repo, &["add", "-q", "--no-db", "../feat"]).ok();
     let wt = s.at("feat");
     let ports = moved(&s, &repo, "feat");
@@ -350,7 +314,7 @@ fn a_laravel_env_is_carried_with_its_ports_and_database() {
 #[test]
 fn a_rails_apps_env_local_and_env_test_are_carried() {
     let s = Sandbox::new();
-    let repo = project(&s, "rails");
+    let repo = s.fixture("rails");
     s.atlas(&repo, &["add", "-q", "--no-db", "../feat"]).ok();
     let wt = s.at("feat");
     let ports = moved(&s, &repo, "feat");
@@ -373,7 +337,7 @@ fn a_rails_apps_env_local_and_env_test_are_carried() {
 #[test]
 fn a_nextjs_monorepos_linked_app_env_gets_the_worktrees_values() {
     let s = Sandbox::new();
-    let repo = project(&s, "nextjs-turbo");
+    let repo = s.fixture("nextjs-turbo");
     assert!(fs::symlink_metadata(repo.join("apps/web/.env"))
         .unwrap()
         .file_type()

@@ -12,7 +12,6 @@ use crate::files::generate::{self, Extras, WorktreeVars};
 use crate::git::repo::Worktree;
 
 use super::checkout::Which;
-use super::compose;
 use super::{Inputs, Workspace};
 
 /// An env file of the main worktree and what a worktree gets of it ([`Workspace::env_pairs`]).
@@ -268,92 +267,9 @@ impl Workspace {
             });
         }
         for project in &inputs.compose {
-            self.compose_env_files(wt, inputs, vars, project, which, &mut out);
+            self.compose_files(wt, inputs, vars, project, which, &mut out);
         }
         out
-    }
-
-    /// What `wt` gets for one of the project's Compose projects: its variables in the project
-    /// directory's `.env` (the one carried there, else one of its own), and the override file
-    /// unless `--no-docker`.
-    fn compose_env_files(
-        &self,
-        wt: &Worktree,
-        inputs: &Inputs,
-        vars: &WorktreeVars,
-        project: &compose::ComposeProject,
-        which: &Which,
-        out: &mut Vec<Derived>,
-    ) {
-        let dir = wt.path.join(&project.dir);
-        // Nothing for a branch without the project's files there.
-        let Some(first) = project.files.first().map(|f| dir.join(f)) else {
-            return;
-        };
-        if !first.is_file() {
-            return;
-        }
-        let mut files = self.project_files(wt, inputs, vars, project);
-        let target = wt.path.join(project.env_rel());
-        let ours = |path: &Path| {
-            std::fs::symlink_metadata(path).is_err() || generate::is_unchanged_generated(path)
-        };
-        let own = dir.join(crate::docker::isolate::OVERRIDE_FILE);
-        match files.override_file.take() {
-            Some((path, text))
-                if *which != Which::AllButCompose && which.wants(&path) && ours(&path) =>
-            {
-                out.push(Derived {
-                    out: path,
-                    text,
-                    source: first.clone(),
-                    yaml: true,
-                });
-            }
-            // `--no-docker`, or the user's own edits there: `COMPOSE_FILE` names the override
-            // only if it is there.
-            Some(_) if own.exists() => {}
-            Some(_) => files.env.retain(|(k, _)| k != "COMPOSE_FILE"),
-            // Nothing to override any more: what git-atlas wrote before goes.
-            None => remove_own(
-                &own,
-                &wt.name,
-                "(the project's compose files publish nothing it must move or rename now)",
-            ),
-        }
-        if let Some(derived) = out.iter_mut().find(|d| d.out == target) {
-            let mut env = DotEnv::parse(&derived.text).expect("derived env parses");
-            compose::with_vars(&mut env, &files.env);
-            derived.text = env.render();
-        } else if which.wants(&target) && ours(&target) {
-            let header = format!(
-                "# {} for worktree {} from {}: Compose reads it in this directory, for the worktree's own project; `git atlas env` writes it again (delete this line to keep your own edits).\n",
-                generate::MARKER,
-                wt.name,
-                project
-                    .files
-                    .first()
-                    .map(|f| if project.dir.is_empty() { f.clone() } else { format!("{}/{f}", project.dir) })
-                    .unwrap_or_default()
-            );
-            let mut env = DotEnv::parse(&header).expect("header parses");
-            for (key, value) in &files.env {
-                env.push(key, value);
-            }
-            out.push(Derived {
-                out: target,
-                text: env.render(),
-                source: first.clone(),
-                yaml: false,
-            });
-        } else if which.wants(&target) {
-            crate::term::warn(format!(
-                "{}: Compose reads this worktree's own file there, which git-atlas does not write: {}'s project has main's name and ports there unless it sets COMPOSE_PROJECT_NAME{} (or run `git atlas docker up`)",
-                target.display(),
-                wt.name,
-                if files.env.iter().any(|(k, _)| k == "COMPOSE_FILE") { " and COMPOSE_FILE" } else { "" }
-            ));
-        }
     }
 }
 
@@ -374,7 +290,7 @@ fn compose_reads(path: &Path) -> bool {
 }
 
 /// Remove the file at `path` if git-atlas generated it for worktree `name` (and say so).
-fn remove_own(path: &Path, name: &str, why: &str) {
+pub(super) fn remove_own(path: &Path, name: &str, why: &str) {
     let ours = std::fs::read_to_string(path)
         .is_ok_and(|t| generate::generated_for(&t, name) && !generate::edited(&t));
     if ours && std::fs::remove_file(path).is_ok() {

@@ -6,14 +6,13 @@
 
 use std::collections::BTreeSet;
 use std::fs;
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use support::docker::{docker, label, Cleanup};
+use support::docker::{docker, http_get, label, Cleanup};
+use support::env_var as var;
 use support::{Run, Sandbox};
 
 /// Main's stack of a fixture publishes the fixture's own fixed host ports (8080, 54320, …), so
@@ -28,12 +27,10 @@ pub fn docker_ready(test: &str) -> bool {
     support::docker::image_with(COMPOSE, test, "GIT_ATLAS_TEST_IMAGE").is_some()
 }
 
-/// The sandbox's commands see this process's Docker and the Compose under test.
+/// The sandbox clears the environment: its commands see this process's Docker and the Compose
+/// under test.
 fn with_docker(c: &mut Command) -> &mut Command {
-    if let Some(host) = std::env::var_os("DOCKER_HOST") {
-        c.env("DOCKER_HOST", host);
-    }
-    COMPOSE.select(c)
+    COMPOSE.docker_env(c)
 }
 
 fn atlas(s: &Sandbox, cwd: &Path, args: &[&str]) -> Run {
@@ -48,33 +45,6 @@ fn compose(s: &Sandbox, cwd: &Path, args: &[&str]) -> Run {
             .args(&argv[1..])
             .args(args),
     )
-}
-
-/// The fixture `name` as a repository at `root/<name>`: every file committed except those its
-/// `.gitignore` ignores, which stay in the main worktree only, as in the real project.
-fn project(s: &Sandbox, name: &str) -> PathBuf {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/fixtures/projects")
-        .join(name);
-    let dir = s.at(name);
-    copy_tree(&from, &dir);
-    s.git(&dir, &["init", "-q", "-b", "main"]).ok();
-    s.git(&dir, &["add", "-A"]).ok();
-    s.git(&dir, &["commit", "-q", "-m", "init"]).ok();
-    dir
-}
-
-fn copy_tree(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            copy_tree(&entry.path(), &target);
-        } else {
-            fs::copy(entry.path(), &target).unwrap();
-        }
-    }
 }
 
 /// `git atlas docker config --json` of the worktree at `dir`: its projects.
@@ -138,26 +108,13 @@ fn resource_names(project: &Value) -> BTreeSet<String> {
 fn serves(port: u16) -> Result<String, String> {
     let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        let got = (|| {
-            let mut stream =
-                TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
-                    .map_err(|e| e.to_string())?;
-            stream
-                .set_read_timeout(Some(Duration::from_secs(2)))
-                .map_err(|e| e.to_string())?;
-            stream
-                .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-                .map_err(|e| e.to_string())?;
-            let mut response = String::new();
-            stream
-                .read_to_string(&mut response)
-                .map_err(|e| e.to_string())?;
+        let got = http_get(port).and_then(|response| {
             if response.starts_with("HTTP/1.") && response.contains(" 200 ") {
                 Ok(response)
             } else {
                 Err(format!("not a 200: {response:?}"))
             }
-        })();
+        });
         match got {
             Ok(body) => return Ok(body),
             Err(e) if Instant::now() > deadline => return Err(e),
@@ -221,7 +178,7 @@ fn side_by_side(
 ) -> Run {
     let _turn = main_stack();
     let s = Sandbox::new();
-    let repo = project(&s, fixture);
+    let repo = s.fixture(fixture);
     let fixture = fixture.rsplit('/').next().unwrap();
     let wt = s.at(&format!("{fixture}-feat"));
     let added = atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
@@ -368,19 +325,13 @@ fn bookstack_ports_from_variables_with_defaults_only_are_the_worktrees_with_plai
     assert!(added.stdout.contains("Wrote .env in "), "{added}");
 }
 
-fn var(text: &str, key: &str) -> Option<String> {
-    text.lines()
-        .rev()
-        .find_map(|l| l.strip_prefix(&format!("{key}=")).map(str::to_string))
-}
-
 #[test]
 fn a_plain_git_worktree_add_through_the_hooks_gets_the_compose_files_too() {
     if !docker_ready("a_plain_git_worktree_add_through_the_hooks_gets_the_compose_files_too") {
         return;
     }
     let s = Sandbox::new();
-    let repo = project(&s, "compose-features");
+    let repo = s.fixture("compose-features");
     atlas(&s, &repo, &["hooks", "install"]).success();
     let wt = s.at("hooked");
     Run::of(with_docker(&mut s.cmd("git", &repo)).args(["worktree", "add", "-q", wt.to_str().unwrap()])).success();
@@ -433,7 +384,7 @@ fn the_override_follows_the_compose_file_and_goes_when_nothing_needs_it() {
         return;
     }
     let s = Sandbox::new();
-    let repo = project(&s, "bookstack-dev");
+    let repo = s.fixture("bookstack-dev");
     let wt = s.at("feat");
     atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
     // Ports through variables only: no override.
@@ -481,7 +432,7 @@ fn a_worktree_removed_without_git_atlas_has_its_own_project_torn_down_and_mains_
     }
     let _turn = main_stack();
     let s = Sandbox::new();
-    let repo = project(&s, "bookstack-dev");
+    let repo = s.fixture("bookstack-dev");
     let wt = s.at("gone");
     atlas(&s, &repo, &["add", wt.to_str().unwrap()]).success();
     let (main_project, wt_project) = ("bookstack-dev", "bookstack-dev-gone");

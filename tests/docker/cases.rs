@@ -1,14 +1,13 @@
 // The cases of tests/docker.rs (Compose v1) and tests/docker_v2.rs (v2): `COMPOSE` says which.
 
 use std::fs;
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
+use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::time::{Duration, Instant};
 
-use support::docker::{docker, label, Cleanup};
+use support::docker::{docker, http_get, label, Cleanup};
 use support::{offset, Run, Sandbox};
 
 // ---------------------------------------------------------------------------------------------
@@ -23,13 +22,10 @@ fn docker_ready(test: &str) -> Option<String> {
 // ---------------------------------------------------------------------------------------------
 // The sandbox's commands, seeing the same Docker as this test process.
 
-/// The sandbox clears the environment; Docker is found by `DOCKER_HOST` when it is set, else at
-/// its default socket.
+/// The sandbox clears the environment: its commands see this process's Docker and the Compose
+/// under test.
 fn with_docker(c: &mut Command) -> &mut Command {
-    if let Some(host) = std::env::var_os("DOCKER_HOST") {
-        c.env("DOCKER_HOST", host);
-    }
-    COMPOSE.select(c)
+    COMPOSE.docker_env(c)
 }
 
 /// `git atlas …` in the sandbox, seeing this process's Docker.
@@ -137,24 +133,6 @@ fn container_names(project: &str, services: &[&str]) -> Vec<String> {
 
 // ---------------------------------------------------------------------------------------------
 // The network, from the host.
-
-/// `GET /` on 127.0.0.1:`port`: the body, or why not.
-fn http_get(port: u16) -> Result<String, String> {
-    let mut stream =
-        TcpStream::connect_timeout(&([127, 0, 0, 1], port).into(), Duration::from_secs(2))
-            .map_err(|e| e.to_string())?;
-    stream
-        .set_read_timeout(Some(Duration::from_secs(2)))
-        .map_err(|e| e.to_string())?;
-    stream
-        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
-        .map_err(|e| e.to_string())?;
-    let mut response = String::new();
-    stream
-        .read_to_string(&mut response)
-        .map_err(|e| e.to_string())?;
-    Ok(response)
-}
 
 /// The test image answers on host port `port` (retrying for up to 10 s while it starts).
 fn assert_serves(port: u16, what: &str) {

@@ -53,6 +53,15 @@ impl Compose {
         c
     }
 
+    /// Make `c` (a sandbox command) see this process's Docker, found by `DOCKER_HOST` when it
+    /// is set, else at its default socket, and run this Compose.
+    pub fn docker_env(self, c: &mut Command) -> &mut Command {
+        if let Some(host) = std::env::var_os("DOCKER_HOST") {
+            c.env("DOCKER_HOST", host);
+        }
+        self.select(c)
+    }
+
     /// The name this Compose gives the first container of `service` in `project`.
     pub fn container(self, project: &str, service: &str) -> String {
         match self {
@@ -213,4 +222,26 @@ impl Drop for Cleanup {
             }
         }
     }
+}
+
+/// `GET /` on 127.0.0.1:`port`: the whole response, or why not.
+pub fn http_get(port: u16) -> Result<String, String> {
+    use std::io::{Read, Write};
+    use std::time::Duration;
+    let mut stream = std::net::TcpStream::connect_timeout(
+        &([127, 0, 0, 1], port).into(),
+        Duration::from_secs(2),
+    )
+    .map_err(|e| e.to_string())?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .map_err(|e| e.to_string())?;
+    stream
+        .write_all(b"GET / HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .map_err(|e| e.to_string())?;
+    let mut response = String::new();
+    stream
+        .read_to_string(&mut response)
+        .map_err(|e| e.to_string())?;
+    Ok(response)
 }

@@ -77,6 +77,21 @@ impl Sandbox {
         self.root().join(name)
     }
 
+    /// The fixture `tests/fixtures/projects/<name>` (after a public project: see its
+    /// FIXTURE.md) as a repository at `root/<name>`: every file committed except those its own
+    /// `.gitignore` files ignore, which stay in the main worktree only, as in the real project.
+    pub fn fixture(&self, name: &str) -> PathBuf {
+        let from = Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/projects")
+            .join(name);
+        let dir = self.at(name);
+        copy_tree(&from, &dir);
+        self.git(&dir, &["init", "-q", "-b", "main"]).ok();
+        self.git(&dir, &["add", "-A"]).ok();
+        self.git(&dir, &["commit", "-q", "-m", "init"]).ok();
+        dir
+    }
+
     pub fn leases(&self) -> PathBuf {
         self.at("leases")
     }
@@ -356,4 +371,29 @@ pub fn unavailable<T>(test: &str, what: &str, why: &str) -> Option<T> {
         "SKIPPED {test}: {what} not available ({why})"
     );
     None
+}
+
+/// `from` copied to `to`, symbolic links as links.
+pub fn copy_tree(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        let kind = entry.file_type().unwrap();
+        if kind.is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else if kind.is_symlink() {
+            std::os::unix::fs::symlink(fs::read_link(entry.path()).unwrap(), &target).unwrap();
+        } else {
+            fs::copy(entry.path(), &target).unwrap();
+        }
+    }
+}
+
+/// The value the last `key=` line of env file text gives `key`, as written.
+pub fn env_var(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .rev()
+        .find_map(|l| l.strip_prefix(&format!("{key}=")))
+        .map(str::to_string)
 }

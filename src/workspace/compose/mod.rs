@@ -3,23 +3,23 @@
 //! the files `[docker] files` runs with `-f`), what those files publish and name (read as main
 //! runs them), and what a worktree gets so that a plain `docker compose up` there runs its own
 //! project: `COMPOSE_PROJECT_NAME`, `COMPOSE_FILE` and the published ports' variables in the
-//! project directory's `.env`, and the override file ([`isolate`]).
+//! project directory's `.env`, and the override file ([`crate::docker::isolate`]).
 
 use std::path::{Path, PathBuf};
 
-use serde::Serialize;
-
 use crate::config::Config;
-use crate::docker::compose::Installed;
-use crate::docker::isolate::{self, Isolation, Syntax, OVERRIDE_FILE};
+use crate::docker::isolate::OVERRIDE_FILE;
 use crate::docker::model::{self, Model};
 use crate::files::dotenv::DotEnv;
-use crate::files::generate::{self, WorktreeVars, MARKER};
-use crate::git::repo::Worktree;
+use crate::files::generate;
 use crate::ports::services::{self, Service};
 
 use super::env_files::EnvFile;
-use super::{Inputs, Workspace};
+
+mod files;
+mod running;
+
+pub use running::{Running, RunningPort, RunningResource, RunningService};
 
 /// A directory the project runs Compose in, and its model as the main worktree runs it.
 #[derive(Debug, Clone)]
@@ -279,238 +279,6 @@ fn project_env(
         .map(|root| root.join(&rel))
         .find(|p| p.is_file() && !generate::is_generated(p))
         .and_then(|p| generate::read_dotenv(&p).ok())
-}
-
-/// What a worktree gets for one Compose project.
-pub(super) struct ProjectFiles {
-    /// The project directory's `.env` variables: name, files, ports through variables.
-    pub env: Vec<(String, String)>,
-    /// The override file and its text, when the project needs one.
-    pub override_file: Option<(PathBuf, String)>,
-}
-
-impl Workspace {
-    /// The Compose here, as the files git-atlas writes for it depend on it (asked once per
-    /// install: see [`crate::docker::compose::installed_cached`]).
-    pub(super) fn compose_installed(&self) -> Installed {
-        *self.compose_installed.get_or_init(|| {
-            crate::docker::compose::installed_cached(&self.registry.dir().join("compose-installed"))
-        })
-    }
-
-    /// What `wt` gets for `project`, with its ports in `vars`; the lines a user must read (what
-    /// this Compose cannot move, what a `-f` run does not read) are said.
-    pub(super) fn project_files(
-        &self,
-        wt: &Worktree,
-        inputs: &Inputs,
-        vars: &WorktreeVars,
-        project: &ComposeProject,
-    ) -> ProjectFiles {
-        let map = generate::PortMap::new(&inputs.services, vars.ports, &inputs.config);
-        let moved = |base: u16| map.moved(base);
-        let needs_tags = |iso: &Isolation| iso.body.as_deref().is_some_and(|b| b.contains('!'));
-        // Tags only where they are needed, so that what v1 can read stays readable by it.
-        let mut iso = isolate::isolate(&project.model, &vars.compose_project, &moved, Syntax::Tags);
-        if needs_tags(&iso) && self.compose_installed().syntax == Syntax::Plain {
-            iso = isolate::isolate(&project.model, &vars.compose_project, &moved, Syntax::Plain);
-        }
-        let mut env = vec![(
-            "COMPOSE_PROJECT_NAME".to_string(),
-            vars.compose_project.clone(),
-        )];
-        let project_dir = wt.path.join(&project.dir);
-        let files_shown = project
-            .files
-            .iter()
-            .map(|f| join(&project.dir, f))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let override_file = iso.body.as_ref().map(|body| {
-            let header = format!(
-                "# {MARKER} for worktree {} from {files_shown}: this worktree's own host ports, container names and volume and network names over the project's files; `git atlas env` writes it again (delete this line to keep your own edits).\n",
-                vars.name
-            );
-            (project_dir.join(OVERRIDE_FILE), format!("{header}{body}"))
-        });
-        if override_file.is_some() && project.with_f.is_none() {
-            let mut list = project.files.clone();
-            list.push(OVERRIDE_FILE.to_string());
-            env.push(("COMPOSE_FILE".into(), list.join(&project.separator)));
-        }
-        for (var, port) in &iso.vars {
-            env.push((var.clone(), port.to_string()));
-        }
-        if !iso.unmoved.is_empty() {
-            let ports: Vec<String> = iso.unmoved.iter().map(u16::to_string).collect();
-            crate::term::warn(format!(
-                "{files_shown} publishes host port(s) {} as numbers, which Compose v1 (docker-compose) cannot move in an override: {}'s project takes main's there; Compose v2.24.4 or later (`docker compose`) moves them",
-                ports.join(", "),
-                wt.name
-            ));
-        }
-        if let Some(from) = project.with_f.filter(|_| override_file.is_some()) {
-            crate::term::warn(format!(
-                "{files_shown} is run with -f ({from}), so Compose reads {} there but not {}: for {}'s own host ports and names run `git atlas docker up`, or add `-f {}` after the project's files",
-                join(&project.dir, ".env"),
-                join(&project.dir, OVERRIDE_FILE),
-                wt.name,
-                join(&project.dir, OVERRIDE_FILE),
-            ));
-        }
-        ProjectFiles { env, override_file }
-    }
-}
-
-/// `env` with `pairs` set: replaced where it has them, else added under one comment.
-pub(super) fn with_vars(env: &mut DotEnv, pairs: &[(String, String)]) {
-    let mut appended = false;
-    for (key, value) in pairs {
-        if !env.set(key, value) {
-            if !appended {
-                env.push_comment("");
-                env.push_comment("# Added by git-atlas for Docker Compose");
-                appended = true;
-            }
-            env.push(key, value);
-        }
-    }
-}
-
-/// A worktree's project as Compose will run it there, read back from its files (the `.env`
-/// and override git-atlas wrote included): for `git atlas docker config` and its checks.
-#[derive(Debug, Clone, Serialize)]
-pub struct Running {
-    pub name: String,
-    pub directory: PathBuf,
-    pub files: Vec<PathBuf>,
-    /// Run with `-f`: these are the files `git atlas docker up` gives Compose.
-    pub with_f: bool,
-    pub services: Vec<RunningService>,
-    pub volumes: Vec<RunningResource>,
-    pub networks: Vec<RunningResource>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RunningService {
-    pub service: String,
-    pub container_name: String,
-    pub ports: Vec<RunningPort>,
-    /// Compose starts it only with one of these profiles (none: always).
-    pub profiles: Vec<String>,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RunningPort {
-    pub host_ip: Option<String>,
-    pub published: Option<u16>,
-    pub target: String,
-    pub protocol: String,
-}
-
-#[derive(Debug, Clone, Serialize)]
-pub struct RunningResource {
-    pub key: String,
-    pub name: String,
-    pub external: bool,
-}
-
-impl Running {
-    /// The host ports it publishes.
-    pub fn host_ports(&self) -> Vec<u16> {
-        self.services
-            .iter()
-            .flat_map(|s| s.ports.iter().filter_map(|p| p.published))
-            .collect()
-    }
-}
-
-impl Workspace {
-    /// `wt`'s Compose projects of the project's own files, as Compose runs them there.
-    pub fn running_projects(&self, wt: &Worktree) -> crate::error::Result<Vec<Running>> {
-        let inputs = self.inputs(&wt.path)?;
-        let plugin = self.compose_installed().plugin;
-        let mut out = Vec::new();
-        for project in &inputs.compose {
-            let dir = if project.dir.is_empty() {
-                wt.path.clone()
-            } else {
-                wt.path.join(&project.dir)
-            };
-            let env_path = dir.join(".env");
-            let env = env_path
-                .is_file()
-                .then(|| generate::read_dotenv(&env_path).ok())
-                .flatten();
-            let lookup = |name: &str| env.as_ref().and_then(|e| e.value(name));
-            let mut files: Vec<PathBuf> = if project.with_f.is_some() {
-                project.files.iter().map(|f| dir.join(f)).collect()
-            } else {
-                model::discover(&dir, &lookup)
-            };
-            let own = dir.join(OVERRIDE_FILE);
-            if project.with_f.is_some() && own.is_file() && !wt.is_main {
-                files.push(own);
-            }
-            files.retain(|f| f.is_file());
-            let model = model::load(&files, &lookup).map_err(crate::error::Error::failed)?;
-            let name = if wt.is_main {
-                project.main_name(&wt.path)
-            } else {
-                lookup("COMPOSE_PROJECT_NAME")
-                    .or_else(|| model.name.clone())
-                    .map(|n| model::normalize_project_name(&n))
-                    .unwrap_or_else(|| self.compose_project(wt))
-            };
-            let resources = |list: &indexmap::IndexMap<String, model::Resource>| {
-                list.iter()
-                    .map(|(key, r)| RunningResource {
-                        key: key.clone(),
-                        name: r.name.clone().unwrap_or_else(|| format!("{name}_{key}")),
-                        external: r.external,
-                    })
-                    .collect()
-            };
-            let sep = if plugin { "-" } else { "_" };
-            out.push(Running {
-                services: model
-                    .services
-                    .iter()
-                    .map(|(s, def)| RunningService {
-                        service: s.clone(),
-                        profiles: def.profiles.clone(),
-                        container_name: def
-                            .container_name
-                            .clone()
-                            .unwrap_or_else(|| format!("{name}{sep}{s}{sep}1")),
-                        ports: def
-                            .ports
-                            .iter()
-                            .flat_map(|p| {
-                                let one = |published| RunningPort {
-                                    host_ip: p.host_ip.clone(),
-                                    published,
-                                    target: p.target.clone(),
-                                    protocol: p.protocol.clone().unwrap_or_else(|| "tcp".into()),
-                                };
-                                match &p.published {
-                                    Some(r) => (r.lo..=r.hi).map(|b| one(Some(b))).collect(),
-                                    None => vec![one(None)],
-                                }
-                            })
-                            .collect(),
-                    })
-                    .collect(),
-                volumes: resources(&model.volumes),
-                networks: resources(&model.networks),
-                name,
-                directory: dir,
-                files,
-                with_f: project.with_f.is_some(),
-            });
-        }
-        Ok(out)
-    }
 }
 
 /// The services of `inputs` with the published ports of its Compose projects declared.
