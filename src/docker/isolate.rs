@@ -143,21 +143,9 @@ fn entries(port: &Port, moved: &dyn Fn(u16) -> Option<u16>) -> Vec<String> {
     if contiguous {
         return vec![format!("{ip}{lo}-{hi}:{}{proto}", port.target)];
     }
-    // One entry per port: the container port that goes with it, when the target is a range
-    // of the same length (else any host port of the range serves the one target).
-    let targets: Option<(u16, u16)> = port
-        .target
-        .split_once('-')
-        .and_then(|(a, b)| Some((a.parse().ok()?, b.parse().ok()?)))
-        .filter(|(a, b): &(u16, u16)| b.checked_sub(*a) == Some(p.hi - p.lo));
+    // One entry per port, with the container port that goes with it.
     (p.lo..=p.hi)
-        .map(|b| {
-            let target = match targets {
-                Some((a, _)) => (a + (b - p.lo)).to_string(),
-                None => port.target.clone(),
-            };
-            format!("{ip}{}:{target}{proto}", to(b))
-        })
+        .map(|b| format!("{ip}{}:{}{proto}", to(b), port.target_of(b)))
         .collect()
 }
 

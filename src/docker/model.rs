@@ -58,6 +58,29 @@ pub struct Port {
     pub protocol: Option<String>,
 }
 
+impl Port {
+    /// The container port host port `host` (one of `published`) reaches: the matching one
+    /// when the target is a range of the same length as the published one, else the target
+    /// as written (any host port of a range serves a single container port).
+    pub fn target_of(&self, host: u16) -> String {
+        let Some(p) = &self.published else {
+            return self.target.clone();
+        };
+        let range = self
+            .target
+            .split_once('-')
+            .and_then(|(a, b)| Some((a.parse::<u16>().ok()?, b.parse::<u16>().ok()?)));
+        match range {
+            Some((a, b))
+                if b.checked_sub(a) == Some(p.hi - p.lo) && (p.lo..=p.hi).contains(&host) =>
+            {
+                (a + (host - p.lo)).to_string()
+            }
+            _ => self.target.clone(),
+        }
+    }
+}
+
 /// Host ports `lo..=hi`, and the variable they come from when the published part is one
 /// (`${DEV_PORT:-8080}`).
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -59,11 +59,6 @@ fn published(project: &Value) -> BTreeSet<u16> {
     published_by(project, |_| true)
 }
 
-/// Those of the services a plain `up` starts (no profile).
-fn published_always(project: &Value) -> BTreeSet<u16> {
-    published_by(project, |s| s["profiles"].as_array().unwrap().is_empty())
-}
-
 /// Those of the services a plain `up` starts that serve HTTP (all but `not_http`).
 fn published_http(project: &Value, not_http: &[&str]) -> BTreeSet<u16> {
     published_by(project, |s| {
@@ -81,6 +76,19 @@ fn published_by(project: &Value, which: impl Fn(&Value) -> bool) -> BTreeSet<u16
         .flat_map(|s| s["ports"].as_array().unwrap().iter())
         .filter_map(|p| p["published"].as_u64())
         .map(|p| p as u16)
+        .collect()
+}
+
+/// The host ports the services a plain `up` starts publish, with the container port each
+/// reaches.
+fn published_targets(project: &Value) -> BTreeSet<(u16, String)> {
+    project["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|s| s["profiles"].as_array().unwrap().is_empty())
+        .flat_map(|s| s["ports"].as_array().unwrap().iter())
+        .filter_map(|p| Some((p["published"].as_u64()? as u16, p["target"].as_str()?.to_string())))
         .collect()
 }
 
@@ -240,12 +248,12 @@ fn side_by_side(
         let json: Value = serde_json::from_str(&compose(&s, &wt_dir, &args).ok()).unwrap();
         assert_eq!(json["name"].as_str(), Some(wt_project.as_str()), "{json}");
         let services = json["services"].as_object().unwrap();
-        let ports: BTreeSet<u16> = services
+        let ports: BTreeSet<(u16, String)> = services
             .values()
             .flat_map(|v| v["ports"].as_array().cloned().unwrap_or_default())
-            .filter_map(|p| p["published"].as_str().and_then(|p| p.parse().ok()))
+            .filter_map(|p| Some((p["published"].as_str()?.parse().ok()?, p["target"].to_string())))
             .collect();
-        assert_eq!(ports, published_always(w), "Compose's own view: {json}");
+        assert_eq!(ports, published_targets(w), "Compose's own view: {json}");
         for (name, def) in services {
             let theirs = def["container_name"].as_str();
             let ours = w["services"]

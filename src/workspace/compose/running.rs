@@ -122,10 +122,11 @@ impl Workspace {
                             .ports
                             .iter()
                             .flat_map(|p| {
-                                let one = |published| RunningPort {
+                                let one = |published: Option<u16>| RunningPort {
                                     host_ip: p.host_ip.clone(),
                                     published,
-                                    target: p.target.clone(),
+                                    target: published
+                                        .map_or_else(|| p.target.clone(), |b| p.target_of(b)),
                                     protocol: p.protocol.clone().unwrap_or_else(|| "tcp".into()),
                                 };
                                 match &p.published {
