@@ -27,7 +27,14 @@ fn every_compose_feature_real_files_use_gives_the_worktree_its_own_project() {
     assert!(docker(&["volume", "create", "features-shared"])
         .status
         .success());
-    let added = side_by_side("compose-features", "", &["up", "-d"], None, &[], &|_, _| {});
+    let added = side_by_side(
+        "compose-features",
+        "",
+        &["up", "-d"],
+        None,
+        &[],
+        &|_, _, _| {},
+    );
     assert!(
         added.stdout.contains("Wrote .env, compose.atlas.yaml in "),
         "{added}"
@@ -85,12 +92,24 @@ fn a_project_run_with_f_from_a_package_script_is_told_how_its_worktree_runs_its_
         &["-f", "docker/development/compose.yml", "up", "-d"],
         Some(&["docker", "up"]),
         &["database"],
-        &|main, wt| {
+        &|main, wt, up| {
             // Main's server has main's database; the worktree's its own, which git-atlas made.
             assert_eq!(databases(db_port(main)), "documenso");
             assert_eq!(
                 databases(db_port(wt)),
                 "documenso\ndocumenso_documenso_feat"
+            );
+            // Said once, though two variables (the URL and the direct URL) name it.
+            let said: Vec<&str> = up
+                .stdout
+                .lines()
+                .chain(up.stderr.lines())
+                .filter(|l| l.contains("documenso_documenso_feat"))
+                .collect();
+            assert_eq!(said.len(), 1, "{up}");
+            assert!(
+                said[0].starts_with("Created database documenso_documenso_feat "),
+                "{up}"
             );
         },
     );

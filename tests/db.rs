@@ -425,6 +425,59 @@ fn remove_with_drop_db_drops_the_database() {
 }
 
 #[test]
+fn two_variables_naming_one_database_create_and_drop_it_once() {
+    // Prisma's layout (documenso, cal.com): DATABASE_URL and DIRECT_URL name the same database.
+    let test = "two_variables_naming_one_database_create_and_drop_it_once";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("two_vars");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let s = Sandbox::new();
+    let url = pg.url_for(&base);
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={url}\nDIRECT_URL={url}\n"),
+        SHARED,
+        &[],
+    );
+    let own = format!("{base}_feature_auth");
+    let said = |run: &Run| -> Vec<String> {
+        run.stdout
+            .lines()
+            .chain(run.stderr.lines())
+            .filter(|l| l.contains(&own))
+            .map(String::from)
+            .collect()
+    };
+
+    let added = s.atlas(&repo, &["add", "../feature-auth"]);
+    added.ok();
+    assert_eq!(
+        said(&added),
+        [format!("Created database {own} ({})", pg_place(&pg))],
+        "{added}"
+    );
+    assert!(pg.exists(&own));
+    let again = s.atlas(&repo, &["db", "create", "feature-auth"]);
+    again.ok();
+    assert_eq!(
+        said(&again),
+        [format!("Database {own} already exists ({})", pg_place(&pg))],
+        "{again}"
+    );
+
+    let removed = s.atlas(&repo, &["remove", "--drop-db", "feature-auth"]);
+    removed.ok();
+    assert_eq!(
+        said(&removed),
+        [format!("Dropped database {own} ({})", pg_place(&pg))],
+        "{removed}"
+    );
+    assert!(!pg.exists(&own), "{removed}");
+}
+
+#[test]
 fn remove_with_drop_db_keeps_the_worktree_while_its_database_is_in_use() {
     let test = "remove_with_drop_db_keeps_the_worktree_while_its_database_is_in_use";
     let Some(pg) = db::postgres(test) else { return };

@@ -65,6 +65,15 @@ pub struct DbRecord {
     pub name: String,
 }
 
+impl DbRecord {
+    /// Whether both name the same database, whichever variables name it (a project's
+    /// `DATABASE_URL` and `DIRECT_DATABASE_URL` often do).
+    pub fn same_database(&self, other: &DbRecord) -> bool {
+        (&self.engine, &self.host, self.port, &self.name)
+            == (&other.engine, &other.host, other.port, &other.name)
+    }
+}
+
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ComposeRecord {

@@ -213,7 +213,16 @@ impl Workspace {
         }
         let recorded = self.recorded(&wt.name)?;
         let mut outcomes = Vec::new();
+        // One line per database, however many variables name it.
+        let mut seen: Vec<DbRecord> = Vec::new();
         for target in self.databases(wt)? {
+            if let Own::Db(db) = &target.own {
+                let rec = record(&target.var, db);
+                if seen.iter().any(|r| r.same_database(&rec)) {
+                    continue;
+                }
+                seen.push(rec);
+            }
             let (db, result) = match &target.own {
                 Own::Remote(host) => (None, Err(Failure::Remote(host.clone()))),
                 Own::Shared(db, main_var) => (Some(db.clone()), Ok(shared(&target.var, main_var))),
@@ -221,7 +230,10 @@ impl Workspace {
                     let main = target.main.as_ref().filter(|_| copy && !wt.is_main);
                     let result = match create_one(db, main, wait) {
                         Ok(Done::Exists)
-                            if !wt.is_main && !recorded.contains(&record(&target.var, db)) =>
+                            if !wt.is_main
+                                && !recorded
+                                    .iter()
+                                    .any(|r| r.same_database(&record(&target.var, db))) =>
                         {
                             Ok(Done::Foreign)
                         }
@@ -285,11 +297,17 @@ impl Workspace {
                 result,
             });
         }
+        let mut seen: Vec<DbRecord> = records.clone();
         for t in targets {
             let db = match t.own {
-                Own::Db(db) if !records.contains(&record(&t.var, &db)) => db,
+                Own::Db(db) => db,
                 _ => continue,
             };
+            let rec = record(&t.var, &db);
+            if seen.iter().any(|r| r.same_database(&rec)) {
+                continue;
+            }
+            seen.push(rec);
             outcomes.push(DbOutcome {
                 var: t.var,
                 db: Some(db),

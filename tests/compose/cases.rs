@@ -182,7 +182,7 @@ fn side_by_side(
     up: &[&str],
     wt_up: Option<&[&str]>,
     not_http: &[&str],
-    during: &dyn Fn(&Value, &Value),
+    during: &dyn Fn(&Value, &Value, &Run),
 ) -> Run {
     let _turn = main_stack();
     let s = Sandbox::new();
@@ -288,14 +288,14 @@ fn side_by_side(
 
     // Both up at once, as the developers start them.
     compose(&s, &main_dir, up).success();
-    match wt_up {
+    let wt_started = match wt_up {
         None => compose(&s, &wt_dir, up).success(),
         Some(args) => atlas(&s, &wt, args).success(),
     };
     let (mp_up, wp_up) = (published_http(m, not_http), published_http(w, not_http));
     assert_all_serve(&mp_up, "main's project");
     assert_all_serve(&wp_up, "the worktree's project");
-    during(m, w);
+    during(m, w, &wt_started);
     let ps = atlas(&s, &repo, &["docker", "ps", "--json"]).ok();
     let ps: Value = serde_json::from_str(&ps).unwrap();
     let by_worktree = |name: &str| {
@@ -326,7 +326,7 @@ fn bookstack_ports_from_variables_with_defaults_only_are_the_worktrees_with_plai
     if !docker_ready(test) {
         return;
     }
-    let added = side_by_side("bookstack-dev", "", &["up", "-d"], None, &[], &|_, _| {});
+    let added = side_by_side("bookstack-dev", "", &["up", "-d"], None, &[], &|_, _, _| {});
     // Ports through variables move through `.env`, which every Compose reads: no override,
     // nothing v2-only, no line for v1.
     assert!(!added.stderr.contains("Compose v1"), "{added}");
