@@ -81,7 +81,11 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         .is_some_and(|r| r.pending_files);
     if !(is_new || pending) || current.is_main {
         let report = ws.reconcile()?;
-        return Ok(summary(&report.notes(), &report.failed));
+        let mut notes = report.notes();
+        if !current.is_main {
+            notes.extend(follow_checkout(&ws, &current)?);
+        }
+        return Ok(summary(&notes, &report.failed));
     }
     let report = ws.ensure(&current)?;
     let (written, tracked) = ws
@@ -94,6 +98,34 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         line.push_str(&format!(" ({extra})"));
     }
     Ok(Some(line))
+}
+
+/// The checkout changed files `wt`'s generated files are made from (its compose files,
+/// `.atlas.toml`, …: see `git::hooks::followed_changes`): they are written again, and what
+/// changed is said (nothing when they come out the same).
+fn follow_checkout(ws: &Workspace, wt: &Worktree) -> Result<Option<String>> {
+    let list = crate::git::hooks::followed_path(ws.repo.common_dir(), &wt.name);
+    let changes = crate::git::hooks::followed_changes(&list, &wt.path);
+    if changes.is_empty() {
+        return Ok(None);
+    }
+    let report = ws.ensure(wt)?;
+    ws.generate(wt)?;
+    let changed = ws.changed_files();
+    let mut parts = report.notes();
+    if !changed.is_empty() {
+        let names: Vec<String> = changed
+            .iter()
+            .map(|p| p.strip_prefix(&wt.path).unwrap_or(p).display().to_string())
+            .collect();
+        parts.push(format!(
+            "{}: {} changed: wrote {}",
+            wt.name,
+            changes.join(", "),
+            names.join(", ")
+        ));
+    }
+    Ok((!parts.is_empty()).then(|| parts.join("; ")))
 }
 
 /// Worktrees changed (the shim saw a different fingerprint): reconcile, and write the files of
@@ -197,7 +229,7 @@ fn databases(ws: &Workspace, wt: &Worktree) -> String {
         Ok(o) => o,
         Err(e) => return format!("; databases not created: {e}"),
     };
-    let mut parts: Vec<String> = outcomes
+    let parts: Vec<String> = outcomes
         .iter()
         .map(|o| {
             let name = o.db.as_ref().map_or_else(|| o.var.clone(), |d| d.name());
@@ -217,14 +249,6 @@ fn databases(ws: &Workspace, wt: &Worktree) -> String {
             }
         })
         .collect();
-    // Two variables naming one database say it once.
-    let mut seen = Vec::new();
-    parts.retain(|p| {
-        !seen.contains(p) && {
-            seen.push(p.clone());
-            true
-        }
-    });
     parts.concat()
 }
 

@@ -38,6 +38,9 @@ pub struct Model {
     pub services: IndexMap<String, Service>,
     pub volumes: IndexMap<String, Resource>,
     pub networks: IndexMap<String, Resource>,
+    /// Every file the model was read from (those `include` and `extends` name too), in the
+    /// order they were read.
+    pub sources: Vec<PathBuf>,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -132,6 +135,7 @@ struct FileLayers {
     services: IndexMap<String, Layer>,
     volumes: IndexMap<String, (Field<String>, Option<bool>)>,
     networks: IndexMap<String, (Field<String>, Option<bool>)>,
+    sources: Vec<PathBuf>,
 }
 
 /// Variables as Compose reads them for a project: the project directory's `.env`.
@@ -178,7 +182,10 @@ fn read_file(path: &Path, lookup: Lookup, depth: usize) -> Result<FileLayers, St
     }
     let doc = parse(path)?;
     let dir = path.parent().unwrap_or(Path::new("."));
-    let mut layers = FileLayers::default();
+    let mut layers = FileLayers {
+        sources: vec![path.to_path_buf()],
+        ..FileLayers::default()
+    };
     // What a file includes comes first: its own definitions apply over it.
     if let Some(Value::Sequence(list)) = get(&doc, "include") {
         for entry in list {
@@ -377,15 +384,26 @@ fn resolve_extends(
     depth: usize,
 ) -> Result<FileLayers, String> {
     let names: Vec<String> = layers.services.keys().cloned().collect();
+    let mut sources = Vec::new();
     for name in names {
         let mut chain = Vec::new();
-        let resolved = extended(path, &layers, &name, lookup, depth, &mut chain)?;
+        let resolved = extended(
+            path,
+            &layers,
+            &name,
+            lookup,
+            depth,
+            &mut chain,
+            &mut sources,
+        )?;
         layers.services.insert(name, resolved);
     }
+    add_sources(&mut layers.sources, sources);
     Ok(layers)
 }
 
-/// `name`'s layer with what it extends under it (`chain` holds the services on the way).
+/// `name`'s layer with what it extends under it (`chain` holds the services on the way; the
+/// other files read go into `sources`).
 fn extended(
     path: &Path,
     layers: &FileLayers,
@@ -393,6 +411,7 @@ fn extended(
     lookup: Lookup,
     depth: usize,
     chain: &mut Vec<String>,
+    sources: &mut Vec<PathBuf>,
 ) -> Result<Layer, String> {
     let Some(layer) = layers.services.get(name).cloned() else {
         return Err(format!(
@@ -412,10 +431,11 @@ fn extended(
     }
     chain.push(name.to_string());
     let under = match file {
-        None => extended(path, layers, &base, lookup, depth, chain)?,
+        None => extended(path, layers, &base, lookup, depth, chain, sources)?,
         Some(file) => {
             let other = path.parent().unwrap_or(Path::new(".")).join(file);
             let other_layers = read_file(&other, lookup, depth + 1)?;
+            add_sources(sources, other_layers.sources.clone());
             extended(
                 &other,
                 &other_layers,
@@ -423,6 +443,7 @@ fn extended(
                 lookup,
                 depth + 1,
                 &mut Vec::new(),
+                sources,
             )?
         }
     };
@@ -459,7 +480,17 @@ fn stack(under: Layer, over: Layer) -> Layer {
 }
 
 /// `over` (a later file, or a file over what it includes) merged into `into`.
+/// `more` after `list`, without repeats.
+fn add_sources(list: &mut Vec<PathBuf>, more: Vec<PathBuf>) {
+    for p in more {
+        if !list.contains(&p) {
+            list.push(p);
+        }
+    }
+}
+
 fn merge_layers(into: &mut FileLayers, over: FileLayers) {
+    add_sources(&mut into.sources, over.sources);
     if over.name.is_some() {
         into.name = over.name;
     }
@@ -524,6 +555,7 @@ fn into_model(layers: FileLayers) -> Model {
             .collect(),
         volumes: resources(layers.volumes),
         networks: resources(layers.networks),
+        sources: layers.sources,
     }
 }
 

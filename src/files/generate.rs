@@ -422,8 +422,8 @@ fn endpoint_port(value: &str, service: &Service, offset: Option<u16>) -> Option<
 /// Write a generated file with the permissions of the file it derives from (a private `.env`
 /// keeps a private `.env.local`, a carried `apps/api/.env` its mode), refusing to replace a
 /// file that git-atlas did not write.
-pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {
-    write_generated(path, contents)?;
+pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<bool> {
+    let changed = write_generated(path, contents)?;
     if let (Ok(src), Ok(dst)) = (fs::metadata(source), fs::metadata(path)) {
         use std::os::unix::fs::PermissionsExt;
         let (src, dst) = (
@@ -438,23 +438,25 @@ pub fn write_derived(path: &Path, contents: &str, source: &Path) -> Result<()> {
                 .at("set the mode of", path)?;
         }
     }
-    Ok(())
+    Ok(changed)
 }
 
 /// Write a generated file, refusing to replace one that git-atlas did not write (see
 /// [`check_replaceable`]). Replaced atomically but not forced to disk: like every derived file,
-/// it is rebuilt from the registry (`git atlas env`) if a crash loses it.
+/// it is rebuilt from the registry (`git atlas env`) if a crash loses it. Says whether it
+/// changed (a file that already holds `contents` is left as it is).
 ///
 /// Its first line ends with the checksum of what follows it ([`stamped`]), so that a file its
 /// user edited (and kept the header of) is told from one git-atlas wrote, and left alone.
-pub fn write_generated(path: &Path, contents: &str) -> Result<()> {
+pub fn write_generated(path: &Path, contents: &str) -> Result<bool> {
     let contents = stamped(contents);
     let regular = fs::symlink_metadata(path).is_ok_and(|m| m.is_file());
     if regular && fs::read(path).at("read", path)? == contents.as_bytes() {
-        return Ok(());
+        return Ok(false);
     }
     check_replaceable(path)?;
-    files::write_derived_atomic(path, contents.as_bytes())
+    files::write_derived_atomic(path, contents.as_bytes())?;
+    Ok(true)
 }
 
 /// What the checksum in a generated file's first line is introduced by.

@@ -415,3 +415,75 @@ mod tests {
         assert_eq!(state(dir.path(), "post-checkout"), State::Installed);
     }
 }
+
+/// A tracked file a linked worktree's generated files are made from, from the worktree's top,
+/// and whether it was there when they were written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Followed {
+    pub rel: String,
+    pub present: bool,
+}
+
+const FOLLOWED_HEADER: &str = "git-atlas follows 1";
+
+/// Where the files a linked worktree follows are listed: in Git's own directory for it, which
+/// Git takes away with the worktree (and keeps through `git worktree move`).
+pub fn followed_path(common_dir: &Path, name: &str) -> PathBuf {
+    common_dir
+        .join("worktrees")
+        .join(name)
+        .join("git-atlas-follows")
+}
+
+/// List `followed` for the post-checkout shim (see hooks/post-checkout.sh): `+path` for a file
+/// that was there, `?path` for one that was not, and, as the file's time, `read_at`, when they
+/// were read, less the 10 ms a file system's clock may lag the system's (Linux stamps files
+/// with the time of the last tick): a file is unchanged while the list is newer than it, so a
+/// checkout that writes one later counts, and so does one that wrote it just before the read
+/// (one more run, which finds nothing to do). (A path with a newline in it cannot be a line:
+/// it is not followed.)
+pub fn write_followed(path: &Path, followed: &[Followed], read_at: SystemTime) -> Result<()> {
+    let mut text = format!("{FOLLOWED_HEADER}\n");
+    for f in followed.iter().filter(|f| !f.rel.contains('\n')) {
+        text.push(if f.present { '+' } else { '?' });
+        text.push_str(&f.rel);
+        text.push('\n');
+    }
+    if path.parent().is_some_and(|d| !d.is_dir()) {
+        return Ok(());
+    }
+    files::write_derived_atomic(path, text.as_bytes())?;
+    let margin = std::time::Duration::from_millis(10);
+    set_time(path, read_at.checked_sub(margin).unwrap_or(read_at))
+}
+
+/// The followed files of the worktree at `top` that changed since they were listed at `path`
+/// (as the shim decides): one listed there that is gone or not older than the list, or one listed
+/// as missing that is there now. Nothing when there is no list, or one this git-atlas did not
+/// write.
+pub fn followed_changes(path: &Path, top: &Path) -> Vec<String> {
+    let (Ok(text), Ok(listed)) = (
+        fs::read_to_string(path),
+        fs::metadata(path).and_then(|m| m.modified()),
+    ) else {
+        return Vec::new();
+    };
+    let mut lines = text.lines();
+    if lines.next() != Some(FOLLOWED_HEADER) {
+        return Vec::new();
+    }
+    lines
+        .filter_map(|line| {
+            let (mark, rel) = line.split_at_checked(1)?;
+            let now = fs::metadata(top.join(rel)).ok();
+            let changed = match mark {
+                "+" => now
+                    .and_then(|m| m.modified().ok())
+                    .is_none_or(|t| t >= listed),
+                "?" => now.is_some(),
+                _ => false,
+            };
+            changed.then(|| rel.to_string())
+        })
+        .collect()
+}

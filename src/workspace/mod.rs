@@ -33,6 +33,7 @@ mod db;
 mod docker;
 mod env_files;
 mod exec;
+mod followed;
 mod live;
 mod outputs;
 mod redis;
@@ -54,6 +55,8 @@ pub struct Workspace {
     main_ignored: std::cell::OnceCell<Vec<String>>,
     /// The Compose here, read once per command that needs it.
     compose_installed: std::cell::OnceCell<crate::docker::compose::Installed>,
+    /// The generated files this command changed (written with other content, or made).
+    changed: RefCell<Vec<PathBuf>>,
 }
 
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
@@ -74,6 +77,8 @@ pub struct Inputs {
     pub compose_template: Option<Template>,
     /// The project's own Compose projects (none with a Compose template, which replaces them).
     pub compose: Vec<compose::ComposeProject>,
+    /// When they were read: a file changed later may not be in them.
+    pub read_at: std::time::SystemTime,
 }
 
 /// What a reconcile did.
@@ -125,6 +130,7 @@ impl Workspace {
             leases: LeaseFile::open(),
             main_ignored: std::cell::OnceCell::new(),
             compose_installed: std::cell::OnceCell::new(),
+            changed: RefCell::default(),
         })
     }
 
@@ -177,6 +183,7 @@ impl Workspace {
     }
 
     fn read_inputs(&self, worktree: &Path) -> Result<Inputs> {
+        let read_at = std::time::SystemTime::now();
         let main = self.repo.main_dir();
         let root = generate::find_input(worktree, main.as_deref(), config::TEAM_FILE)
             .and_then(|p| p.parent().map(Path::to_path_buf))
@@ -244,6 +251,7 @@ impl Workspace {
             env_template,
             compose_template,
             compose,
+            read_at,
         })
     }
 
@@ -767,12 +775,12 @@ impl Workspace {
         let mut written = Vec::new();
         let cfg = &inputs.config;
         for file in self.env_files(wt, &inputs, &vars, &which) {
-            if file.yaml {
-                generate::write_generated(&file.out, &file.text)?;
+            let changed = if file.yaml {
+                generate::write_generated(&file.out, &file.text)?
             } else {
-                generate::write_derived(&file.out, &file.text, &file.source)?;
-            }
-            self.wrote(wt, &reg, &mut written, file.out, &file.text)?;
+                generate::write_derived(&file.out, &file.text, &file.source)?
+            };
+            self.wrote(wt, &reg, &mut written, file.out, &file.text, changed)?;
         }
         let mut templates = vec![(&inputs.env_template, &cfg.templates.env_output)];
         if which != checkout::Which::AllButCompose {
@@ -785,8 +793,8 @@ impl Workspace {
                     continue;
                 }
                 let text = generate::render_template(template, &inputs.services, &vars)?;
-                generate::write_generated(&out, &text)?;
-                self.wrote(wt, &reg, &mut written, out, &text)?;
+                let changed = generate::write_generated(&out, &text)?;
+                self.wrote(wt, &reg, &mut written, out, &text, changed)?;
             }
         }
         if written.contains(&wt.path.join(&cfg.templates.compose_output))
@@ -804,7 +812,20 @@ impl Workspace {
             hooks::forget_pending(self.repo.common_dir(), &wt.name)?;
         }
         self.files_follow(wt, &reg)?;
+        if !wt.is_main {
+            // Only spares checkouts work: without the list, a checkout rewrites nothing.
+            let list = hooks::followed_path(self.repo.common_dir(), &wt.name);
+            let followed = self.followed(wt, &inputs, &written);
+            if let Err(e) = hooks::write_followed(&list, &followed, inputs.read_at) {
+                crate::term::warn(format!("{e} (a checkout that changes the compose files will not rewrite {}'s files: run `git atlas env` then)", wt.name));
+            }
+        }
         Ok(Some(written))
+    }
+
+    /// The generated files this command changed so far.
+    pub fn changed_files(&self) -> Vec<PathBuf> {
+        self.changed.borrow().clone()
     }
 
     /// `out`, which holds `text`, was written for `wt`: said (its quoting warnings), listed,
@@ -816,8 +837,12 @@ impl Workspace {
         written: &mut Vec<PathBuf>,
         out: PathBuf,
         text: &str,
+        changed: bool,
     ) -> Result<()> {
         say_quoting_warnings(&out, text);
+        if changed && !self.changed.borrow().contains(&out) {
+            self.changed.borrow_mut().push(out.clone());
+        }
         written.push(out);
         self.exclude_written(wt, reg, written)
     }

@@ -11,6 +11,7 @@
 #[path = "../support/mod.rs"]
 mod support;
 
+mod checkout;
 mod fast_path;
 mod husky;
 mod install;
