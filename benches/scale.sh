@@ -2,21 +2,30 @@
 # How do git-atlas's everyday paths scale with the number of worktrees? For each N (default 1, 50
 # and 1000) it builds a temporary repository with N linked worktrees made by `git atlas add
 # --detach`, then compares each path with the plain Git command it sits next to:
-#   commit  `git commit --allow-empty` with the git-atlas hooks vs with /bin/true hooks (≤ 1.05×)
-#   add     `git-atlas add --detach ../x` vs `git worktree add --detach ../y`         (≤ 1.2×)
-#   list    `git-atlas list` vs `git worktree list`                                      (≤ 1.5×)
-#   ports   `git-atlas ports` vs `git rev-parse --git-common-dir` in a linked worktree (≤ 1.0×)
-# and prints one Markdown table row per path and N (ratio = git-atlas / git). One more row, `add
-# floor`, is a reference, not a target: `timeout 60 git worktree add` (coreutils' timeout starts
-# Git and waits for it, nothing else) vs Git, what merely being a program that runs Git costs.
+#   add       `git-atlas add --detach ../x` vs `git worktree add --detach ../y`  (≤ add floor + 0.25×)
+#   list      `git-atlas list` vs `git worktree list`                                      (≤ 1.5×)
+#   ports     `git-atlas ports` vs `git rev-parse --git-common-dir` in a linked worktree (≤ 1.0×)
+# then, with `git atlas hooks install` done (the default set), against the same command with no
+# hooks at all:
+#   commit    `git commit --allow-empty`                                                  (≤ 1.05×)
+#   rebase    `git rebase` of a stack of 100 commits onto a moved main                    (≤ 1.05×)
+#   checkout  `git switch` between two branches that differ in one file                   (≤ 1.2×)
+#   add+hooks `git-atlas add` with the hooks installed vs `git worktree add` without (≤ add floor + 0.25×)
+# and prints one Markdown table row per path and N (ratio = git-atlas / git). Two rows are
+# references, not targets: `add floor`, `timeout 60 git worktree add` (coreutils' timeout starts
+# Git and waits for it, nothing else) vs Git, what merely being a program that runs Git costs;
+# and `checkout floor`, the same switch with a post-checkout hook that is /bin/true, what any
+# post-checkout hook costs (Git forks and waits for it).
+# Last, once, a repository with a real checkout (LARGE_TREE=<a directory or a Git repository>
+# whose files it commits, e.g. a clone of makeplane/plane; without it, 5,400 generated files
+# in a monorepo's layout): `add` (≤ 1.05×) and `checkout` (≤ 1.2×) there.
 #
-# commit: the same repository, the same commands, only core.hooksPath differs: the directory
-# `git atlas hooks install` filled, or one whose post-checkout and reference-transaction are
-# `#!/bin/sh\nexit 0`. add, list and ports are measured before the hooks are installed, so
-# `git worktree add` is plain Git; before each timed add the previous ../x or ../y is removed
-# with plain Git and `git-atlas list` releases its ports (not timed). ports is compared by
-# instruction count (valgrind --tool=callgrind, children included, median of 3) when valgrind
-# exists, else by wall-clock like the others.
+# The hooks rows use one repository and the same commands; only core.hooksPath differs: the
+# directory `git atlas hooks install` filled, or an empty one. add, list and ports are measured
+# before the hooks are installed, so `git worktree add` is plain Git; before each timed add the
+# previous ../x or ../y is removed with plain Git and `git-atlas list` releases its ports (not
+# timed). ports is compared by instruction count (valgrind --tool=callgrind, children included,
+# median of 3) when valgrind exists, else by wall-clock like the others.
 # Wall-clock: hyperfine (-N, installed with apt-get when missing and running as root) in rounds of
 # 5 runs of A then 5 of B, alternated until each ran R times, so that a machine speeding up or
 # slowing down meanwhile weighs on both; ratio of medians (every run's time from --export-json).
@@ -194,43 +203,129 @@ for n in "${sizes[@]}"; do
     ports_unit=s
   fi
 
-  # commit: the hooks git-atlas installs vs /bin/true hooks, chosen by core.hooksPath.
+  # The hooks: the directory `git atlas hooks install` filled vs an empty one (no hooks at all),
+  # chosen by core.hooksPath; and, for the checkout floor, one whose post-checkout is /bin/true.
   cd "$main"
   git atlas hooks install >/dev/null
-  mkdir "$dir/true-hooks"
-  for h in post-checkout reference-transaction; do
-    printf '#!/bin/sh\nexit 0\n' >"$dir/true-hooks/$h" && chmod +x "$dir/true-hooks/$h"
-  done
-  grep -q 'git-atlas' .git/hooks/reference-transaction || { echo "git atlas hooks install left no shim" >&2; exit 1; }
+  [[ -e .git/hooks/post-checkout && ! -e .git/hooks/reference-transaction ]] ||
+    { echo "git atlas hooks install did not install the default set" >&2; exit 1; }
+  mkdir "$dir/no-hooks" "$dir/true-hooks"
+  ln -s /bin/true "$dir/true-hooks/post-checkout"
+  hooked="-c core.hooksPath=$main/.git/hooks" plain="-c core.hooksPath=$dir/no-hooks"
   git atlas list >/dev/null 2>&1
-  out=$(git -c core.hooksPath="$main/.git/hooks" commit --allow-empty -q -m warm-up 2>&1)
-  [[ -z $out ]] || echo "N=$n: a commit with the git-atlas hooks printed: $out" >&2
-  # Is the shims' fast path what gets timed? Without git-atlas on PATH, a shim that would have
+  # Two branches that differ in one file, and a stack of 100 commits on an older main.
+  git switch -q -c other && echo other >other.txt && git add other.txt && git commit -qm other
+  git switch -q main
+  base=$(git rev-parse HEAD)
+  git switch -q -c stack
+  for ((i = 1; i <= 100; i++)); do echo "$i" >"stack-$i.txt" && git add "stack-$i.txt" && git commit -qm "stack $i"; done
+  stack=$(git rev-parse HEAD)
+  git switch -q main && echo moved >moved.txt && git add moved.txt && git commit -qm moved
+  printf '%s\n' "cd $main" "git $plain checkout -q main" "git branch -f stack $stack" >"$dir/prepare-rebase.sh"
+  out=$(git $hooked commit --allow-empty -q -m warm-up 2>&1; git $hooked switch -q other 2>&1; git $hooked switch -q main 2>&1)
+  [[ -z $out ]] || echo "N=$n: a commit or checkout with the git-atlas hooks printed: $out" >&2
+  # Is the shim's fast path what gets timed? Without git-atlas on PATH, a shim that would have
   # called it says so.
   bare=$(dirname "$(command -v git)"):/usr/bin:/bin
   if ! PATH=$bare command -v git-atlas >/dev/null; then
-    out=$(PATH=$bare git -c core.hooksPath="$main/.git/hooks" commit --allow-empty -q -m probe 2>&1)
+    out=$(PATH=$bare git $hooked checkout -q --detach 2>&1; git $plain checkout -q main)
     if [[ $out == *"not on PATH"* ]]; then
-      notes+=("N=$n: every commit with the git-atlas hooks calls git-atlas (the shims' fast path is not taken).")
+      notes+=("N=$n: every checkout with the git-atlas hooks calls git-atlas (the shim's fast path is not taken).")
       echo "${notes[-1]}" >&2
     fi
   fi
   echo "N=$n: timing commit" >&2
-  res=$(wall commit "git -c core.hooksPath=$main/.git/hooks commit --allow-empty -q -m x" \
-    "git -c core.hooksPath=$dir/true-hooks commit --allow-empty -q -m x")
+  res=$(wall commit "git $hooked commit --allow-empty -q -m x" "git $plain commit --allow-empty -q -m x")
   read -r commit_a commit_g <<<"$res"
+  echo "N=$n: timing rebase" >&2
+  res=$(wall rebase "git $hooked rebase -q main stack" "git $plain rebase -q main stack" \
+    "$dir/prepare-rebase.sh" "$dir/prepare-rebase.sh")
+  read -r rebase_a rebase_g <<<"$res"
+  git $plain checkout -q main
+  echo "N=$n: timing checkout" >&2
+  res=$(wall checkout "git $hooked switch -q -" "git $plain switch -q -")
+  read -r checkout_a checkout_g <<<"$res"
+  res=$(wall checkout-floor "git -c core.hooksPath=$dir/true-hooks switch -q -" "git $plain switch -q -")
+  read -r cfloor_a cfloor_g <<<"$res"
+  git $plain switch -q main
+  echo "N=$n: timing add with the hooks installed" >&2
+  res=$(wall add-hooks "$bin add --detach ../x" "git $plain worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
+  read -r addh_a addh_g <<<"$res"
+  bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
 
+  floor=$(awk -v a="$floor_a" -v g="$floor_g" 'BEGIN { printf "%.2f", a / g + 0.25 }')
   rows=()
-  row commit "$n" "$commit_a" "$commit_g" s 1.05
-  row add "$n" "$add_a" "$add_g" s 1.2
+  row add "$n" "$add_a" "$add_g" s "$floor"
   row "add floor" "$n" "$floor_a" "$floor_g" s -
   row list "$n" "$list_a" "$list_g" s 1.5
   row ports "$n" "$ports_a" "$ports_g" "$ports_unit" 1.0
+  row commit "$n" "$commit_a" "$commit_g" s 1.05
+  row rebase "$n" "$rebase_a" "$rebase_g" s 1.05
+  row checkout "$n" "$checkout_a" "$checkout_g" s 1.2
+  row "checkout floor" "$n" "$cfloor_a" "$cfloor_g" s -
+  row add+hooks "$n" "$addh_a" "$addh_g" s "$floor"
   printf '%s\n' "${rows[@]}"
   t2=$(date +%s)
   echo "N=$n: setup $((t1 - t0)) s, measurements $((t2 - t1)) s, total $((t2 - t0)) s" >&2
   cd / && rm -rf "$dir"
 done
+
+# A real checkout: add and checkout where Git has files to write.
+t0=$(date +%s)
+dir=$(mktemp -d "$root/target/scale-bench.XXXXXX")
+mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data" "$dir/no-hooks"
+export HOME=$dir/home XDG_CONFIG_HOME=$dir/xdg-config XDG_STATE_HOME=$dir/xdg-state XDG_DATA_HOME=$dir/xdg-data
+export GIT_ATLAS_STATE_DIR=$dir/xdg-state/git-atlas GIT_CONFIG_GLOBAL=$dir/gitconfig GIT_CONFIG_NOSYSTEM=1
+printf '[user]\n\tname = bench\n\temail = bench@example.com\n' >"$GIT_CONFIG_GLOBAL"
+main=$dir/main
+mkdir "$main" && cd "$main"
+git init -q -b main
+if [[ ${LARGE_TREE:-} ]] && large_git=$(cd "$LARGE_TREE" && git rev-parse --absolute-git-dir 2>/dev/null); then
+  git --git-dir="$large_git" archive HEAD | tar -x
+  tree="$(git --git-dir="$large_git" log -1 --format='%h %s' | cut -c1-50)"
+elif [[ ${LARGE_TREE:-} ]]; then
+  cp -a "$LARGE_TREE/." . && rm -rf .git && tree=$LARGE_TREE
+else
+  # A monorepo's layout: apps and packages, each with a src tree of modules.
+  python3 - <<'PY'
+import os
+for i in range(5400):
+    top = ("apps", "packages")[i % 2]
+    d = f"{top}/p{i % 12}/src/m{i % 180}"
+    os.makedirs(d, exist_ok=True)
+    with open(f"{d}/f{i}.ts", "w") as f:
+        f.write((f"export const v{i} = {i};\n") * 200)
+PY
+  tree="5,400 generated files"
+fi
+# Its developers' env files, copied from the examples as its README says (ignored by Git).
+find . -maxdepth 3 -name .env.example -not -path './node_modules/*' | while read -r f; do cp "$f" "${f%.example}"; done
+[[ -e .env ]] || printf 'PORT=3000\nDATABASE_URL=postgresql://localhost:5432/app\n' >.env
+grep -qx '.env' .gitignore 2>/dev/null || printf '.env\n' >>.gitignore
+git add -A && git commit -qm tree
+files=$(git ls-files | wc -l)
+git switch -q -c other && for f in $(git ls-files | head -10); do echo changed >>"$f"; done && git commit -qam other && git switch -q main
+echo "large: $tree, $files files: timing add" >&2
+for w in x y; do
+  printf '%s\n' "cd $main" "git worktree remove --force ../$w >/dev/null 2>&1 || :" "rm -rf ../$w" \
+    "git worktree prune" "git-atlas list >/dev/null 2>&1" >"$dir/prepare-$w.sh"
+done
+runs_large=$((runs < 10 ? runs : 10))
+saved_runs=$runs runs=$runs_large
+res=$(wall large-add "$bin add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
+read -r ladd_a ladd_g <<<"$res"
+bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
+git atlas hooks install >/dev/null
+echo "large: timing checkout" >&2
+runs=$saved_runs
+res=$(wall large-checkout "git -c core.hooksPath=$main/.git/hooks switch -q -" "git -c core.hooksPath=$dir/no-hooks switch -q -")
+read -r lco_a lco_g <<<"$res"
+rows=()
+row "add, $files files" 1 "$ladd_a" "$ladd_g" s 1.05
+row "checkout, $files files" 1 "$lco_a" "$lco_g" s 1.2
+printf '%s\n' "${rows[@]}"
+echo "large: $tree, $(($(date +%s) - t0)) s" >&2
+cd / && rm -rf "$dir"
 
 echo
 ((${#notes[@]} == 0)) || printf '%s\n' "${notes[@]}"

@@ -16,7 +16,9 @@ _atlas_common_dir() {
 # the worktrees git-atlas had seen then, so anything newer is news:
 #   worktrees/ is newer: a worktree was added, removed or pruned;
 #   this worktree's gitdir file is newer: this worktree was moved (or repaired);
-#   a worktree allocated before its checkout (--no-checkout, listed in hook-state) has an index.
+#   a worktree allocated before its checkout (--no-checkout, listed in hook-state as p<id>) has
+#   an index;
+#   a directory holding worktrees (listed as d<path>) is newer: a worktree was deleted (rm -rf).
 # Only where git-atlas keeps a registry (a hooks directory may be shared by several
 # repositories, through a global core.hooksPath).
 _atlas_changed() {
@@ -30,9 +32,12 @@ _atlas_changed() {
   _atlas_r=1
   {
     IFS= read -r _atlas_l
-    [ "$_atlas_l" = "git-atlas hook-state 2 worktrees=$_atlas_w" ] || _atlas_r=0
+    [ "$_atlas_l" = "git-atlas hook-state 3 worktrees=$_atlas_w" ] || _atlas_r=0
     while IFS= read -r _atlas_l; do
-      [ -e "$_atlas_c/worktrees/$_atlas_l/index" ] && _atlas_r=0
+      case $_atlas_l in
+        p*) [ -e "$_atlas_c/worktrees/${_atlas_l#p}/index" ] && _atlas_r=0 ;;
+        d*) [ "${_atlas_l#d}" -nt "$_atlas_s" ] && _atlas_r=0 ;;
+      esac
     done
   } < "$_atlas_s"
   return $_atlas_r

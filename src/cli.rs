@@ -136,9 +136,9 @@ pub struct HooksArgs {
 
 #[derive(Debug, Subcommand)]
 pub enum HooksCommand {
-    /// Install post-checkout and reference-transaction shims where Git looks for hooks
-    /// (core.hooksPath respected), keeping any hook already there.
-    Install,
+    /// Install the post-checkout shim where Git looks for hooks (core.hooksPath respected),
+    /// keeping any hook already there.
+    Install(HooksInstallArgs),
     /// Remove the shims, restoring exactly what was there before.
     Uninstall,
     /// Say which shims are installed and whether the hooks can find git-atlas.
@@ -146,6 +146,16 @@ pub enum HooksCommand {
         r#"Print JSON: {"version": 1, "hooks": [{directory, name, path, state}], "git_atlas_on_path", "skip_hooks"}"#
     )))]
     Status(JsonArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct HooksInstallArgs {
+    /// Also install the reference-transaction shim, which releases the ports of a worktree Git
+    /// removed at the next ref update; Git runs it several times per commit, which then costs
+    /// about twice as much (a rebase six to eight times). Without it, an earlier install's
+    /// reference-transaction shim is taken out.
+    #[arg(long)]
+    pub eager: bool,
 }
 
 #[derive(Debug, Args)]

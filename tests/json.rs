@@ -519,6 +519,9 @@ fn hooks_status_json() {
 
     s.atlas(&repo, &["hooks", "install"]).ok();
     let v = json(&s, &repo, &["hooks", "status", "--json"]);
+    assert_eq!(states(&v), pair("installed", "missing"));
+    s.atlas(&repo, &["hooks", "install", "--eager"]).ok();
+    let v = json(&s, &repo, &["hooks", "status", "--json"]);
     assert_eq!(states(&v), pair("installed", "installed"));
 
     // Without git-atlas on PATH, and with the hooks switched off.

@@ -48,7 +48,8 @@ fn trace_with(
     args: &[&str],
     children: bool,
 ) -> (Vec<String>, Vec<String>) {
-    let log = s.at("strace.log");
+    // Not beside the worktrees: the directory that holds them is watched for an `rm -rf`.
+    let log = s.at("cache/strace.log");
     let follow: &[&str] = if children { &["-f"] } else { &[] };
     let out = s
         .cmd(strace, cwd)
@@ -79,7 +80,9 @@ fn hook_fast_path_work_does_not_grow_with_the_number_of_worktrees() {
     let test = "hook_fast_path_work_does_not_grow_with_the_number_of_worktrees";
     let Some(strace) = strace(test) else { return };
     let s = Sandbox::new();
-    let repo = s.installed("app");
+    let repo = s.repo("app", support::hooks::ENV);
+    // Both shims: the opt-in reference-transaction runs at every ref update.
+    s.atlas(&repo, &["hooks", "install", "--eager"]).ok();
     s.git(&repo, &["worktree", "add", "-q", "../a"]).ok();
     let hooks = repo.join(".git/hooks");
     let transaction = hooks.join("reference-transaction");

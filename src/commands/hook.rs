@@ -25,6 +25,13 @@ fn run_hook(args: HookArgs) {
     let result = match args.name.as_str() {
         "post-checkout" => post_checkout(&args.args),
         "reference-transaction" => reference_transaction(&args.args),
+        // Started by the prompt, in the background: nobody reads what it would say, so it says
+        // nothing (a warning is left for the next command or hook to say).
+        crate::git::hooks::BACKGROUND => {
+            let _ = background();
+            crate::term::take_warnings();
+            return;
+        }
         _ => Ok(None),
     };
     let warnings = crate::term::take_warnings();
@@ -80,12 +87,11 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         .get(&current.name)
         .is_some_and(|r| r.pending_files);
     if !(is_new || pending) || current.is_main {
-        let report = ws.reconcile()?;
-        let mut notes = report.notes();
+        let (mut notes, failed) = catch_up(&ws)?;
         if !current.is_main {
             notes.extend(follow_checkout(&ws, &current)?);
         }
-        return Ok(summary(&notes, &report.failed));
+        return Ok(summary(&notes, &failed));
     }
     let report = ws.ensure(&current)?;
     let (written, tracked) = ws
@@ -128,14 +134,37 @@ fn follow_checkout(ws: &Workspace, wt: &Worktree) -> Result<Option<String>> {
     Ok((!parts.is_empty()).then(|| parts.join("; ")))
 }
 
-/// Worktrees changed (the shim saw a different fingerprint): reconcile, and write the files of
-/// worktrees that appeared with a checkout but without our post-checkout (e.g. a relative
-/// `core.hooksPath` that the new worktree does not have yet).
+/// Worktrees changed (the shim saw a different fingerprint): catch up.
 fn reference_transaction(args: &[String]) -> Result<Option<String>> {
     if args.first().map(String::as_str) != Some("committed") {
         return Ok(None);
     }
     let ws = Workspace::discover(&super::cwd()?)?;
+    let (notes, failed) = catch_up(&ws)?;
+    Ok(summary(&notes, &failed))
+}
+
+/// The prompt's background run: catch up, one run at a time (another prompt's run that
+/// holds the lock does the same work).
+fn background() -> Result<()> {
+    let ws = Workspace::discover(&super::cwd()?)?;
+    let Some(_turn) = ws.background_turn()? else {
+        return Ok(());
+    };
+    if !ws.worktrees_unchanged() {
+        catch_up(&ws)?;
+    }
+    Ok(())
+}
+
+/// Worktrees and why their hook work failed.
+type Failed = Vec<(String, crate::error::Error)>;
+
+/// The worktrees changed: reconcile, and write the files of worktrees that appeared with a
+/// checkout but without our post-checkout (a relative `core.hooksPath` that the new worktree
+/// does not have yet, a hook set without reference-transaction when the checkout came
+/// later) and of `--no-checkout` ones checked out since. What to say, and what failed.
+fn catch_up(ws: &Workspace) -> Result<(Vec<String>, Failed)> {
     let report = ws.reconcile()?;
     let mut notes = report.notes();
     let worktrees = report.worktrees;
@@ -152,13 +181,12 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
             .join("index")
             .exists()
     };
-    let pending = |w: &Worktree| {
-        reg.worktrees.get(&w.name).is_some_and(|r| r.pending_files) && checked_out(w)
-    };
+    let waiting = |w: &Worktree| reg.worktrees.get(&w.name).is_some_and(|r| r.pending_files);
     let new: Vec<&Worktree> = worktrees
         .iter()
         .filter(|w| {
-            (report.allocated.contains(&w.name) || pending(w))
+            (report.allocated.contains(&w.name) || waiting(w))
+                && (!waiting(w) || checked_out(w))
                 && !w.is_main
                 && !w.is_initializing()
                 && w.exists()
@@ -167,21 +195,21 @@ fn reference_transaction(args: &[String]) -> Result<Option<String>> {
     for wt in new {
         // The reconcile wrote the files of those new to the registry already.
         if let Some((_, written)) = report.rewritten.iter().find(|(n, _)| *n == wt.name) {
-            notes.push(generated(&ws, wt, written)? + &databases(&ws, wt));
+            notes.push(generated(ws, wt, written)? + &databases(ws, wt));
             continue;
         }
         match ws.generate_new(wt) {
             Ok(Some((written, tracked))) => {
-                let mut line = generated(&ws, wt, &written)?;
+                let mut line = generated(ws, wt, &written)?;
                 line.extend(tracked.map(|t| format!("; {t}")));
-                notes.push(line + &databases(&ws, wt))
+                notes.push(line + &databases(ws, wt))
             }
             // Removed meanwhile, or not its checkout any more.
             Ok(None) => {}
             Err(e) => failed.push((wt.name.clone(), e)),
         }
     }
-    Ok(summary(&notes, &failed))
+    Ok((notes, failed))
 }
 
 /// `w: ports app:3828 db:6260; wrote .env.local`, what a worktree got.

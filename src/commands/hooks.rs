@@ -10,14 +10,14 @@ use crate::cli::{HooksArgs, HooksCommand};
 use crate::commands::output;
 use crate::error::Result;
 use crate::git::hooks::State;
-use crate::workspace::shims::NAMES;
+use crate::workspace::shims::{DEFAULT, EAGER, NAMES};
 use crate::workspace::Workspace;
 
 pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
     let ws = Workspace::discover(&cwd()?)?;
     let dirs = ws.hook_dirs()?;
     match args_in.command {
-        HooksCommand::Install => {
+        HooksCommand::Install(install) => {
             let roots: Vec<PathBuf> = ws
                 .repo
                 .worktrees()?
@@ -33,8 +33,17 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                     );
                 }
                 for name in NAMES {
-                    let what = ws.install_hook(dir, name)?;
-                    writeln!(out, "{}: {what}", dir.join(name).display())?;
+                    let path = dir.join(name).display().to_string();
+                    if DEFAULT.contains(&name) || install.eager {
+                        let what = ws.install_hook(dir, name)?;
+                        writeln!(out, "{path}: {what}")?;
+                    } else if matches!(ws.hook_state(dir, name), State::Installed | State::Outdated)
+                    {
+                        // An earlier install's, or an --eager one's: the default set is
+                        // without it.
+                        let what = ws.uninstall_hook(dir, name)?;
+                        writeln!(out, "{path}: {what} (it ran at every ref update: several times per commit; `git atlas hooks install --eager` puts it back)")?;
+                    }
                 }
             }
             // Record the current worktrees so the shims stay quiet until something changes.
@@ -86,6 +95,9 @@ pub fn run(args_in: HooksArgs, out: &mut dyn Write) -> Result<()> {
                         }
                         State::Foreign => {
                             "not installed (a hook of yours is there; install keeps it)"
+                        }
+                        State::Missing if name == EAGER => {
+                            "not installed (opt-in: `git atlas hooks install --eager` releases a removed worktree at the next ref update, at a cost to every commit)"
                         }
                         State::Missing => "not installed",
                     };

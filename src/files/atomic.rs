@@ -27,6 +27,23 @@ impl Lock {
         Ok(Lock { _file: file })
     }
 
+    /// [`Lock::exclusive`] without waiting: `None` while another process holds it.
+    pub fn try_exclusive(path: &Path) -> Result<Option<Lock>> {
+        let file = in_dir(path, || {
+            OpenOptions::new()
+                .create(true)
+                .truncate(false)
+                .write(true)
+                .open(path)
+        })
+        .at("open lock file", path)?;
+        match file.try_lock() {
+            Ok(()) => Ok(Some(Lock { _file: file })),
+            Err(std::fs::TryLockError::WouldBlock) => Ok(None),
+            Err(std::fs::TryLockError::Error(e)) => Err(e).at("lock", path),
+        }
+    }
+
     /// [`Lock::exclusive`] for a lock file its holder may delete ([`Lock::remove`]): once
     /// locked, the file must still be the one at `path`, or it is opened again (a waiter that
     /// opened it before the delete would otherwise hold a lock nobody else sees).

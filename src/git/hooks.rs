@@ -8,8 +8,25 @@ use std::time::SystemTime;
 
 use crate::error::{Error, IoContext, Result};
 use crate::files;
+use crate::git::repo::Worktree;
 
-pub const NAMES: [&str; 2] = ["post-checkout", "reference-transaction"];
+/// The hook name the prompt starts git-atlas with, detached, when it sees the worktrees
+/// changed (see `workspace::shims::notice_changes`).
+pub const BACKGROUND: &str = "background-reconcile";
+
+/// Every shim git-atlas has: `uninstall` and `status` look at all of them.
+pub const NAMES: [&str; 2] = ["post-checkout", EAGER];
+
+/// The shims `hooks install` puts in by default: Git runs `post-checkout` once per checkout,
+/// and never for a commit or a ref update.
+pub const DEFAULT: [&str; 1] = ["post-checkout"];
+
+/// The opt-in shim (`hooks install --eager`): Git runs `reference-transaction` for every state
+/// of every ref update (5 runs per commit, about 15 per rebased commit), so with it a commit
+/// costs about twice a commit without hooks and a rebase six to eight times; what it adds is
+/// that a worktree Git removed or pruned is released at the next ref update rather than at the
+/// next checkout, prompt or `git atlas` command.
+pub const EAGER: &str = "reference-transaction";
 
 const START: &str = "# >>> git-atlas START: managed by `git atlas hooks install`, removed by `git atlas hooks uninstall`";
 const END: &str = "# <<< git-atlas END";
@@ -204,9 +221,40 @@ pub fn state_path(common_dir: &Path) -> PathBuf {
 /// hook-state's first line (the shims compare it whole).
 fn state_header(worktrees_exist: bool) -> String {
     format!(
-        "git-atlas hook-state 2 worktrees={}",
+        "git-atlas hook-state 3 worktrees={}",
         u8::from(worktrees_exist)
     )
+}
+
+/// At most this many directories are watched for a worktree deleted with `rm -rf`.
+const MAX_WATCHED_DIRS: usize = 16;
+
+/// The directories that hold the linked worktrees (usually one or two, whatever their number):
+/// deleting a worktree's directory changes its parent's time, which the shims and the prompt
+/// compare with hook-state's. None when there are more than [`MAX_WATCHED_DIRS`] (then an
+/// `rm -rf` waits for the next `git atlas` command, or Git's next change to the worktrees).
+pub fn watched_dirs(worktrees: &[Worktree]) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = Vec::new();
+    for wt in worktrees.iter().filter(|w| !w.is_main) {
+        if let Some(parent) = wt.path.parent() {
+            if !dirs.iter().any(|d| d == parent) {
+                dirs.push(parent.to_path_buf());
+            }
+        }
+    }
+    if dirs.len() > MAX_WATCHED_DIRS {
+        dirs.clear();
+    }
+    // A line of hook-state each, which the shims read as text.
+    dirs.retain(|d| d.to_str().is_some_and(|t| !t.contains('\n')));
+    dirs
+}
+
+/// The newest time of `dirs`.
+pub fn newest_of(dirs: &[PathBuf]) -> Option<SystemTime> {
+    dirs.iter()
+        .filter_map(|d| fs::metadata(d).and_then(|m| m.modified()).ok())
+        .max()
 }
 
 /// Give `path` the modification time `time`: hook-state's time is what the shims compare.
@@ -218,40 +266,72 @@ fn set_time(path: &Path, time: SystemTime) -> Result<()> {
         .at("set the time of", path)
 }
 
-/// Whether no worktree was added, removed or pruned since the last reconcile: the shims' first
-/// check (see hooks/common-dir.sh), a constant amount of work.
-pub fn worktrees_unchanged(common_dir: &Path) -> bool {
+/// Whether the worktrees are as the last reconcile saw them, by the shims' check (see
+/// `_atlas_changed` in hooks/common-dir.sh), a constant amount of work: none added, removed or
+/// pruned (`worktrees/` is not newer than hook-state), the one whose Git directory is `git_dir`
+/// not moved (its `gitdir` file is not newer), no worktree waiting for its first checkout has an
+/// index, and no directory holding worktrees changed (an `rm -rf`).
+pub fn worktrees_unchanged(common_dir: &Path, git_dir: &Path) -> bool {
     let state = state_path(common_dir);
-    let worktrees = common_dir.join("worktrees");
     let (Ok(state_meta), Ok(text)) = (fs::metadata(&state), fs::read_to_string(&state)) else {
         return false;
     };
-    let dir = fs::metadata(&worktrees).and_then(|m| m.modified()).ok();
-    text.lines().next() == Some(state_header(dir.is_some()).as_str())
-        && match (dir, state_meta.modified()) {
-            (Some(dir), Ok(recorded)) => dir <= recorded,
-            (None, _) => true,
-            _ => false,
-        }
+    let Ok(recorded) = state_meta.modified() else {
+        return false;
+    };
+    let not_newer = |p: &Path| {
+        fs::metadata(p)
+            .and_then(|m| m.modified())
+            .is_ok_and(|t| t <= recorded)
+    };
+    let worktrees = common_dir.join("worktrees");
+    let exists = worktrees.is_dir();
+    let mut lines = text.lines();
+    if lines.next() != Some(state_header(exists).as_str()) || (exists && !not_newer(&worktrees)) {
+        return false;
+    }
+    let gitdir = git_dir.join("gitdir");
+    if gitdir.is_file() && !not_newer(&gitdir) {
+        return false;
+    }
+    lines.all(|line| match line.split_at_checked(1) {
+        Some(("p", name)) => !worktrees.join(name).join("index").exists(),
+        Some(("d", dir)) => fs::metadata(dir)
+            .and_then(|m| m.modified())
+            .map_or(true, |t| t <= recorded),
+        _ => true,
+    })
 }
 
 /// After an `add` that found the worktrees unchanged (see [`worktrees_unchanged`]) and added
 /// one without a reconcile: move hook-state's time up to that worktree's, so that the shims do
 /// not take the add for a change still to reconcile.
-pub fn record_add(common_dir: &Path, id: &str) -> Result<()> {
+pub fn record_add(common_dir: &Path, wt: &Worktree) -> Result<()> {
     let path = state_path(common_dir);
+    let parent = wt.path.parent().map(Path::to_path_buf);
     let newest = [
-        common_dir.join("worktrees"),
-        common_dir.join("worktrees").join(id).join("gitdir"),
+        Some(common_dir.join("worktrees")),
+        Some(common_dir.join("worktrees").join(&wt.name).join("gitdir")),
+        parent.clone(),
     ]
     .iter()
+    .flatten()
     .filter_map(|p| fs::metadata(p).and_then(|m| m.modified()).ok())
     .max();
     let (Some(newest), Ok(text)) = (newest, fs::read_to_string(&path)) else {
         return Ok(());
     };
-    // The first worktree also creates worktrees/, which hook-state says exists or not.
+    // The first worktree also creates worktrees/, which hook-state says exists or not; a
+    // worktree in a directory of its own adds that directory.
     let (_, rest) = text.split_once('\n').unwrap_or((&text, ""));
+    let mut rest = rest.to_string();
+    if let Some(parent) = parent.filter(|p| p.to_str().is_some_and(|t| !t.contains('\n'))) {
+        let line = format!("d{}\n", parent.display());
+        let watched = rest.lines().filter(|l| l.starts_with('d')).count();
+        if !rest.split_inclusive('\n').any(|l| l == line) && watched < MAX_WATCHED_DIRS {
+            rest.push_str(&line);
+        }
+    }
     let updated = format!("{}\n{rest}", state_header(true));
     if updated != text {
         files::write_derived_atomic(&path, updated.as_bytes())?;
@@ -260,18 +340,24 @@ pub fn record_add(common_dir: &Path, id: &str) -> Result<()> {
 }
 
 /// Record a reconcile for the shims (see hooks/common-dir.sh): whether `worktrees/` exists, the
-/// worktrees whose files wait for their first checkout, and, as the file's mtime, `newest`.
+/// worktrees whose files wait for their first checkout (`p<name>`), the directories that hold
+/// worktrees (`d<path>`, see [`watched_dirs`]), and, as the file's mtime, `newest`.
 pub fn write_state(
     common_dir: &Path,
     pending: &[String],
+    dirs: &[PathBuf],
     newest: Option<SystemTime>,
 ) -> Result<()> {
     let path = state_path(common_dir);
     let mut text = state_header(common_dir.join("worktrees").is_dir());
     text.push('\n');
     for name in pending.iter().filter(|n| !n.contains('\n')) {
+        text.push('p');
         text.push_str(name);
         text.push('\n');
+    }
+    for dir in dirs {
+        text.push_str(&format!("d{}\n", dir.display()));
     }
     set_aside_if_damaged(&path)?;
     let current = fs::metadata(&path).and_then(|m| m.modified()).ok();
@@ -334,7 +420,7 @@ pub fn forget_pending(common_dir: &Path, name: &str) -> Result<()> {
     let kept: String = text
         .split_inclusive('\n')
         .enumerate()
-        .filter(|(i, line)| *i == 0 || line.trim_end_matches('\n') != name)
+        .filter(|(i, line)| *i == 0 || line.trim_end_matches('\n').strip_prefix('p') != Some(name))
         .map(|(_, line)| line)
         .collect();
     if kept == text {

@@ -211,6 +211,10 @@ impl Repo {
                 out.push(wt);
             }
         }
+        // The directories that hold them, for an `rm -rf` (see hooks::watched_dirs).
+        newest = newest.max(crate::git::hooks::newest_of(
+            &crate::git::hooks::watched_dirs(&out),
+        ));
         Ok((out, newest))
     }
 

@@ -111,6 +111,7 @@ pub type PortsAndOffset = (Ports, Option<u16>);
 pub fn current_ports(cwd: &Path) -> Result<(String, Option<PortsAndOffset>)> {
     let location = Location::discover(cwd)?;
     let found = RegistryFile::new(&location.common_dir).read_prompt(&location.worktree)?;
+    shims::notice_changes(&location, cwd);
     Ok((location.worktree, found))
 }
 
@@ -305,7 +306,8 @@ impl Workspace {
         self.drop_gone_databases(gone_dbs, &mut report);
         // hook-state only spares the hooks work: one that cannot be written costs them a
         // reconcile each, not every command its run.
-        if let Err(e) = hooks::write_state(self.repo.common_dir(), &pending, newest) {
+        let dirs = hooks::watched_dirs(&report.worktrees);
+        if let Err(e) = hooks::write_state(self.repo.common_dir(), &pending, &dirs, newest) {
             report.warnings.push(format!(
                 "{e} (the hooks reconcile at every Git command until it can be written)"
             ));
@@ -428,6 +430,14 @@ impl Workspace {
             for wt in unallocated {
                 match self.allocate_in(reg, leases, wt) {
                     Ok((true, warnings)) => {
+                        // Made with --no-checkout (no index yet): its files wait for its first
+                        // checkout.
+                        let index = self.repo.common_dir().join("worktrees").join(&wt.name).join("index");
+                        if !wt.is_main && !index.exists() {
+                            if let Some(r) = reg.worktrees.get_mut(&wt.name) {
+                                r.pending_files = true;
+                            }
+                        }
                         report.allocated.push(wt.name.clone());
                         report.warnings.extend(warnings);
                     }
@@ -477,7 +487,7 @@ impl Workspace {
     /// Whether the worktrees are as the last reconcile left them (none added, removed or pruned
     /// since), by the hooks' constant-cost check.
     pub fn worktrees_unchanged(&self) -> bool {
-        hooks::worktrees_unchanged(self.repo.common_dir())
+        hooks::worktrees_unchanged(self.repo.common_dir(), &self.location().git_dir)
     }
 
     /// Allocate `wt` without a reconcile: for `add`, when the worktrees were unchanged before
@@ -485,7 +495,7 @@ impl Workspace {
     /// as seen.
     pub fn allocate(&self, wt: &Worktree) -> Result<Report> {
         let (allocated, warnings) = self.update(|reg, leases| self.allocate_in(reg, leases, wt))?;
-        hooks::record_add(self.repo.common_dir(), &wt.name)?;
+        hooks::record_add(self.repo.common_dir(), wt)?;
         Ok(Report {
             allocated: if allocated {
                 vec![wt.name.clone()]

@@ -9,7 +9,7 @@ use crate::git::repo::args;
 
 use super::Workspace;
 
-pub use hooks::NAMES;
+pub use hooks::{DEFAULT, EAGER, NAMES};
 
 impl Workspace {
     /// The hooks directory of every worktree, as Git resolves it (`core.hooksPath` may be
@@ -56,4 +56,39 @@ impl Workspace {
     pub fn hook_state(&self, dir: &std::path::Path, name: &str) -> State {
         hooks::state(dir, name)
     }
+
+    /// The turn of the prompt's background run (`worktree-registry/background.lock`): `None`
+    /// while another one has it.
+    pub fn background_turn(&self) -> Result<Option<crate::files::Lock>> {
+        crate::files::Lock::try_exclusive(&self.registry.dir().join("background.lock"))
+    }
+}
+
+/// The prompt's part of the hooks: when the worktrees changed since the last reconcile (the
+/// shims' constant-cost check: see `hooks::worktrees_unchanged`), start git-atlas detached in
+/// the background to catch up, and go on at once (the prompt shows the registry as it is; the
+/// next one shows the caught-up ports). Nothing where git-atlas keeps no registry, or with
+/// `GIT_ATLAS_SKIP_HOOKS` set.
+pub fn notice_changes(location: &git::repo::Location, cwd: &std::path::Path) {
+    let registry = location.common_dir.join(crate::ports::registry::DIR);
+    if hooks::worktrees_unchanged(&location.common_dir, &location.git_dir)
+        || std::env::var_os("GIT_ATLAS_SKIP_HOOKS").is_some_and(|v| !v.is_empty())
+        || !registry.is_dir()
+    {
+        return;
+    }
+    let Ok(exe) = std::env::current_exe() else {
+        return;
+    };
+    use std::os::unix::process::CommandExt;
+    use std::process::{Command, Stdio};
+    // Its own process group: a Ctrl-C at the prompt does not stop it halfway.
+    let _ = Command::new(exe)
+        .args(["hook", hooks::BACKGROUND])
+        .current_dir(location.work_dir.as_deref().unwrap_or(cwd))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .process_group(0)
+        .spawn();
 }

@@ -107,7 +107,7 @@ impl Workspace {
                 && held()
             {
                 self.registry.refresh_prompt(&wt.name)?;
-                hooks::record_add(self.repo.common_dir(), &wt.name)?;
+                hooks::record_add(self.repo.common_dir(), &wt)?;
                 let report = Report {
                     allocated: if *allocated {
                         vec![wt.name.clone()]

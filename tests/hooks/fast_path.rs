@@ -1,6 +1,6 @@
-//! The fast path: a commit spawns no git-atlas while the worktrees stay the same, whatever their
-//! paths; and no hook ever breaks Git (corrupt registry, unreadable `.env`, no binary, the skip
-//! switch, any environment).
+//! The fast path: a commit runs no hook of git-atlas's at all, and a checkout spawns no
+//! git-atlas while the worktrees stay the same, whatever their paths; and no hook ever breaks
+//! Git (corrupt registry, unreadable `.env`, no binary, the skip switch, any environment).
 
 use std::ffi::OsStr;
 use std::fs;
@@ -13,7 +13,7 @@ use crate::support::hooks::{
 };
 use crate::support::{path_with_git_atlas, path_without_git_atlas, registry_path, Run, Sandbox};
 
-/// Three commits in `repo` run no git-atlas at all (the shims' fast path).
+/// Three commits and three checkouts in `repo` run no git-atlas at all (the shims' fast path).
 fn assert_commits_spawn_nothing(s: &Sandbox, repo: &Path) {
     let (spy, log) = s.spying_path();
     for i in 0..3 {
@@ -23,6 +23,7 @@ fn assert_commits_spawn_nothing(s: &Sandbox, repo: &Path) {
             &["commit", "-q", "--allow-empty", "-m", &i.to_string()],
         )
         .ok();
+        s.git_path(repo, &spy, &["checkout", "-q", "--detach"]).ok();
     }
     assert!(
         !log.exists(),
@@ -33,65 +34,66 @@ fn assert_commits_spawn_nothing(s: &Sandbox, repo: &Path) {
 }
 
 #[test]
-fn commits_do_not_spawn_git_atlas_while_worktrees_are_unchanged() {
+fn commits_and_checkouts_spawn_nothing_while_worktrees_are_unchanged() {
     let s = Sandbox::new();
     let repo = with_worktrees(&s, &["a", "b"]);
     s.atlas(&repo, &["list"]).ok(); // one reconcile
     let (spy, log) = s.spying_path();
-    let quiet = |dir: &Path, what: &str| {
-        let run = s
-            .git_path(dir, &spy, &["commit", "-q", "--allow-empty", "-m", what])
-            .success();
+    let quiet = |dir: &Path, args: &[&str]| {
+        let run = s.git_path(dir, &spy, args).success();
         assert_eq!(run.stderr, "", "{run}");
     };
+    let commit =
+        |dir: &Path, what: &str| quiet(dir, &["commit", "-q", "--allow-empty", "-m", what]);
     for i in 0..5 {
-        quiet(&repo, &format!("main {i}"));
+        commit(&repo, &format!("main {i}"));
+        commit(&s.at("a"), &format!("a {i}"));
     }
-    for i in 0..5 {
-        quiet(&s.at("a"), &format!("a {i}"));
+    quiet(&repo, &["branch", "topic"]);
+    quiet(&repo, &["tag", "v1"]);
+    for (dir, side) in [(repo.clone(), "side-main"), (s.at("a"), "side-a")] {
+        quiet(&dir, &["switch", "-q", "-c", side]);
+        quiet(&dir, &["switch", "-q", "-"]);
+        quiet(&dir, &["checkout", "-q", "--detach"]);
     }
-    s.git_path(&repo, &spy, &["branch", "topic"]).ok();
-    s.git_path(&repo, &spy, &["tag", "v1"]).ok();
     assert!(
         !log.exists(),
         "spawned while nothing changed: {}",
         fs::read_to_string(&log).unwrap_or_default()
     );
 
-    // A move, then a commit in the main worktree: nothing to do (the ports do not depend on
-    // the path); the moved worktree's own first commit reconciles, exactly once.
+    // A move, then a commit: nothing. The next checkout anywhere sees the directory that
+    // holds the worktrees changed, and reconciles, exactly once.
     s.git(&repo, &["worktree", "move", "../b", "../b2"]).ok();
-    quiet(&repo, "after move");
-    assert!(!log.exists(), "spawned for a move seen from elsewhere");
-    s.git_path(
-        &s.at("b2"),
-        &spy,
-        &["commit", "-q", "--allow-empty", "-m", "in b2"],
-    )
-    .ok();
-    let spawned = fs::read_to_string(&log).unwrap();
+    commit(&s.at("b2"), "in b2");
+    assert!(!log.exists(), "spawned at a commit");
+    let run = s
+        .git_path(&repo, &spy, &["checkout", "-q", "--detach"])
+        .success();
     assert_eq!(
-        spawned, "hook reference-transaction committed\n",
-        "one spawn, at the first committed transaction"
+        run.atlas_lines(),
+        ["git-atlas: b moved; its ports follow it"],
+        "{run}"
     );
-    for i in 0..5 {
-        quiet(&s.at("b2"), &format!("b2 {i}"));
+    let spawned = fs::read_to_string(&log).unwrap();
+    assert!(
+        spawned.starts_with("hook post-checkout ") && spawned.lines().count() == 1,
+        "one spawn, at the first checkout: {spawned}"
+    );
+    for dir in [repo.clone(), s.at("b2")] {
+        quiet(&dir, &["checkout", "-q", "--detach"]);
     }
     assert_eq!(fs::read_to_string(&log).unwrap(), spawned, "quiet again");
 
-    // A worktree removed by Git changes worktrees/: the next commit anywhere reconciles once.
+    // A worktree removed by Git changes worktrees/: the next checkout anywhere reconciles
+    // once; a commit does not.
     s.git(&repo, &["worktree", "remove", "../a"]).ok();
-    s.git_path(
-        &s.at("b2"),
-        &spy,
-        &["commit", "-q", "--allow-empty", "-m", "after remove"],
-    )
-    .ok();
+    commit(&s.at("b2"), "after remove");
+    assert_eq!(fs::read_to_string(&log).unwrap(), spawned);
+    s.git_path(&s.at("b2"), &spy, &["checkout", "-q", "--detach"])
+        .ok();
     s.assert_released(&repo, "a", "git worktree remove");
-    assert_eq!(
-        fs::read_to_string(&log).unwrap(),
-        format!("{spawned}{spawned}")
-    );
+    assert_eq!(fs::read_to_string(&log).unwrap().lines().count(), 2);
 }
 
 #[test]
@@ -101,7 +103,7 @@ fn fast_path_does_not_read_the_registry() {
     let garbage = b"\x00\xffnot json {";
     fs::write(registry_path(&repo), garbage).unwrap();
     for dir in [repo.clone(), s.at("a")] {
-        let run = s.commit(&dir);
+        let run = s.checkout(&dir);
         assert_eq!(run.stderr, "", "{run}");
     }
     assert_eq!(fs::read(registry_path(&repo)).unwrap(), garbage);
@@ -157,9 +159,9 @@ fn corrupt_registry_never_breaks_worktree_add_or_commit() {
     let add = s.git(&repo, &["worktree", "add", "../z"]).success();
     assert!(assert_at_most_one_line_per_hook_run(&add) >= 1, "{add}");
     assert!(s.at("z/README").is_file(), "the worktree is there");
-    let commit = s.commit(&repo);
+    let commit = s.checkout(&repo);
     assert_at_most_one_line_per_hook_run(&commit);
-    let commit_z = s.commit(&s.at("z"));
+    let commit_z = s.checkout(&s.at("z"));
     assert_at_most_one_line_per_hook_run(&commit_z);
     for line in [&add, &commit, &commit_z]
         .iter()
@@ -220,14 +222,14 @@ fn skip_switch_turns_the_hooks_off() {
         s.cmd("git", &repo)
             .env("PATH", &spy)
             .env("GIT_ATLAS_SKIP_HOOKS", "1")
-            .args(["commit", "-q", "--allow-empty", "-m", "x"]),
+            .args(["checkout", "-q", "--detach"]),
     )
     .ok();
     assert!(!log.exists(), "{}", fs::read_to_string(&log).unwrap());
     assert!(s.ports_of(&repo, "skipped").is_empty());
 
-    // Without the switch, the next ref update is the backstop.
-    s.commit(&repo);
+    // Without the switch, the next checkout is the backstop.
+    s.checkout(&repo);
     assert_eq!(s.ports_of(&repo, "skipped"), expected_ports("skipped"));
     assert!(s.at("skipped/.env").is_file());
 }
@@ -243,15 +245,17 @@ fn unreadable_env_never_breaks_git() {
     fs::create_dir(repo.join(".env")).unwrap();
     let add = s.git(&repo, &["worktree", "add", "../u"]).success();
     assert_at_most_one_line_per_hook_run(&add);
-    let commit = s.commit(&repo);
-    assert_at_most_one_line_per_hook_run(&commit);
+    let checkout = s.checkout(&repo);
+    assert_at_most_one_line_per_hook_run(&checkout);
     assert!(s.at("u/README").is_file());
 }
 
 #[test]
 fn installed_hook_files_exit_0_whatever_the_environment() {
     let s = Sandbox::new();
-    let repo = s.installed("app");
+    let repo = s.repo("app", ENV);
+    // Both shims, the opt-in one too.
+    s.atlas(&repo, &["hooks", "install", "--eager"]).ok();
     let hooks = repo.join(".git/hooks");
     let garbage_env = |c: &mut Command| {
         c.env("GIT_DIR", "/nonexistent/\u{1}garbage")

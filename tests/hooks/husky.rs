@@ -29,7 +29,7 @@ fn husky_relative_hooks_path_round_trips_byte_for_byte() {
     assert_eq!(
         out,
         format!(
-            "{d}/post-checkout: added to the existing hook\n{d}/reference-transaction: installed\ngit-atlas on PATH: {}\n",
+            "{d}/post-checkout: added to the existing hook\ngit-atlas on PATH: {}\n",
             bin().display(),
             d = dir.display()
         )
@@ -38,7 +38,7 @@ fn husky_relative_hooks_path_round_trips_byte_for_byte() {
     let status = s.atlas(&repo, &["hooks", "status"]).ok();
     assert!(
         status.starts_with(&format!(
-            "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  installed\n",
+            "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  not installed (opt-in",
             dir.display()
         )),
         "{status}"

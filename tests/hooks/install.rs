@@ -22,24 +22,23 @@ fn install_twice_is_a_no_op_and_status_says_installed() {
         "{status}"
     );
 
+    // The default set is post-checkout alone: Git runs reference-transaction several times
+    // per commit.
     let first = s.atlas(&repo, &["hooks", "install"]).ok();
     assert_eq!(
         first.lines().filter(|l| l.ends_with(": installed")).count(),
-        2,
+        1,
         "{first}"
     );
-    for name in ["post-checkout", "reference-transaction"] {
-        assert_eq!(
-            mode(&hooks.join(name)) & 0o111,
-            0o111,
-            "{name} is executable"
-        );
-    }
+    assert!(first.contains("/post-checkout: installed\n"), "{first}");
+    assert_eq!(mode(&hooks.join("post-checkout")) & 0o111, 0o111);
+    assert!(!hooks.join("reference-transaction").exists(), "{first}");
     let before = snapshot(&hooks);
     let state_before = fs::read(repo.join(".git/worktree-registry/hook-state")).unwrap();
 
     let second = s.atlas(&repo, &["hooks", "install"]).ok();
-    assert_eq!(second.matches(": already installed").count(), 2, "{second}");
+    assert_eq!(second.matches(": already installed").count(), 1, "{second}");
+    assert!(!second.contains("reference-transaction"), "{second}");
     assert_eq!(snapshot(&hooks), before, "install twice changed the hooks");
     assert_eq!(
         fs::read(repo.join(".git/worktree-registry/hook-state")).unwrap(),
@@ -51,11 +50,62 @@ fn install_twice_is_a_no_op_and_status_says_installed() {
     assert_eq!(
         status,
         format!(
-            "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  installed\ngit-atlas on PATH: {}\n",
+            "Hooks directory: {}\n  post-checkout          installed\n  reference-transaction  not installed (opt-in: `git atlas hooks install --eager` releases a removed worktree at the next ref update, at a cost to every commit)\ngit-atlas on PATH: {}\n",
             dir.display(),
             bin().display()
         )
     );
+
+    // --eager adds the opt-in shim; a plain install again takes it out, and leaves the
+    // hooks as the first install did.
+    let eager = s.atlas(&repo, &["hooks", "install", "--eager"]).ok();
+    assert!(
+        eager.contains("/post-checkout: already installed\n")
+            && eager.contains("/reference-transaction: installed\n"),
+        "{eager}"
+    );
+    let status = s.atlas(&repo, &["hooks", "status"]).ok();
+    assert!(
+        status.contains("  reference-transaction  installed\n"),
+        "{status}"
+    );
+    let back = s.atlas(&repo, &["hooks", "install"]).ok();
+    assert!(
+        back.contains("/reference-transaction: removed (it ran at every ref update: several times per commit; `git atlas hooks install --eager` puts it back)"),
+        "{back}"
+    );
+    assert_eq!(snapshot(&hooks), before);
+}
+
+#[test]
+fn install_over_an_install_with_reference_transaction_moves_it_to_the_default_set() {
+    // An install by an earlier git-atlas (both shims), beside a user's own hooks: the
+    // reference-transaction shim goes, the user's hook in it stays and runs as before.
+    let s = Sandbox::new();
+    let repo = s.repo("app", ENV);
+    let hooks = repo.join(".git/hooks");
+    let user = "#!/bin/sh\necho user-ref-hook \"$1\" >&2\n";
+    write_exec(&hooks.join("reference-transaction"), user, 0o755);
+    let before = snapshot(&hooks);
+    s.atlas(&repo, &["hooks", "install", "--eager"]).ok();
+    let chained = fs::read_to_string(hooks.join("reference-transaction")).unwrap();
+    assert!(chained.contains("git-atlas START"), "{chained}");
+    let out = s.atlas(&repo, &["hooks", "install"]).ok();
+    assert!(
+        out.contains("/reference-transaction: removed; the rest of the hook is unchanged (it ran at every ref update"),
+        "{out}"
+    );
+    assert_eq!(
+        fs::read_to_string(hooks.join("reference-transaction")).unwrap(),
+        user
+    );
+    let run = s
+        .git(&repo, &["commit", "-q", "--allow-empty", "-m", "x"])
+        .success();
+    assert!(run.stderr.contains("user-ref-hook committed"), "{run}");
+    // Uninstall puts back exactly what was there before any install.
+    s.atlas(&repo, &["hooks", "uninstall"]).ok();
+    assert_eq!(snapshot(&hooks), before);
 }
 
 #[test]
@@ -93,9 +143,9 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
         ["git-atlas: hook skipped: git-atlas is not on PATH (see `git atlas hooks status`); said once until it is back"],
         "{run}"
     );
-    for _ in 0..2 {
+    for i in 0..2 {
         let again = s
-            .git_path(&repo, &bare, &["commit", "-q", "--allow-empty", "-m", "x"])
+            .git_path(&repo, &bare, &["switch", "-q", "-c", &format!("b{i}")])
             .success();
         assert!(again.atlas_lines().is_empty(), "said again: {again}");
     }
@@ -109,8 +159,8 @@ fn without_git_atlas_on_path_status_warns_and_each_hook_run_warns_once() {
     assert!(!s.at("np/.env").exists());
     assert!(s.ports_of(&repo, "np").is_empty());
 
-    // Back on PATH, the next ref update catches up: allocated and files written.
-    s.commit(&repo);
+    // Back on PATH, the next checkout catches up: allocated and files written.
+    s.git(&repo, &["switch", "-q", "main"]).ok();
     assert_eq!(s.ports_of(&repo, "np"), expected_ports("np"));
     assert!(s.at("np/.env").is_file());
     // Off PATH again later: said once again.
@@ -136,7 +186,8 @@ fn existing_hooks_are_chained_and_uninstall_restores_them() {
     write_exec(&hooks.join("reference-transaction"), &py, 0o750);
     let before = snapshot(&hooks);
 
-    let out = s.atlas(&repo, &["hooks", "install"]).ok();
+    // --eager: the python reference-transaction hook is wrapped, and still runs.
+    let out = s.atlas(&repo, &["hooks", "install", "--eager"]).ok();
     assert!(
         out.contains("post-checkout: added to the existing hook")
             && out.contains(

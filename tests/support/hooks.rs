@@ -23,10 +23,12 @@ impl Sandbox {
 
     /// A script named `git-atlas`, first on the returned PATH, that logs its arguments to the
     /// returned file and then runs the real binary: counts spawns without timing anything.
+    /// (Both in the sandbox's `cache`, not beside the worktrees: the directory that holds them
+    /// is watched for an `rm -rf`, and a new file there is a change to look at.)
     pub fn spying_path(&self) -> (OsString, PathBuf) {
-        let dir = self.at("spy");
+        let dir = self.at("cache/spy");
         fs::create_dir_all(&dir).unwrap();
-        let log = self.at("spawns.log");
+        let log = self.at("cache/spawns.log");
         write_exec(
             &dir.join("git-atlas"),
             &format!(

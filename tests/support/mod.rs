@@ -158,6 +158,12 @@ impl Sandbox {
             .success()
     }
 
+    /// `git checkout -q --detach` in `cwd`: a checkout that changes no file, which runs the
+    /// post-checkout hook as any checkout does (HEAD stays the same commit).
+    pub fn checkout(&self, cwd: &Path) -> Run {
+        self.git(cwd, &["checkout", "-q", "--detach"]).success()
+    }
+
     /// A repository `root/name` with `env` as its untracked `.env` and one commit.
     pub fn repo(&self, name: &str, env: &str) -> PathBuf {
         let dir = self.at(name);
