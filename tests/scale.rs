@@ -116,6 +116,67 @@ fn hook_fast_path_work_does_not_grow_with_the_number_of_worktrees() {
     }
 }
 
+/// With the hooks installed (the default set), a commit runs no hook at all and a rebase one
+/// post-checkout shim (the checkout it starts with) however many commits it replays, and
+/// neither starts git-atlas: what keeps them as fast as without hooks.
+#[test]
+fn commits_and_rebases_run_no_git_atlas_and_at_most_one_shim() {
+    let test = "commits_and_rebases_run_no_git_atlas_and_at_most_one_shim";
+    let Some(strace) = strace(test) else { return };
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    s.git(&repo, &["worktree", "add", "-q", "../a"]).ok();
+    s.atlas(&repo, &["list"]).ok();
+    let base = s.git(&repo, &["rev-parse", "HEAD"]).ok().trim().to_string();
+    s.git(&repo, &["switch", "-q", "-c", "stack"]).ok();
+    for i in 0..20 {
+        fs::write(repo.join(format!("f{i}")), i.to_string()).unwrap();
+        s.git(&repo, &["add", &format!("f{i}")]).ok();
+        s.git(&repo, &["commit", "-q", "-m", &format!("c{i}")]).ok();
+    }
+    s.git(&repo, &["switch", "-q", "main"]).ok();
+    fs::write(repo.join("moved"), "x").unwrap();
+    s.git(&repo, &["add", "moved"]).ok();
+    s.git(&repo, &["commit", "-q", "-m", "moved"]).ok();
+    assert_ne!(s.git(&repo, &["rev-parse", "HEAD"]).ok().trim(), base);
+    let hooks = repo.join(".git/hooks").canonicalize().unwrap();
+    let runs = |execs: &[String]| -> (usize, usize) {
+        let shims = execs
+            .iter()
+            // Git runs a hook by its path from the worktree's top (`.git/hooks/…`).
+            .filter(|e| Path::new(e).starts_with(&hooks) || e.starts_with(".git/hooks/"))
+            .count();
+        let atlas = execs.iter().filter(|e| e.ends_with("/git-atlas")).count();
+        (shims, atlas)
+    };
+    for _ in 0..3 {
+        let (execs, _) = trace(
+            &s,
+            &strace,
+            &repo,
+            &["git", "commit", "-q", "--allow-empty", "-m", "x"],
+        );
+        assert_eq!(runs(&execs), (0, 0), "a commit ran: {execs:#?}");
+    }
+    let (execs, _) = trace(
+        &s,
+        &strace,
+        &repo,
+        &["git", "rebase", "-q", "main", "stack"],
+    );
+    assert_eq!(
+        runs(&execs),
+        (1, 0),
+        "the rebase of 20 commits ran: {execs:#?}"
+    );
+    assert_eq!(
+        s.git(&repo, &["rev-list", "--count", "main..stack"])
+            .ok()
+            .trim(),
+        "20"
+    );
+}
+
 /// Make `n` more worktrees the cheap way, whose directories exist (Git lists them as live, and
 /// git-atlas allocates them ports).
 fn add_live_fake_worktrees(s: &Sandbox, repo: &Path, n: usize) {
