@@ -148,16 +148,23 @@ echo
 echo "| path | N | git-atlas | git | ratio | target |"
 echo "|---|---:|---:|---:|---:|---|"
 
-for n in "${sizes[@]}"; do
-  t0=$(date +%s)
+# A new directory for one repository under target/, with a home and Git configuration of its
+# own (hermetic: no user or system settings), and an empty repository at $main in it, the
+# current directory.
+sandbox() {
   dir=$(mktemp -d "$root/target/scale-bench.XXXXXX")
-  mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data"
+  mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data" "$dir/no-hooks"
   export HOME=$dir/home XDG_CONFIG_HOME=$dir/xdg-config XDG_STATE_HOME=$dir/xdg-state XDG_DATA_HOME=$dir/xdg-data
   export GIT_ATLAS_STATE_DIR=$dir/xdg-state/git-atlas GIT_CONFIG_GLOBAL=$dir/gitconfig GIT_CONFIG_NOSYSTEM=1
   printf '[user]\n\tname = bench\n\temail = bench@example.com\n' >"$GIT_CONFIG_GLOBAL"
   main=$dir/main
   mkdir "$main" && cd "$main"
   git init -q -b main
+}
+
+for n in "${sizes[@]}"; do
+  t0=$(date +%s)
+  sandbox
   printf 'PORT=3000\nDATABASE_URL=postgresql://localhost:5432/app\n' >.env
   printf '.env\n.env.local\n' >.gitignore
   printf '[offset]\nmax = 4999\n' >.atlas.toml
@@ -209,7 +216,7 @@ for n in "${sizes[@]}"; do
   git atlas hooks install >/dev/null
   [[ -e .git/hooks/post-checkout && ! -e .git/hooks/reference-transaction ]] ||
     { echo "git atlas hooks install did not install the default set" >&2; exit 1; }
-  mkdir "$dir/no-hooks" "$dir/true-hooks"
+  mkdir "$dir/true-hooks"
   ln -s /bin/true "$dir/true-hooks/post-checkout"
   hooked="-c core.hooksPath=$main/.git/hooks" plain="-c core.hooksPath=$dir/no-hooks"
   git atlas list >/dev/null 2>&1
@@ -272,14 +279,7 @@ done
 
 # A real checkout: add and checkout where Git has files to write.
 t0=$(date +%s)
-dir=$(mktemp -d "$root/target/scale-bench.XXXXXX")
-mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data" "$dir/no-hooks"
-export HOME=$dir/home XDG_CONFIG_HOME=$dir/xdg-config XDG_STATE_HOME=$dir/xdg-state XDG_DATA_HOME=$dir/xdg-data
-export GIT_ATLAS_STATE_DIR=$dir/xdg-state/git-atlas GIT_CONFIG_GLOBAL=$dir/gitconfig GIT_CONFIG_NOSYSTEM=1
-printf '[user]\n\tname = bench\n\temail = bench@example.com\n' >"$GIT_CONFIG_GLOBAL"
-main=$dir/main
-mkdir "$main" && cd "$main"
-git init -q -b main
+sandbox
 if [[ ${LARGE_TREE:-} ]] && large_git=$(cd "$LARGE_TREE" && git rev-parse --absolute-git-dir 2>/dev/null); then
   git --git-dir="$large_git" archive HEAD | tar -x
   tree="$(git --git-dir="$large_git" log -1 --format='%h %s' | cut -c1-50)"

@@ -15,28 +15,14 @@ pub struct Lock {
 impl Lock {
     /// Block until the lock on `path` (created if missing) is ours.
     pub fn exclusive(path: &Path) -> Result<Lock> {
-        let file = in_dir(path, || {
-            OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(path)
-        })
-        .at("open lock file", path)?;
+        let file = open_lock_file(path)?;
         file.lock().at("lock", path)?;
         Ok(Lock { _file: file })
     }
 
     /// [`Lock::exclusive`] without waiting: `None` while another process holds it.
     pub fn try_exclusive(path: &Path) -> Result<Option<Lock>> {
-        let file = in_dir(path, || {
-            OpenOptions::new()
-                .create(true)
-                .truncate(false)
-                .write(true)
-                .open(path)
-        })
-        .at("open lock file", path)?;
+        let file = open_lock_file(path)?;
         match file.try_lock() {
             Ok(()) => Ok(Some(Lock { _file: file })),
             Err(std::fs::TryLockError::WouldBlock) => Ok(None),
@@ -63,6 +49,18 @@ impl Lock {
     pub fn remove(self, path: &Path) {
         let _ = fs::remove_file(path);
     }
+}
+
+/// The lock file at `path`, created if missing (its directory too).
+fn open_lock_file(path: &Path) -> Result<File> {
+    in_dir(path, || {
+        OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path)
+    })
+    .at("open lock file", path)
 }
 
 /// Replace `path` with `contents` so that readers see either the old or the new file, never a part:
