@@ -117,13 +117,15 @@ fn follow_checkout(ws: &Workspace, wt: &Worktree) -> Result<Option<String>> {
     }
     let report = ws.ensure(wt)?;
     ws.generate(wt)?;
-    let changed = ws.changed_files();
+    // This worktree's: the catch-up before this may have written other worktrees' files.
+    let names: Vec<String> = ws
+        .changed_files()
+        .iter()
+        .filter_map(|p| p.strip_prefix(&wt.path).ok())
+        .map(|p| p.display().to_string())
+        .collect();
     let mut parts = report.notes();
-    if !changed.is_empty() {
-        let names: Vec<String> = changed
-            .iter()
-            .map(|p| p.strip_prefix(&wt.path).unwrap_or(p).display().to_string())
-            .collect();
+    if !names.is_empty() {
         parts.push(format!(
             "{}: {} changed: wrote {}",
             wt.name,
@@ -173,20 +175,12 @@ fn catch_up(ws: &Workspace) -> Result<(Vec<String>, Failed)> {
     // have been checked out since, by a checkout or by `reset --hard` (which runs no
     // post-checkout).
     let reg = ws.registry.read()?;
-    let checked_out = |w: &Worktree| {
-        ws.repo
-            .common_dir()
-            .join("worktrees")
-            .join(&w.name)
-            .join("index")
-            .exists()
-    };
     let waiting = |w: &Worktree| reg.worktrees.get(&w.name).is_some_and(|r| r.pending_files);
     let new: Vec<&Worktree> = worktrees
         .iter()
         .filter(|w| {
             (report.allocated.contains(&w.name) || waiting(w))
-                && (!waiting(w) || checked_out(w))
+                && (!waiting(w) || ws.repo.has_index(w))
                 && !w.is_main
                 && !w.is_initializing()
                 && w.exists()

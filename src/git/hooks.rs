@@ -245,9 +245,16 @@ pub fn watched_dirs(worktrees: &[Worktree]) -> Vec<PathBuf> {
     if dirs.len() > MAX_WATCHED_DIRS {
         dirs.clear();
     }
-    // A line of hook-state each, which the shims read as text.
-    dirs.retain(|d| d.to_str().is_some_and(|t| !t.contains('\n')));
+    dirs.retain(|d| dir_line(d).is_some());
     dirs
+}
+
+/// hook-state's line for a watched directory, `d<path>`: none for a path that is not text
+/// without a newline, which the shims could not read as a line.
+fn dir_line(dir: &Path) -> Option<String> {
+    dir.to_str()
+        .filter(|t| !t.contains('\n'))
+        .map(|t| format!("d{t}\n"))
 }
 
 /// The newest time of `dirs`.
@@ -325,8 +332,7 @@ pub fn record_add(common_dir: &Path, wt: &Worktree) -> Result<()> {
     // worktree in a directory of its own adds that directory.
     let (_, rest) = text.split_once('\n').unwrap_or((&text, ""));
     let mut rest = rest.to_string();
-    if let Some(parent) = parent.filter(|p| p.to_str().is_some_and(|t| !t.contains('\n'))) {
-        let line = format!("d{}\n", parent.display());
+    if let Some(line) = parent.as_deref().and_then(dir_line) {
         let watched = rest.lines().filter(|l| l.starts_with('d')).count();
         if !rest.split_inclusive('\n').any(|l| l == line) && watched < MAX_WATCHED_DIRS {
             rest.push_str(&line);
@@ -356,9 +362,7 @@ pub fn write_state(
         text.push_str(name);
         text.push('\n');
     }
-    for dir in dirs {
-        text.push_str(&format!("d{}\n", dir.display()));
-    }
+    text.extend(dirs.iter().filter_map(|d| dir_line(d)));
     set_aside_if_damaged(&path)?;
     let current = fs::metadata(&path).and_then(|m| m.modified()).ok();
     if fs::read(&path).ok().as_deref() == Some(text.as_bytes())

@@ -253,6 +253,16 @@ impl Repo {
         };
         is_dir && dot_git_target(&wt.path).is_some_and(|named| same(&named, &own))
     }
+
+    /// Whether linked worktree `wt` has had its first checkout (Git wrote its index): one
+    /// made with `--no-checkout` has none until then.
+    pub fn has_index(&self, wt: &Worktree) -> bool {
+        self.common_dir()
+            .join("worktrees")
+            .join(&wt.name)
+            .join("index")
+            .exists()
+    }
 }
 
 /// The Git directory a linked worktree's `.git` file names (`gitdir: <path>`, relative to the

@@ -111,6 +111,15 @@ fn place(parsed: Parsed, root: &Path) -> std::result::Result<Database, String> {
     }
 }
 
+/// Whether `rec` names a database none of `seen` does; it joins them.
+fn first_time(seen: &mut Vec<DbRecord>, rec: DbRecord) -> bool {
+    if seen.iter().any(|r| r.same_database(&rec)) {
+        return false;
+    }
+    seen.push(rec);
+    true
+}
+
 fn record(var: &str, db: &Database) -> DbRecord {
     match db {
         Database::Server { server, name } => DbRecord {
@@ -217,11 +226,9 @@ impl Workspace {
         let mut seen: Vec<DbRecord> = Vec::new();
         for target in self.databases(wt)? {
             if let Own::Db(db) = &target.own {
-                let rec = record(&target.var, db);
-                if seen.iter().any(|r| r.same_database(&rec)) {
+                if !first_time(&mut seen, record(&target.var, db)) {
                     continue;
                 }
-                seen.push(rec);
             }
             let (db, result) = match &target.own {
                 Own::Remote(host) => (None, Err(Failure::Remote(host.clone()))),
@@ -300,14 +307,9 @@ impl Workspace {
         let mut seen: Vec<DbRecord> = records.clone();
         for t in targets {
             let db = match t.own {
-                Own::Db(db) => db,
+                Own::Db(db) if first_time(&mut seen, record(&t.var, &db)) => db,
                 _ => continue,
             };
-            let rec = record(&t.var, &db);
-            if seen.iter().any(|r| r.same_database(&rec)) {
-                continue;
-            }
-            seen.push(rec);
             outcomes.push(DbOutcome {
                 var: t.var,
                 db: Some(db),

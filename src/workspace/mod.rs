@@ -432,8 +432,7 @@ impl Workspace {
                     Ok((true, warnings)) => {
                         // Made with --no-checkout (no index yet): its files wait for its first
                         // checkout.
-                        let index = self.repo.common_dir().join("worktrees").join(&wt.name).join("index");
-                        if !wt.is_main && !index.exists() {
+                        if !wt.is_main && !self.repo.has_index(wt) {
                             if let Some(r) = reg.worktrees.get_mut(&wt.name) {
                                 r.pending_files = true;
                             }
