@@ -383,3 +383,123 @@ fn a_nextjs_monorepos_linked_app_env_gets_the_worktrees_values() {
     );
     assert_eq!(s.git(&wt, &["status", "--porcelain"]).ok(), "");
 }
+
+/// Which of main's env files are carried is decided by what Git ignores, as `git ls-files
+/// --others --ignored --exclude-standard --directory` lists it (git-atlas walks the checkout
+/// itself rather than starting Git for it): every ignore source (nested `.gitignore`,
+/// `info/exclude`, `core.excludesFile`, a negation), a file that is ignored but tracked
+/// (`git add -f`), ignored folders and untracked ones not gone into, a nested repository,
+/// dependency folders skipped, and names with spaces and unicode.
+#[test]
+fn the_env_files_carried_are_those_git_lists_as_ignored() {
+    let s = Sandbox::new();
+    let repo = s.at("walk");
+    let tracked = [
+        "apps/web/page.js",
+        "apps/my app/index.js",
+        "apps/\u{fc}n\u{ef}/index.js",
+        "apps/api/index.js",
+        "excluded/index.js",
+        "globally/index.js",
+        "vendor/pkg/composer.json",
+        "src/main.js",
+        ".env.test",
+    ];
+    let env_files = [
+        ".env",
+        ".env.local",
+        "apps/web/.env",
+        "apps/web/.env.local",
+        "apps/my app/.env",
+        "apps/\u{fc}n\u{ef}/.env",
+        "apps/api/.env",
+        "apps/api/.env.staging",
+        "apps/api/node_modules/pkg/.env",
+        "node_modules/a/.env",
+        "dist/.env",
+        "build/x/.env",
+        "src/build/.env",
+        "newdir/.env",
+        "newdir/deeper/.env.local",
+        "config/.env",
+        "excluded/.env.production",
+        "globally/.env.development",
+        "nested/.env",
+        "vendor/pkg/.env",
+        ".venv/.env",
+    ];
+    for f in tracked.iter().chain(&env_files) {
+        let path = repo.join(f);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(&path, format!("PORT=3000\n# {f}\n")).unwrap();
+    }
+    fs::write(
+        repo.join(".gitignore"),
+        ".env\n.env.local\nnode_modules/\n/dist\nbuild/\n",
+    )
+    .unwrap();
+    fs::write(repo.join("apps/api/.gitignore"), "!.env\n.env.staging\n").unwrap();
+    s.git(&repo, &["init", "-q", "-b", "main"]).ok();
+    s.git(&s.at("walk/nested"), &["init", "-q", "-b", "main"])
+        .ok();
+    fs::write(repo.join(".git/info/exclude"), ".env.production\n").unwrap();
+    let global = s.at("global-ignore");
+    fs::write(&global, ".env.development\n").unwrap();
+    let global = global.to_str().unwrap();
+    s.git(&repo, &["config", "core.excludesFile", global]).ok();
+    let mut add = vec!["add", ".gitignore", "apps/api/.gitignore"];
+    add.extend(tracked);
+    s.git(&repo, &add).ok();
+    s.git(&repo, &["add", "-f", "config/.env"]).ok();
+    s.git(&repo, &["commit", "-q", "-m", "init"]).ok();
+
+    let listed = s
+        .git(
+            &repo,
+            &[
+                "ls-files",
+                "-z",
+                "--others",
+                "--ignored",
+                "--exclude-standard",
+                "--directory",
+                "--no-empty-directory",
+            ],
+        )
+        .ok();
+    let dependency = |p: &str| {
+        p.split('/')
+            .any(|d| ["node_modules", "vendor", ".venv"].contains(&d))
+    };
+    let ignored: Vec<&str> = listed
+        .split('\0')
+        .filter(|p| !p.is_empty() && !p.ends_with('/') && !dependency(p))
+        .collect();
+    // The layout has each case: what is compared is Git's answer, not an empty list.
+    for f in [
+        "apps/my app/.env",
+        "apps/\u{fc}n\u{ef}/.env",
+        "apps/api/.env.staging",
+        "excluded/.env.production",
+        "globally/.env.development",
+    ] {
+        assert!(
+            ignored.contains(&f),
+            "git lists {f} as ignored: {ignored:?}"
+        );
+    }
+    assert!(listed.contains("vendor/pkg/.env") && !ignored.contains(&"apps/api/.env"));
+    s.atlas(&repo, &["add", "-q", "--no-db", "../walk-feat"])
+        .ok();
+    let wt = s.at("walk-feat");
+    for f in env_files {
+        let carried = wt.join(f).exists();
+        let want = ignored.contains(&f) || f == "config/.env";
+        assert_eq!(
+            carried, want,
+            "{f}: carried {carried}, git lists {ignored:?}"
+        );
+    }
+    // The tracked one is the commit's, untouched.
+    assert_eq!(s.git(&wt, &["status", "--porcelain"]).ok(), "");
+}

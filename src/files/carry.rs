@@ -7,7 +7,7 @@ use std::path::Path;
 use gix::bstr::ByteSlice;
 use gix_glob::{pattern::Case, wildmatch, Pattern};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 
 /// Folders of dependencies and tools: an env file inside one belongs to a package, not to the
 /// project (`node_modules/some-pkg/.env`).
@@ -60,28 +60,44 @@ impl Patterns {
 }
 
 /// The files of the checkout at `root` that Git ignores, relative to it, outside dependency
-/// folders. Git lists them (`ls-files --others --ignored`) without going into ignored folders
-/// (`node_modules/`, `dist/`).
+/// folders, as `git ls-files --others --ignored --exclude-standard --directory` lists them:
+/// ignored folders (`node_modules/`, `dist/`) are not gone into. Walked in this process
+/// (gitoxide's directory walk, with the repository's index and every ignore file Git reads):
+/// starting `git` for it cost more than all of `git atlas add`'s own work.
 pub fn ignored_files(root: &Path) -> Result<Vec<String>> {
-    let args = [
-        "ls-files",
-        "-z",
-        "--others",
-        "--ignored",
-        "--exclude-standard",
-        "--directory",
-        "--no-empty-directory",
-    ];
-    let out = crate::git::command::read(root, args.iter().map(Into::into).collect())?;
-    Ok(out
-        .split('\0')
-        .filter(|p| !p.is_empty() && !p.ends_with('/'))
+    use gix::dir::{entry::Status, walk::EmissionMode};
+    let failed = |e: &dyn std::fmt::Display| {
+        Error::failed(format!(
+            "could not list the files Git ignores in {}: {e}",
+            root.display()
+        ))
+    };
+    let repo = gix::open(root).map_err(|e| failed(&e))?;
+    let index = repo.index_or_empty().map_err(|e| failed(&e))?;
+    let options = repo
+        .dirwalk_options()
+        .map_err(|e| failed(&e))?
+        .emit_ignored(Some(EmissionMode::CollapseDirectory))
+        .emit_untracked(EmissionMode::CollapseDirectory)
+        .emit_empty_directories(false);
+    let mut found = gix::dir::walk::delegate::Collect::default();
+    let interrupt = std::sync::atomic::AtomicBool::new(false);
+    repo.dirwalk(&index, None::<&str>, &interrupt, options, &mut found)
+        .map_err(|e| failed(&e))?;
+    let mut out: Vec<String> = found
+        .unorded_entries
+        .into_iter()
+        .map(|(entry, _)| entry)
+        .filter(|e| matches!(e.status, Status::Ignored(_)))
+        .filter(|e| !e.disk_kind.is_some_and(|k| k.is_dir()))
+        .filter_map(|e| e.rela_path.to_str().ok().map(str::to_string))
         .filter(|p| {
             !p.split('/')
                 .any(|part| DEPENDENCY_DIRS.contains(&part) || part == "..")
         })
-        .map(str::to_string)
-        .collect())
+        .collect();
+    out.sort();
+    Ok(out)
 }
 
 /// `files` that `patterns` carry and that are regular files under `root`, the root's first,

@@ -76,8 +76,8 @@ pub(super) struct Derived {
 
 impl Workspace {
     /// The main worktree's env files that `config` carries into other worktrees: ignored by
-    /// Git, not written by git-atlas, not one of git-atlas's outputs. Git lists main's ignored
-    /// files once per command.
+    /// Git, not written by git-atlas, not one of git-atlas's outputs. Main's ignored
+    /// files are walked once per command.
     pub(super) fn carried_files(&self, main: &Path, config: &Config) -> Result<Vec<EnvFile>> {
         let patterns = files::carry::Patterns::new(&config.env.carry);
         if patterns.is_empty() {
