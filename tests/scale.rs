@@ -177,6 +177,39 @@ fn commits_and_rebases_run_no_git_atlas_and_at_most_one_shim() {
     );
 }
 
+/// `git atlas add` with only git-atlas's own shims installed (the default set, or `--eager`'s
+/// two) has Git run no hook: the shims would see `GIT_ATLAS_IN_ADD` and exit, and starting a
+/// shell for each cost about a millisecond of `git worktree add`. (That the user's hooks still
+/// run is tests/hooks/plain_add.rs.)
+#[test]
+fn git_atlas_add_has_git_start_no_shim_of_its_own() {
+    let test = "git_atlas_add_has_git_start_no_shim_of_its_own";
+    let Some(strace) = strace(test) else { return };
+    let s = Sandbox::new();
+    let repo = s.installed("app");
+    for (flags, wt) in [(&[][..], "w"), (&["--eager"][..], "v")] {
+        let mut install = vec!["hooks", "install"];
+        install.extend(flags);
+        s.atlas(&repo, &install).ok();
+        let target = format!("../{wt}");
+        let (execs, _) = trace(&s, &strace, &repo, &["git", "atlas", "add", "-q", &target]);
+        let shells: Vec<&String> = execs
+            .iter()
+            .filter(|e| e.ends_with("/sh") || e.contains("hooks/"))
+            .collect();
+        assert!(
+            shells.is_empty(),
+            "{flags:?}: git ran {shells:?} in {execs:#?}"
+        );
+        // Git itself ran (the add and its checkout), and the worktree has its files.
+        assert!(
+            execs.iter().filter(|e| e.ends_with("/git")).count() >= 2,
+            "{execs:#?}"
+        );
+        assert!(s.at(wt).join(".env").is_file(), "{flags:?}");
+    }
+}
+
 /// Make `n` more worktrees the cheap way, whose directories exist (Git lists them as live, and
 /// git-atlas allocates them ports).
 fn add_live_fake_worktrees(s: &Sandbox, repo: &Path, n: usize) {

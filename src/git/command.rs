@@ -102,6 +102,11 @@ pub fn is_dirty(worktree: &Path) -> Result<bool> {
 }
 
 fn describe(args: &[OsString]) -> String {
+    // Settings given before the subcommand (`-c core.hooksPath=…`) are not what the user asked.
+    let mut args = args;
+    while args.first().is_some_and(|a| a == "-c") && args.len() > 2 {
+        args = &args[2..];
+    }
     let words: Vec<_> = args
         .iter()
         .take_while(|a| !a.to_string_lossy().starts_with('-'))
@@ -112,4 +117,24 @@ fn describe(args: &[OsString]) -> String {
 
 fn spawn_error(e: std::io::Error) -> Error {
     Error::failed(format!("could not run git: {e}")).hint("is git installed and on PATH?")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_command_is_named_by_its_subcommand_not_the_settings_before_it() {
+        let args = |words: &[&str]| words.iter().map(OsString::from).collect::<Vec<_>>();
+        let hooks_off = [
+            "-c",
+            "core.hooksPath=/dev/null",
+            "worktree",
+            "add",
+            "--",
+            "x",
+        ];
+        assert_eq!(describe(&args(&hooks_off)), "git worktree add");
+        assert_eq!(describe(&args(&["ls-files", "-z"])), "git ls-files");
+    }
 }

@@ -51,6 +51,36 @@ fn block(name: &str, flag: &str) -> String {
     )
 }
 
+/// Whether every hook in `dir` that Git could run is a shim `hooks install` created, with
+/// nothing of a user's in or beside it (no chained lines, no wrapped hook, no hook of another
+/// name; `*.sample` files aside). Then `git atlas add` can have Git run no hook at all: the
+/// shims would only start a shell that sees `GIT_ATLAS_IN_ADD` and exits, which costs `git
+/// worktree add` about a millisecond. Anything unreadable answers `false`.
+pub fn only_created_shims(dir: &Path) -> bool {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return false;
+    };
+    let mut ours = 0;
+    for entry in entries {
+        let Ok(entry) = entry else { return false };
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else {
+            return false;
+        };
+        if name.ends_with(".sample") {
+            continue;
+        }
+        let created = NAMES.contains(&name)
+            && fs::read_to_string(entry.path())
+                .is_ok_and(|text| text == format!("#!/bin/sh\n{}", block(name, CREATED)));
+        if !created {
+            return false;
+        }
+        ours += 1;
+    }
+    ours > 0
+}
+
 /// The state of one hook file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum State {

@@ -153,6 +153,19 @@ impl Repo {
         Repo::open(Location::discover(cwd)?)
     }
 
+    /// Whether Git would look for hooks somewhere else than `<common dir>/hooks`: any
+    /// configuration (every file Git reads, and `git -c` settings handed down to us) setting
+    /// `core.hooksPath`. A configuration that cannot be read answers yes.
+    pub fn hooks_elsewhere(&self) -> bool {
+        let handed_down = ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]
+            .iter()
+            .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        handed_down
+            || gix::open(&self.location.git_dir).map_or(true, |repo| {
+                repo.config_snapshot().string("core.hooksPath").is_some()
+            })
+    }
+
     pub fn common_dir(&self) -> &Path {
         &self.location.common_dir
     }

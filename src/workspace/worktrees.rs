@@ -22,6 +22,20 @@ fn same_inputs(a: &Inputs, b: &Inputs) -> bool {
 }
 
 impl Workspace {
+    /// `git_args` for a `git worktree add` that runs no hook when the only hooks Git would run
+    /// are the shims `hooks install` created: with `GIT_ATLAS_IN_ADD` they do nothing, and Git
+    /// starting a shell for each is most of what the hooks add to `git atlas add`. A user's
+    /// hook anywhere in the hooks directory, or a `core.hooksPath`, and Git runs them as usual.
+    fn without_own_shims(&self, git_args: Vec<OsString>) -> Vec<OsString> {
+        let dir = self.repo.common_dir().join("hooks");
+        if !git::hooks::only_created_shims(&dir) || self.repo.hooks_elsewhere() {
+            return git_args;
+        }
+        let mut quiet: Vec<OsString> = vec!["-c".into(), "core.hooksPath=/dev/null".into()];
+        quiet.extend(git_args);
+        quiet
+    }
+
     /// Run `git worktree add <git_args>` in `cwd` and return the worktree Git made at `target`.
     pub fn add_worktree(
         &self,
@@ -39,7 +53,11 @@ impl Workspace {
             // files and fail ("failed to read .git/worktrees/x/commondir"), so ours take turns.
             // This lock only orders `git atlas add`s; the registry's own lock is separate and short.
             let _turn = self.worktree_turn()?;
-            git::run_visible(cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
+            git::run_visible(
+                cwd,
+                self.without_own_shims(git_args),
+                &[(git::IN_ADD_ENV, "1")],
+            )?;
         }
         self.repo.worktree_at(target).ok_or_else(|| {
             Error::failed(format!(
@@ -67,6 +85,7 @@ impl Workspace {
         let guess = self.guess_new_worktree(target);
         let (git_done, speculated) = {
             let _turn = self.worktree_turn()?;
+            let git_args = self.without_own_shims(git_args);
             let running = git::start_visible(cwd, git_args, &[(git::IN_ADD_ENV, "1")])?;
             let speculated = guess
                 .as_ref()

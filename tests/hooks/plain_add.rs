@@ -4,7 +4,7 @@
 use std::fs;
 use std::process::Stdio;
 
-use crate::support::hooks::{expected_ports, ENV};
+use crate::support::hooks::{expected_ports, write_exec, ENV};
 use crate::support::{offset, Run, Sandbox};
 
 #[test]
@@ -95,6 +95,63 @@ fn git_atlas_add_with_hooks_installed_does_the_work_once() {
     )
     .ok();
     assert_eq!(fs::read_to_string(&log).unwrap(), "add ../w\n");
+}
+
+/// `git atlas add` has Git skip the hooks only when nothing but git-atlas's own shims would
+/// run: a user's lines chained into post-checkout, a user's hook of another name beside ours,
+/// and a `core.hooksPath` all still run, once, with the new worktree made as usual.
+#[test]
+fn git_atlas_add_still_runs_every_hook_of_the_users() {
+    let s = Sandbox::new();
+    let marker = |name: &str| s.at(&format!("cache/ran-{name}"));
+    fs::create_dir_all(s.at("cache")).unwrap();
+    let user_hook =
+        |name: &str| format!("#!/bin/sh\necho \"$PWD\" >> '{}'\n", marker(name).display());
+    let ran = |name: &str| fs::read_to_string(marker(name)).unwrap_or_default();
+
+    // The user's post-checkout, with git-atlas's lines added to it.
+    let chained = s.repo("chained", ENV);
+    let hooks = chained.join(".git/hooks");
+    write_exec(&hooks.join("post-checkout"), &user_hook("chained"), 0o755);
+    s.atlas(&chained, &["hooks", "install"]).ok();
+    s.atlas(&chained, &["add", "-q", "--no-db", "../chained-w"])
+        .ok();
+    assert_eq!(ran("chained"), format!("{}\n", s.at("chained-w").display()));
+
+    // A hook of another name beside git-atlas's created post-checkout.
+    let beside = s.installed("beside");
+    let hooks = beside.join(".git/hooks");
+    write_exec(
+        &hooks.join("post-index-change"),
+        &user_hook("beside"),
+        0o755,
+    );
+    s.atlas(&beside, &["add", "-q", "--no-db", "../beside-w"])
+        .ok();
+    assert!(!ran("beside").is_empty(), "post-index-change did not run");
+
+    // Hooks somewhere else (a shared core.hooksPath), git-atlas's shim installed there too.
+    let elsewhere = s.repo("elsewhere", ENV);
+    let shared = s.at("shared-hooks");
+    fs::create_dir_all(&shared).unwrap();
+    s.git(
+        &elsewhere,
+        &["config", "core.hooksPath", shared.to_str().unwrap()],
+    )
+    .ok();
+    write_exec(
+        &shared.join("post-checkout"),
+        &user_hook("elsewhere"),
+        0o755,
+    );
+    s.atlas(&elsewhere, &["hooks", "install"]).ok();
+    s.atlas(&elsewhere, &["add", "-q", "--no-db", "../elsewhere-w"])
+        .ok();
+    assert!(!ran("elsewhere").is_empty(), "the shared hook did not run");
+
+    for wt in ["chained-w", "beside-w", "elsewhere-w"] {
+        assert!(s.at(wt).join(".env").is_file(), "{wt}");
+    }
 }
 
 #[test]
