@@ -56,6 +56,10 @@ pub enum Command {
     /// Run a program in a worktree with its generated values (its .env, ports,
     /// COMPOSE_PROJECT_NAME) in its environment: `git atlas exec -- docker compose up -d`.
     Exec(Lazy<ExecArgs>),
+    /// Copy into a worktree the main worktree's ignored files and folders that .worktreeinclude
+    /// and `[copy] include` name (node_modules/, .venv/, local certificates), by copy-on-write
+    /// clones where the filesystem has them; never over a file the worktree has.
+    Copy(Lazy<CopyArgs>),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
     Hooks(Lazy<HooksArgs>),
     /// Print a shell completion script: `source <(git atlas completions bash)` (see the README
@@ -230,6 +234,16 @@ pub struct AddArgs {
     /// Do not create the worktree's databases (`git atlas db create` does it later).
     #[arg(long)]
     pub no_db: bool,
+    /// Do not copy what .worktreeinclude and `[copy] include` name (`git atlas copy` does it
+    /// later).
+    #[arg(long)]
+    pub no_copy: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CopyArgs {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
 }
 
 #[derive(Debug, Args)]

@@ -32,6 +32,8 @@ pub struct Config {
     pub docker: DockerConfig,
     #[serde(default)]
     pub database: DatabaseConfig,
+    #[serde(default)]
+    pub copy: CopyConfig,
 }
 
 /// `[database]`: each worktree's own database, in the server its rewritten URL names.
@@ -157,6 +159,16 @@ pub struct ServiceConfig {
     /// `.env` variables that carry this service's port (default: `<NAME>_PORT`).
     #[serde(default)]
     pub env: Vec<String>,
+}
+
+/// `[copy]`: the main worktree's ignored files and folders every new worktree gets a copy of.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct CopyConfig {
+    /// Gitignore-syntax patterns, after those of `.worktreeinclude` (`["node_modules/",
+    /// ".venv/", "*.pem"]`): what they name and Git ignores is copied.
+    #[serde(default)]
+    pub include: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]

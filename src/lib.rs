@@ -7,6 +7,7 @@
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod copying;
 pub mod db;
 pub mod docker;
 pub mod error;

@@ -76,6 +76,11 @@ pub fn color() -> bool {
     })
 }
 
+/// Whether progress is shown (stderr is a terminal, no `--quiet`).
+pub fn progress_shown() -> bool {
+    PROGRESS.load(Ordering::Relaxed)
+}
+
 /// One progress line on stderr (`git-atlas: <what>...`), on a terminal and without `--quiet`.
 /// Never on stdout: what a script parses stays clean.
 pub fn progress(what: std::fmt::Arguments<'_>) {

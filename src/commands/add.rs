@@ -95,6 +95,14 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         let written = ws.generate(wt)?;
         write_written(out, &written, &wt.path)?;
     }
+    if !args.no_copy {
+        // After the env files (what git-atlas writes is never copied over), before the
+        // database and Compose: a copy that fails in part leaves the worktree as it is.
+        out.flush()?;
+        if let Some(copied) = ws.copy_included(wt, crate::term::progress_shown())? {
+            super::copy::report(&copied, out)?;
+        }
+    }
     let mut started = false;
     if args.up {
         // The worktree exists and has its files: a Docker problem is reported, not fatal.

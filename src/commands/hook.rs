@@ -99,6 +99,7 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         .ok_or_else(|| crate::workspace::not_a_checkout(&current))?;
     let mut line = generated(&ws, &current, &written)?;
     line.extend(tracked.map(|t| format!("; {t}")));
+    line.push_str(&copied(&ws, &current));
     line.push_str(&databases(&ws, &current));
     if let Some(extra) = summary(&report.notes(), &report.failed) {
         line.push_str(&format!(" ({extra})"));
@@ -189,14 +190,14 @@ fn catch_up(ws: &Workspace) -> Result<(Vec<String>, Failed)> {
     for wt in new {
         // The reconcile wrote the files of those new to the registry already.
         if let Some((_, written)) = report.rewritten.iter().find(|(n, _)| *n == wt.name) {
-            notes.push(generated(ws, wt, written)? + &databases(ws, wt));
+            notes.push(generated(ws, wt, written)? + &copied(ws, wt) + &databases(ws, wt));
             continue;
         }
         match ws.generate_new(wt) {
             Ok(Some((written, tracked))) => {
                 let mut line = generated(ws, wt, &written)?;
                 line.extend(tracked.map(|t| format!("; {t}")));
-                notes.push(line + &databases(ws, wt))
+                notes.push(line + &copied(ws, wt) + &databases(ws, wt))
             }
             // Removed meanwhile, or not its checkout any more.
             Ok(None) => {}
@@ -236,6 +237,23 @@ fn generated(ws: &Workspace, wt: &Worktree, written: &[std::path::PathBuf]) -> R
         line.push_str(&format!("; wrote {}", files.join(", ")));
     }
     Ok(line)
+}
+
+/// `; copied 40,123 files (212 MB, cloned)`: what a new worktree got of what
+/// `.worktreeinclude` names, for its one line (nothing when it names nothing).
+fn copied(ws: &Workspace, wt: &Worktree) -> String {
+    match ws.copy_included(wt, false) {
+        Ok(None) => String::new(),
+        Ok(Some(c)) => {
+            let mut part = format!("; copied {}", c.summary.short());
+            if let Some(first) = c.summary.failed.first() {
+                let n = c.summary.failed.len();
+                part.push_str(&format!(" but not {n} (`git atlas copy` retries): {first}"));
+            }
+            part
+        }
+        Err(e) => format!("; nothing copied: {e}"),
+    }
 }
 
 /// `; created database myapp_x`: what became of a new worktree's databases, for its one line.

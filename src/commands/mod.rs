@@ -10,6 +10,7 @@ use crate::workspace::Report;
 
 mod add;
 mod completions;
+mod copy;
 mod db;
 mod docker;
 mod env;
@@ -36,6 +37,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             out.flush()?;
             exec::run(args)
         }
+        Command::Copy(Lazy(args)) => copy::run(args, out),
         Command::Hooks(Lazy(args)) => hooks::run(args, out),
         Command::Completions(Lazy(args)) => completions::run(args, out),
         Command::Man(Lazy(args)) => man::run(args, out),

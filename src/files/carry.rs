@@ -7,7 +7,7 @@ use std::path::Path;
 use gix::bstr::ByteSlice;
 use gix_glob::{pattern::Case, wildmatch, Pattern};
 
-use crate::error::{Error, Result};
+use crate::git::ignored::Ignored;
 
 /// Folders of dependencies and tools: an env file inside one belongs to a package, not to the
 /// project (`node_modules/some-pkg/.env`).
@@ -22,7 +22,8 @@ const DEPENDENCY_DIRS: &[&str] = &[
     ".git",
 ];
 
-/// `[env] carry`: gitignore-syntax patterns, the last one that matches a path decides.
+/// Gitignore-syntax patterns (`[env] carry`, `.worktreeinclude`, `[copy] include`): the last one
+/// that matches a path decides, and a `!` one says no.
 #[derive(Debug, Clone)]
 pub struct Patterns(Vec<Pattern>);
 
@@ -38,6 +39,11 @@ impl Patterns {
 
     /// Whether the file at `rel` (relative to the worktree's root, `/`-separated) is carried.
     pub fn matches(&self, rel: &str) -> bool {
+        self.matches_kind(rel, false)
+    }
+
+    /// Whether `rel`, a folder when `dir`, matches by itself (its folders aside).
+    pub fn matches_kind(&self, rel: &str, dir: bool) -> bool {
         let basename = rel.rfind('/').map(|i| i + 1);
         self.0
             .iter()
@@ -46,7 +52,7 @@ impl Patterns {
                 p.matches_repo_relative_path(
                     rel.as_bytes().as_bstr(),
                     basename,
-                    Some(false),
+                    Some(dir),
                     Case::Sensitive,
                     wildmatch::Mode::NO_MATCH_SLASH_LITERAL,
                 )
@@ -54,50 +60,52 @@ impl Patterns {
             .is_some_and(|p| !p.is_negative())
     }
 
+    /// Whether `rel` matches, or a folder it is in does: as in a `.gitignore`, a matching
+    /// folder takes everything in it, and nothing inside can be taken back out.
+    pub fn covers(&self, rel: &str, dir: bool) -> bool {
+        let folders = rel.match_indices('/').map(|(i, _)| &rel[..i]);
+        folders.into_iter().any(|f| self.matches_kind(f, true)) || self.matches_kind(rel, dir)
+    }
+
+    /// Whether a pattern could match something inside the folder `dir`: one without a folder
+    /// in it (`*.pem`, `.env.local`) or starting with `**` could match at any depth, except
+    /// inside dependency folders (`node_modules/`), which only a pattern naming them reaches;
+    /// one with a folder (`config/keys/*.pem`) only under the folders it names.
+    pub fn may_match_under(&self, dir: &str) -> bool {
+        let inside = format!("{dir}/");
+        self.0.iter().filter(|p| !p.is_negative()).any(|p| {
+            let text = p.text.to_str().unwrap_or_default();
+            let literal = &text[..p.first_wildcard_pos.unwrap_or(text.len())];
+            let anywhere =
+                p.mode.contains(gix_glob::pattern::Mode::NO_SUB_DIR) || literal.is_empty();
+            if anywhere {
+                return !in_dependency_dir(dir);
+            }
+            // Below the folders a pattern names, only a wildcard reaches further.
+            let named = &literal[..literal.rfind('/').map_or(0, |i| i + 1)];
+            let wild = p.first_wildcard_pos.is_some();
+            literal.starts_with(&inside) || (wild && !named.is_empty() && inside.starts_with(named))
+        })
+    }
+
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
 }
 
-/// The files of the checkout at `root` that Git ignores, relative to it, outside dependency
-/// folders, as `git ls-files --others --ignored --exclude-standard --directory` lists them:
-/// ignored folders (`node_modules/`, `dist/`) are not gone into. Walked in this process
-/// (gitoxide's directory walk, with the repository's index and every ignore file Git reads):
-/// starting `git` for it cost more than all of `git atlas add`'s own work.
-pub fn ignored_files(root: &Path) -> Result<Vec<String>> {
-    use gix::dir::{entry::Status, walk::EmissionMode};
-    let failed = |e: &dyn std::fmt::Display| {
-        Error::failed(format!(
-            "could not list the files Git ignores in {}: {e}",
-            root.display()
-        ))
-    };
-    let repo = gix::open(root).map_err(|e| failed(&e))?;
-    let index = repo.index_or_empty().map_err(|e| failed(&e))?;
-    let options = repo
-        .dirwalk_options()
-        .map_err(|e| failed(&e))?
-        .emit_ignored(Some(EmissionMode::CollapseDirectory))
-        .emit_untracked(EmissionMode::CollapseDirectory)
-        .emit_empty_directories(false);
-    let mut found = gix::dir::walk::delegate::Collect::default();
-    let interrupt = std::sync::atomic::AtomicBool::new(false);
-    repo.dirwalk(&index, None::<&str>, &interrupt, options, &mut found)
-        .map_err(|e| failed(&e))?;
-    let mut out: Vec<String> = found
-        .unorded_entries
-        .into_iter()
-        .map(|(entry, _)| entry)
-        .filter(|e| matches!(e.status, Status::Ignored(_)))
-        .filter(|e| !e.disk_kind.is_some_and(|k| k.is_dir()))
-        .filter_map(|e| e.rela_path.to_str().ok().map(str::to_string))
-        .filter(|p| {
-            !p.split('/')
-                .any(|part| DEPENDENCY_DIRS.contains(&part) || part == "..")
-        })
-        .collect();
-    out.sort();
-    Ok(out)
+/// The ignored files (not folders) of a checkout that may be env files of the project: those
+/// outside dependency folders.
+pub fn candidates(ignored: &[Ignored]) -> Vec<String> {
+    ignored
+        .iter()
+        .filter(|e| !e.dir && !in_dependency_dir(&e.path))
+        .map(|e| e.path.clone())
+        .collect()
+}
+
+/// Whether `rel` is inside (or is) one of [`DEPENDENCY_DIRS`].
+pub fn in_dependency_dir(rel: &str) -> bool {
+    rel.split('/').any(|part| DEPENDENCY_DIRS.contains(&part))
 }
 
 /// `files` that `patterns` carry and that are regular files under `root`, the root's first,

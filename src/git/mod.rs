@@ -4,6 +4,7 @@
 
 pub mod command;
 pub mod hooks;
+pub mod ignored;
 pub mod repo;
 pub mod speaker;
 pub mod tree;

@@ -32,7 +32,7 @@ const ZSH_ALL: &str = "GIT_ATLAS_WORKTREE_NAMES";
 const ZSH_LINKED: &str = "GIT_ATLAS_LINKED_WORKTREE_NAMES";
 
 /// Commands whose worktree is never the main one: they refuse it.
-const LINKED_ONLY: &[&str] = &["remove", "db drop"];
+const LINKED_ONLY: &[&str] = &["remove", "db drop", "copy"];
 
 /// The completion script for `shell`. (Built in memory: `clap_complete` panics on a write error,
 /// and a reader that goes away early must end the command quietly.)
@@ -728,6 +728,7 @@ mod tests {
             ("db create", &[], false, Names::All),
             ("db drop", &[], false, Names::Linked),
             ("exec", &["-w", "--worktree"], false, Names::All),
+            ("copy", &[], false, Names::Linked),
         ];
         let want: Vec<(String, Vec<String>, bool, Names)> = want
             .iter()

@@ -83,14 +83,8 @@ impl Workspace {
         if patterns.is_empty() {
             return Ok(Vec::new());
         }
-        let ignored = match self.main_ignored.get() {
-            Some(listed) => listed,
-            None => {
-                let listed = files::carry::ignored_files(main)?;
-                self.main_ignored.get_or_init(|| listed)
-            }
-        };
-        let listed = files::carry::select(main, ignored, &patterns);
+        let ignored = files::carry::candidates(self.main_ignored(main)?);
+        let listed = files::carry::select(main, &ignored, &patterns);
         let outputs = [
             &config.templates.env_output,
             &config.templates.compose_output,

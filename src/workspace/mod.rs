@@ -24,11 +24,13 @@ use crate::ports::registry::{DbRecord, Ports, Registry, RegistryFile, WorktreeRe
 
 use crate::ports::services::{self, Service};
 pub use checkout::not_a_checkout;
+pub use copy::Copied;
 pub use db::{DbOutcome, Done, Own, WorktreeDb};
 pub use env_files::{EnvFile, EnvPair};
 
 mod checkout;
 pub mod compose;
+mod copy;
 mod db;
 mod docker;
 mod env_files;
@@ -51,8 +53,8 @@ pub struct Workspace {
     inputs: RefCell<HashMap<PathBuf, Rc<Inputs>>>,
     /// The machine-wide lease file (none without a home or state directory to keep it in).
     leases: Option<LeaseFile>,
-    /// The main worktree's ignored files, as Git listed them once for this command.
-    main_ignored: std::cell::OnceCell<Vec<String>>,
+    /// The main worktree's ignored files and folders, walked once for this command.
+    main_ignored: std::cell::OnceCell<Vec<crate::git::ignored::Ignored>>,
     /// The Compose here, read once per command that needs it.
     compose_installed: std::cell::OnceCell<crate::docker::compose::Installed>,
     /// The generated files this command changed (written with other content, or made).
@@ -168,6 +170,15 @@ impl Workspace {
         files::write_atomic(&self.local_config_path(), text.as_bytes())?;
         self.inputs.borrow_mut().clear();
         Ok(())
+    }
+
+    /// What Git ignores in the main worktree at `main` (walked once per command).
+    pub(crate) fn main_ignored(&self, main: &Path) -> Result<&[crate::git::ignored::Ignored]> {
+        if let Some(listed) = self.main_ignored.get() {
+            return Ok(listed);
+        }
+        let listed = crate::git::ignored::walk(main)?;
+        Ok(self.main_ignored.get_or_init(|| listed))
     }
 
     /// The configuration, `.env` and services that apply in `worktree` (its own files, else the
