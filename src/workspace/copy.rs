@@ -71,25 +71,11 @@ impl Workspace {
 /// The paths git-atlas writes into a worktree with `inputs` (its env files, carried ones with
 /// the worktree's ports, its Compose files): main's raw copies of them are never copied.
 fn written_by_atlas(inputs: &Inputs) -> Vec<String> {
-    let cfg = &inputs.config;
-    let plain = |p: &str| p.trim_start_matches("./").to_string();
     let mut out: Vec<String> = inputs.carried.iter().map(|f| f.rel.clone()).collect();
-    out.extend(
-        [
-            &cfg.env.output,
-            &cfg.templates.env_output,
-            &cfg.templates.compose_output,
-        ]
-        .map(|p| plain(p)),
-    );
+    out.extend(super::outputs::paths(inputs).map(|p| p.trim_start_matches("./").to_string()));
     for project in &inputs.compose {
-        let dir = plain(&project.dir);
-        let at = |name: &str| match dir.as_str() {
-            "" | "." => name.to_string(),
-            d => format!("{}/{name}", d.trim_end_matches('/')),
-        };
-        out.push(at(crate::docker::isolate::OVERRIDE_FILE));
-        out.push(at(".env"));
+        out.push(project.override_rel());
+        out.push(project.env_rel());
     }
     out
 }

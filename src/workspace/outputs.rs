@@ -65,6 +65,11 @@ fn outputs(inputs: &Inputs) -> [Output<'_>; 3] {
     ]
 }
 
+/// The paths of the files a worktree with `inputs` may get, as their settings give them.
+pub(super) fn paths(inputs: &Inputs) -> impl Iterator<Item = &str> {
+    outputs(inputs).into_iter().map(|o| o.path)
+}
+
 /// Of `outputs`, those git-atlas would write (their source is found, or `tree` brings it)
 /// that `tree` tracks.
 fn tracked_outputs<'a>(outputs: &'a [Output<'a>], tree: &Tracked) -> Vec<&'a Output<'a>> {

@@ -86,10 +86,10 @@ impl Workspace {
         if let Some(from) = project.with_f.filter(|_| override_file.is_some()) {
             crate::term::warn(format!(
                 "{files_shown} is run with -f ({from}), so Compose reads {} there but not {}: for {}'s own host ports and names run `git atlas docker up`, or add `-f {}` after the project's files",
-                join(&project.dir, ".env"),
-                join(&project.dir, OVERRIDE_FILE),
+                project.env_rel(),
+                project.override_rel(),
                 wt.name,
-                join(&project.dir, OVERRIDE_FILE),
+                project.override_rel(),
             ));
         }
         ProjectFiles { env, override_file }

@@ -43,6 +43,11 @@ impl ComposeProject {
         join(&self.dir, ".env")
     }
 
+    /// git-atlas's override file in the project directory, from the repository root.
+    pub fn override_rel(&self) -> String {
+        join(&self.dir, OVERRIDE_FILE)
+    }
+
     /// The project's name in the main worktree, as Compose gives it: `COMPOSE_PROJECT_NAME`,
     /// else the top-level `name:`, else the directory's name.
     pub fn main_name(&self, main: &Path) -> String {
