@@ -50,7 +50,7 @@ pub(super) fn report(copied: &Copied, out: &mut dyn Write) -> Result<()> {
     } else {
         writeln!(out, "Copied {} from main: {}", copied.names(), s.describe())?;
     }
-    let failed = &copied.summary.failed;
+    let failed = &s.failed;
     for line in failed.iter().take(3) {
         eprintln!("git-atlas: warning: could not copy {line}");
     }

@@ -8,14 +8,13 @@
 use std::ffi::CString;
 use std::fs;
 use std::os::unix::ffi::OsStrExt;
-use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
 use std::path::{Component, Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use super::Entry;
-use crate::error::Result;
 
 /// What a copy did.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -107,12 +106,10 @@ fn bytes(n: u64) -> String {
     }
 }
 
-/// A file or symlink to make.
+/// A file or symlink to make, with what its source is (not followed if a symlink).
 struct Item {
     from: PathBuf,
     to: PathBuf,
-    link: bool,
-    size: u64,
     meta: fs::Metadata,
 }
 
@@ -125,13 +122,7 @@ struct MadeDir {
 /// Copy `entries` from `from` (the main worktree) to the same paths under `to` (a worktree),
 /// leaving out the files whose path is in `skip` (what git-atlas writes itself there). With
 /// `progress`, a counter on stderr while it runs.
-pub fn copy(
-    from: &Path,
-    to: &Path,
-    entries: &[Entry],
-    skip: &[String],
-    progress: bool,
-) -> Result<Summary> {
+pub fn copy(from: &Path, to: &Path, entries: &[Entry], skip: &[String], progress: bool) -> Summary {
     let started = Instant::now();
     let mut plan = Plan {
         items: Vec::new(),
@@ -155,9 +146,11 @@ pub fn copy(
     // Deepest first: a folder made read-only is no longer written into.
     for d in dirs.iter().rev() {
         let _ = fs::set_permissions(&d.to, d.meta.permissions());
-        set_times(&d.to, &d.meta);
+        if let (Ok(dir), Ok(times)) = (fs::File::open(&d.to), times_of(&d.meta)) {
+            let _ = dir.set_times(times);
+        }
     }
-    Ok(Summary {
+    Summary {
         files: done.files,
         bytes: done.bytes,
         cloned: done.cloned,
@@ -165,7 +158,7 @@ pub fn copy(
         kept: kept + done.kept,
         failed,
         elapsed: started.elapsed(),
-    })
+    }
 }
 
 struct Plan<'a> {
@@ -277,8 +270,6 @@ impl Plan<'_> {
             self.items.push(Item {
                 from: source,
                 to: target,
-                link: meta.file_type().is_symlink(),
-                size: meta.len(),
                 meta,
             });
         }
@@ -311,7 +302,7 @@ fn run(items: &[Item], progress: bool) -> Done {
         .map_or(2, |n| n.get() * 2)
         .clamp(2, 16)
         .min(items.len().max(1));
-    let total: u64 = items.iter().map(|i| i.size).sum();
+    let total: u64 = items.iter().map(|i| i.meta.len()).sum();
     let work = || loop {
         let i = next.fetch_add(1, Ordering::Relaxed);
         let Some(item) = items.get(i) else { break };
@@ -323,7 +314,7 @@ fn run(items: &[Item], progress: bool) -> Done {
         match made {
             Ok((made, true)) => {
                 files.fetch_add(1, Ordering::Relaxed);
-                bytes.fetch_add(item.size, Ordering::Relaxed);
+                bytes.fetch_add(item.meta.len(), Ordering::Relaxed);
                 match made {
                     Made::Cloned => cloned.fetch_add(1, Ordering::Relaxed),
                     Made::Copied => copied.fetch_add(1, Ordering::Relaxed),
@@ -392,7 +383,7 @@ fn temporary(to: &Path) -> PathBuf {
 /// Make `item` at `tmp`, with its source's mode and times: through open files, so that each
 /// file costs about the system calls `cp -a` spends on it, and one rename.
 fn make(item: &Item, tmp: &Path, can_clone: &AtomicBool) -> std::io::Result<Made> {
-    if item.link {
+    if item.meta.file_type().is_symlink() {
         let target = fs::read_link(&item.from)?;
         again_if_left_over(tmp, || std::os::unix::fs::symlink(&target, tmp))?;
         return Ok(Made::Linked);
@@ -418,11 +409,15 @@ fn make(item: &Item, tmp: &Path, can_clone: &AtomicBool) -> std::io::Result<Made
         std::io::copy(&mut source, &mut dest)?;
     }
     dest.set_permissions(item.meta.permissions())?;
-    let times = fs::FileTimes::new()
-        .set_accessed(item.meta.accessed()?)
-        .set_modified(item.meta.modified()?);
-    dest.set_times(times)?;
+    dest.set_times(times_of(&item.meta)?)?;
     Ok(made)
+}
+
+/// The access and modification times of `meta`, to give a copy.
+fn times_of(meta: &fs::Metadata) -> std::io::Result<fs::FileTimes> {
+    Ok(fs::FileTimes::new()
+        .set_accessed(meta.accessed()?)
+        .set_modified(meta.modified()?))
 }
 
 /// `make()`, and if `tmp` is there already (left by a copy cut short: copies into a worktree
@@ -485,32 +480,6 @@ fn place(tmp: &Path, to: &Path) -> std::io::Result<bool> {
             Ok(true)
         }
         _ => Err(e),
-    }
-}
-
-/// Give `path` (not following a symlink) the access and modification times of `meta`.
-fn set_times(path: &Path, meta: &fs::Metadata) {
-    let Ok(c) = CString::new(path.as_os_str().as_bytes()) else {
-        return;
-    };
-    let times = [
-        libc::timespec {
-            tv_sec: meta.atime(),
-            tv_nsec: meta.atime_nsec(),
-        },
-        libc::timespec {
-            tv_sec: meta.mtime(),
-            tv_nsec: meta.mtime_nsec(),
-        },
-    ];
-    // SAFETY: a NUL-terminated path and two timespecs, all outliving the call.
-    unsafe {
-        libc::utimensat(
-            libc::AT_FDCWD,
-            c.as_ptr(),
-            times.as_ptr(),
-            libc::AT_SYMLINK_NOFOLLOW,
-        );
     }
 }
 

@@ -63,7 +63,7 @@ impl Workspace {
         let Some(_held) = self.hold_checkout(wt)? else {
             return Err(super::not_a_checkout(wt));
         };
-        let summary = copying::copy(&main, &wt.path, &entries, &skip, progress)?;
+        let summary = copying::copy(&main, &wt.path, &entries, &skip, progress);
         Ok(Some(Copied { entries, summary }))
     }
 }
