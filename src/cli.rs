@@ -60,6 +60,22 @@ pub enum Command {
     /// and `[copy] include` name (node_modules/, .venv/, local certificates), by copy-on-write
     /// clones where the filesystem has them; never over a file the worktree has.
     Copy(Lazy<CopyArgs>),
+    /// Run the project's setup steps (`[setup] run` in .atlas.toml: `npm ci`, migrations) in a
+    /// worktree with its values in the environment, once this machine trusts them; or follow
+    /// the run a hook started in the background (`--wait`).
+    ///
+    /// Each step is a command line run by `sh -c` in the worktree, with what `git atlas exec`
+    /// gives a program (its .env values, PORT and the other ports, WORKTREE_NAME,
+    /// COMPOSE_PROJECT_NAME), in order, stopping at the first that fails. `git atlas add` runs
+    /// them once the worktree has its ports, env files, copies and databases; a plain `git
+    /// worktree add` through the hooks runs them as `[setup] hook` says: `background` (the
+    /// default; the output goes to a log that `setup --wait` shows), `wait` or `manual`.
+    /// `[teardown] run` steps run before `git atlas remove` takes a worktree away.
+    ///
+    /// Steps are code from whoever last changed .atlas.toml: they run only once this machine
+    /// trusted their exact text (a question on a terminal, or --trust), and a changed step is
+    /// asked about again. Hooks never ask: they run the trusted steps and name the others.
+    Setup(Lazy<SetupArgs>),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
     Hooks(Lazy<HooksArgs>),
     /// Print a shell completion script: `source <(git atlas completions bash)` (see the README
@@ -238,6 +254,23 @@ pub struct AddArgs {
     /// later).
     #[arg(long)]
     pub no_copy: bool,
+    /// Do not run the project's setup steps (`git atlas setup` runs them later).
+    #[arg(long)]
+    pub no_setup: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct SetupArgs {
+    /// The worktree (name, path or branch); default: the current one.
+    pub worktree: Option<String>,
+    /// Trust the steps of the worktree's .atlas.toml (setup and teardown) on this machine, as
+    /// they are now, without a question; a step whose text changes later is asked about again.
+    #[arg(long, conflicts_with = "wait")]
+    pub trust: bool,
+    /// Run nothing: follow the setup that is running in the worktree (started in the
+    /// background by a hook) to its end, showing its output; exit 0 if the last setup succeeded.
+    #[arg(long)]
+    pub wait: bool,
 }
 
 #[derive(Debug, Args)]
@@ -268,6 +301,9 @@ pub struct RemoveArgs {
     /// --force, connections to them are ended (PostgreSQL, MariaDB).
     #[arg(long)]
     pub drop_db: bool,
+    /// Do not run the project's teardown steps (`[teardown] run` in .atlas.toml) first.
+    #[arg(long)]
+    pub no_teardown: bool,
 }
 
 #[derive(Debug, Args)]

@@ -34,6 +34,10 @@ pub struct Config {
     pub database: DatabaseConfig,
     #[serde(default)]
     pub copy: CopyConfig,
+    #[serde(default)]
+    pub setup: SetupConfig,
+    #[serde(default)]
+    pub teardown: TeardownConfig,
 }
 
 /// `[database]`: each worktree's own database, in the server its rewritten URL names.
@@ -169,6 +173,39 @@ pub struct CopyConfig {
     /// ".venv/", "*.pem"]`): what they name and Git ignores is copied.
     #[serde(default)]
     pub include: Vec<String>,
+}
+
+/// `[setup]`: the project's command lines a new worktree runs once its ports, env files,
+/// copies and database are there (`npm ci`, migrations), each by `sh -c` in the worktree with
+/// its values in the environment; only once this machine trusted their text.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct SetupConfig {
+    #[serde(default)]
+    pub run: Vec<String>,
+    /// How a worktree made by a plain `git worktree add` (through the hooks) runs them:
+    /// `background` (default: Git returns at once, `git atlas setup --wait` follows them),
+    /// `wait` (Git returns when they are done) or `manual` (`git atlas setup` runs them).
+    #[serde(default)]
+    pub hook: HookRun,
+}
+
+/// `[setup] hook`.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum HookRun {
+    #[default]
+    Background,
+    Wait,
+    Manual,
+}
+
+/// `[teardown]`: command lines `git atlas remove` runs in a worktree before it takes it away.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct TeardownConfig {
+    #[serde(default)]
+    pub run: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -359,6 +396,22 @@ impl Config {
             if service.port.is_none() && service.range.is_none() {
                 return Err(Error::failed(format!(
                     "service '{name}' in {TEAM_FILE} needs a `port` or a `range`"
+                )));
+            }
+        }
+        for (section, steps) in [("setup", &self.setup.run), ("teardown", &self.teardown.run)] {
+            if let Some(i) = steps
+                .iter()
+                .position(|s| s.trim().is_empty() || s.contains('\0'))
+            {
+                return Err(Error::failed(format!(
+                    "invalid [{section}] run in {TEAM_FILE}: step {} is {}",
+                    i + 1,
+                    if steps[i].contains('\0') {
+                        "a command line with a NUL character"
+                    } else {
+                        "empty"
+                    }
                 )));
             }
         }

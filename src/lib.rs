@@ -16,5 +16,6 @@ pub mod git;
 pub mod live;
 pub mod ports;
 pub mod setup;
+pub mod steps;
 pub mod term;
 pub mod workspace;

@@ -114,6 +114,29 @@ pub fn take_warnings() -> Vec<String> {
     kept.as_mut().map(std::mem::take).unwrap_or_default()
 }
 
+/// Whether there is someone to ask: stdin and stderr are a terminal.
+pub fn can_ask() -> bool {
+    std::io::stdin().is_terminal() && std::io::stderr().is_terminal()
+}
+
+/// Ask a yes-or-no question on the terminal (`question`, then ` [y/N] ` on stderr; one line
+/// read from stdin, yes only for `y`/`yes`). `None` when there is nobody to ask: stdin or
+/// stderr is not a terminal (a script, a hook).
+pub fn ask(question: &str) -> Option<bool> {
+    if !can_ask() {
+        return None;
+    }
+    eprint!("{question} [y/N] ");
+    let mut answer = String::new();
+    if std::io::stdin().read_line(&mut answer).is_err() {
+        return Some(false);
+    }
+    Some(matches!(
+        answer.trim().to_ascii_lowercase().as_str(),
+        "y" | "yes"
+    ))
+}
+
 /// `progress!("Starting {project}")`.
 #[macro_export]
 macro_rules! progress {

@@ -137,6 +137,9 @@ pub fn run(args: AddArgs, quiet: bool, out: &mut dyn Write) -> Result<()> {
         };
         create_databases(&ws, wt, database.clone, wait, started, out)?;
     }
+    if !args.no_setup {
+        super::setup::in_add(&ws, wt, quiet, out)?;
+    }
     Ok(())
 }
 

@@ -32,6 +32,13 @@ fn run_hook(args: HookArgs) {
             crate::term::take_warnings();
             return;
         }
+        // Started by a hook for a new worktree's setup steps: its output goes to their log.
+        crate::steps::background::HOOK => {
+            if let Err(e) = super::setup::background() {
+                eprintln!("git-atlas: {e}");
+            }
+            return;
+        }
         _ => Ok(None),
     };
     let warnings = crate::term::take_warnings();
@@ -99,8 +106,7 @@ fn post_checkout(args: &[String]) -> Result<Option<String>> {
         .ok_or_else(|| crate::workspace::not_a_checkout(&current))?;
     let mut line = generated(&ws, &current, &written)?;
     line.extend(tracked.map(|t| format!("; {t}")));
-    line.push_str(&copied(&ws, &current));
-    line.push_str(&databases(&ws, &current));
+    line.push_str(&prepared(&ws, &current));
     if let Some(extra) = summary(&report.notes(), &report.failed) {
         line.push_str(&format!(" ({extra})"));
     }
@@ -190,14 +196,14 @@ fn catch_up(ws: &Workspace) -> Result<(Vec<String>, Failed)> {
     for wt in new {
         // The reconcile wrote the files of those new to the registry already.
         if let Some((_, written)) = report.rewritten.iter().find(|(n, _)| *n == wt.name) {
-            notes.push(generated(ws, wt, written)? + &copied(ws, wt) + &databases(ws, wt));
+            notes.push(generated(ws, wt, written)? + &prepared(ws, wt));
             continue;
         }
         match ws.generate_new(wt) {
             Ok(Some((written, tracked))) => {
                 let mut line = generated(ws, wt, &written)?;
                 line.extend(tracked.map(|t| format!("; {t}")));
-                notes.push(line + &copied(ws, wt) + &databases(ws, wt))
+                notes.push(line + &prepared(ws, wt))
             }
             // Removed meanwhile, or not its checkout any more.
             Ok(None) => {}
@@ -205,6 +211,11 @@ fn catch_up(ws: &Workspace) -> Result<(Vec<String>, Failed)> {
         }
     }
     Ok((notes, failed))
+}
+
+/// What a new worktree got after its files: copies, databases, setup.
+fn prepared(ws: &Workspace, wt: &Worktree) -> String {
+    copied(ws, wt) + &databases(ws, wt) + &super::setup::from_hook(ws, wt)
 }
 
 /// `w: ports app:3828 db:6260; wrote .env.local`, what a worktree got.

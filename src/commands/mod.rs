@@ -22,6 +22,7 @@ mod man;
 pub(crate) mod output;
 mod ports;
 mod remove;
+mod setup;
 
 pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
     crate::term::init(cli.quiet, cli.color);
@@ -38,6 +39,7 @@ pub fn run(cli: Cli, out: &mut dyn Write) -> Result<()> {
             exec::run(args)
         }
         Command::Copy(Lazy(args)) => copy::run(args, out),
+        Command::Setup(Lazy(args)) => setup::run(args, cli.quiet, out),
         Command::Hooks(Lazy(args)) => hooks::run(args, out),
         Command::Completions(Lazy(args)) => completions::run(args, out),
         Command::Man(Lazy(args)) => man::run(args, out),

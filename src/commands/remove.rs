@@ -73,6 +73,18 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
         if count > 1 {
             crate::progress!("removing {} ({}/{count})", wt.name, i + 1);
         }
+        // The project's teardown first, while everything it may need is there.
+        if !args_in.no_teardown {
+            if let Err(e) = super::setup::teardown(&ws, wt, out) {
+                eprintln!("error: {e}");
+                eprintln!(
+                    "hint: fix it, or pass --no-teardown to remove {} without its teardown steps",
+                    crate::term::shell_word(&wt.name)
+                );
+                failures.push(wt.name.clone());
+                continue;
+            }
+        }
         // Databases first, while their server (perhaps the worktree's own container) still runs.
         let drop_db = args_in.drop_db || ws.database_policy().drop_on_remove;
         if drop_db && !drop_databases(&ws, wt, args_in.force, out)? {

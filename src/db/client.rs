@@ -8,7 +8,6 @@ use std::fmt;
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
 use std::os::fd::AsRawFd;
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 
 use super::url::Server;
@@ -93,23 +92,6 @@ impl Secret {
     }
 }
 
-/// Let the child about to be spawned by `cmd` inherit descriptor `fd`, which, as every file std
-/// opens, is close-on-exec: cleared in the child only, so no other program git-atlas runs (the
-/// other side of a dump's pipe, say) gets it.
-fn inherit(cmd: &mut std::process::Command, fd: std::os::fd::RawFd) {
-    // SAFETY: the closure runs in the forked child before exec and calls only fcntl, which is
-    // async-signal-safe; it allocates nothing and takes no lock.
-    unsafe {
-        cmd.pre_exec(move || {
-            let flags = libc::fcntl(fd, libc::F_GETFD);
-            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-}
-
 /// The first program of `names` on `PATH`.
 pub fn find(names: &[&str], install: &str) -> Result<PathBuf> {
     names
@@ -161,7 +143,7 @@ impl Client {
             // The number only: the expression runs while `self`, and so the file, is alive.
             let fd = secret.file.as_raw_fd();
             e = e.before_spawn(move |cmd| {
-                inherit(cmd, fd);
+                crate::files::inherit(cmd, fd);
                 Ok(())
             });
         }

@@ -49,6 +49,49 @@ impl Lock {
     pub fn remove(self, path: &Path) {
         let _ = fs::remove_file(path);
     }
+
+    /// Hand the lock to the child `cmd` spawns: it holds it (its descriptor shares the lock)
+    /// until it exits, also after this process drops its own. The child learns the
+    /// descriptor's number from `var` in its environment.
+    pub fn pass_to(&self, cmd: &mut std::process::Command, var: &str) {
+        use std::os::fd::AsRawFd;
+        let fd = self._file.as_raw_fd();
+        cmd.env(var, fd.to_string());
+        inherit(cmd, fd);
+    }
+
+    /// In the child of [`Lock::pass_to`]: keep the lock passed in `var` from the programs this
+    /// process runs (a step that leaves a server running would otherwise hold it for ever).
+    pub fn keep_passed_to_self(var: &str) {
+        if let Some(fd) = std::env::var(var).ok().and_then(|v| v.parse::<i32>().ok()) {
+            // SAFETY: fcntl on a descriptor number only changes its close-on-exec flag; a
+            // number that is not open fails harmlessly.
+            unsafe {
+                let flags = libc::fcntl(fd, libc::F_GETFD);
+                if flags >= 0 {
+                    libc::fcntl(fd, libc::F_SETFD, flags | libc::FD_CLOEXEC);
+                }
+            }
+        }
+    }
+}
+
+/// Let the child about to be spawned by `cmd` inherit descriptor `fd`, which, as every file std
+/// opens, is close-on-exec: cleared in the child only, so no other program git-atlas runs (the
+/// other side of a dump's pipe, say) gets it.
+pub fn inherit(cmd: &mut std::process::Command, fd: std::os::fd::RawFd) {
+    use std::os::unix::process::CommandExt;
+    // SAFETY: the closure runs in the forked child before exec and calls only fcntl, which is
+    // async-signal-safe; it allocates nothing and takes no lock.
+    unsafe {
+        cmd.pre_exec(move || {
+            let flags = libc::fcntl(fd, libc::F_GETFD);
+            if flags < 0 || libc::fcntl(fd, libc::F_SETFD, flags & !libc::FD_CLOEXEC) < 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
 }
 
 /// The lock file at `path`, created if missing (its directory too).

@@ -15,5 +15,7 @@ mod spans;
 pub mod template;
 mod versions;
 
-pub use atomic::{clear_leftovers, in_dir, set_aside, write_atomic, write_derived_atomic, Lock};
+pub use atomic::{
+    clear_leftovers, in_dir, inherit, set_aside, write_atomic, write_derived_atomic, Lock,
+};
 pub use versions::{version, Cache};

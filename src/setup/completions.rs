@@ -729,6 +729,7 @@ mod tests {
             ("db drop", &[], false, Names::Linked),
             ("exec", &["-w", "--worktree"], false, Names::All),
             ("copy", &[], false, Names::Linked),
+            ("setup", &[], false, Names::All),
         ];
         let want: Vec<(String, Vec<String>, bool, Names)> = want
             .iter()

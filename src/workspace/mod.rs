@@ -27,6 +27,7 @@ pub use checkout::not_a_checkout;
 pub use copy::Copied;
 pub use db::{DbOutcome, Done, Own, WorktreeDb};
 pub use env_files::{EnvFile, EnvPair};
+pub use steps::Steps;
 
 mod checkout;
 pub mod compose;
@@ -40,6 +41,7 @@ mod live;
 mod outputs;
 mod redis;
 pub mod shims;
+mod steps;
 mod worktrees;
 
 pub struct Workspace {
@@ -310,6 +312,9 @@ impl Workspace {
     /// writes them itself (as its flags say: `add --no-docker`, `--no-env`).
     fn reconcile_leaving(&self, own: Option<&str>) -> Result<Report> {
         let (mut report, orphans, gone_dbs, pending, newest) = self.reconcile_registry()?;
+        for (name, _) in &report.released {
+            crate::steps::background::Run::of(self.registry.dir(), name).forget();
+        }
         let listed = std::mem::take(&mut report.worktrees);
         self.rewrite_stale(&listed, own, &mut report);
         report.worktrees = listed;

@@ -313,6 +313,8 @@ impl Workspace {
 
     /// Release a worktree's ports. Returns the ports it held.
     pub fn release(&self, name: &str) -> Result<Option<IndexMap<String, u16>>> {
-        self.update(|reg, _| Ok(reg.release(name)))
+        let released = self.update(|reg, _| Ok(reg.release(name)))?;
+        crate::steps::background::Run::of(self.registry.dir(), name).forget();
+        Ok(released)
     }
 }

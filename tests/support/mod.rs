@@ -152,6 +152,22 @@ impl Sandbox {
         Some(Run::of(&mut c))
     }
 
+    /// [`Sandbox::on_tty`] with `input` typed at the terminal (what the program reads from it).
+    pub fn on_tty_answering(&self, cwd: &Path, input: &str, args: &str) -> Option<Run> {
+        let found = std::env::split_paths(&self.path).any(|d| d.join("script").is_file());
+        if !found {
+            return unavailable("terminal test", "script (util-linux)", "not on PATH");
+        }
+        let answers = self.at("cache/tty-input");
+        fs::write(&answers, input).unwrap();
+        let mut c = self.cmd("script", cwd);
+        c.args(["-q", "-e", "-c", &format!("git {args}"), "/dev/null"])
+            .env("TERM", "xterm")
+            .env("SHELL", "/bin/sh")
+            .stdin(fs::File::open(&answers).unwrap());
+        Some(Run::of(&mut c))
+    }
+
     /// An empty commit in `cwd`, which must succeed.
     pub fn commit(&self, cwd: &Path) -> Run {
         self.git(cwd, &["commit", "-q", "--allow-empty", "-m", "x"])
