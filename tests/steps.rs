@@ -314,7 +314,7 @@ fn teardown_runs_before_remove_and_a_failing_one_keeps_the_worktree() {
     let run = s.atlas(&repo, &["remove", "done"]);
     let err = run.fails(0);
     assert!(
-        err.contains("teardown not run, as this machine has not trusted"),
+        err.contains("done: teardown `") && err.contains("not run: not trusted on this machine"),
         "{run}"
     );
     assert!(!done.exists());

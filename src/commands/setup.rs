@@ -167,19 +167,7 @@ pub(super) fn in_add(
     quiet: bool,
     out: &mut dyn Write,
 ) -> Result<()> {
-    let all = ws.steps(wt)?;
-    if all.setup.run.is_empty() {
-        return Ok(());
-    }
-    consent(ws, wt, false, out)?;
-    let (trusted, untrusted) = split(ws, &all.setup.run)?;
-    if !untrusted.is_empty() {
-        eprintln!(
-            "git-atlas: note: not run, as this machine has not trusted them: {} (`git atlas setup --trust {}` trusts and runs them)",
-            steps::quoted(&untrusted),
-            shell_word(&wt.name)
-        );
-    }
+    let trusted = trusted_after_asking(ws, wt, Phase::Setup, out)?;
     if trusted.is_empty() {
         return Ok(());
     }
@@ -189,6 +177,46 @@ pub(super) fn in_add(
             "fix it, then run `git atlas setup {name}` (or `git atlas remove {name}`)"
         ))
     })
+}
+
+/// The steps of `phase` in `wt` that may run now: the trusted ones, once the steps not trusted
+/// yet were asked about (on a terminal); a note names those still not trusted.
+fn trusted_after_asking(
+    ws: &Workspace,
+    wt: &Worktree,
+    phase: Phase,
+    out: &mut dyn Write,
+) -> Result<Vec<String>> {
+    let all = ws.steps(wt)?;
+    if all.of(phase).is_empty() {
+        return Ok(Vec::new());
+    }
+    consent(ws, wt, false, out)?;
+    let (trusted, untrusted) = split(ws, all.of(phase))?;
+    if !untrusted.is_empty() {
+        eprintln!(
+            "git-atlas: note: {}: {}",
+            wt.name,
+            not_trusted(phase, &untrusted, wt)
+        );
+    }
+    Ok(trusted)
+}
+
+/// `setup `npm ci` not run: not trusted on this machine (`git atlas setup --trust w` trusts
+/// and runs it)`.
+fn not_trusted(phase: Phase, untrusted: &[String], wt: &Worktree) -> String {
+    let them = if untrusted.len() == 1 { "it" } else { "them" };
+    format!(
+        "{} {} not run: not trusted on this machine (`git atlas setup --trust {}` trusts {})",
+        phase.name(),
+        steps::quoted(untrusted),
+        shell_word(&wt.name),
+        match phase {
+            Phase::Setup => format!("and runs {them}"),
+            Phase::Teardown => them.to_string(),
+        }
+    )
 }
 
 /// `steps` split into the trusted and the untrusted, each in order.
@@ -208,20 +236,7 @@ pub(super) fn teardown(ws: &Workspace, wt: &Worktree, out: &mut dyn Write) -> Re
     if !wt.path.is_dir() {
         return Ok(());
     }
-    let all = ws.steps(wt)?;
-    if all.teardown.run.is_empty() {
-        return Ok(());
-    }
-    consent(ws, wt, false, out)?;
-    let (trusted, untrusted) = split(ws, &all.teardown.run)?;
-    if !untrusted.is_empty() {
-        eprintln!(
-            "git-atlas: note: {}: teardown not run, as this machine has not trusted {} (`git atlas setup --trust {}` trusts them)",
-            wt.name,
-            steps::quoted(&untrusted),
-            shell_word(&wt.name)
-        );
-    }
+    let trusted = trusted_after_asking(ws, wt, Phase::Teardown, out)?;
     if trusted.is_empty() {
         return Ok(());
     }
@@ -250,14 +265,11 @@ fn hook_setup(ws: &Workspace, wt: &Worktree) -> Result<String> {
     }
     let name = shell_word(&wt.name);
     let (trusted, untrusted) = split(ws, &all.setup.run)?;
-    let mut part = String::new();
-    if !untrusted.is_empty() {
-        part = format!(
-            "; setup {} not run: not trusted on this machine (`git atlas setup --trust {name}` trusts and runs {})",
-            steps::quoted(&untrusted),
-            if untrusted.len() == 1 { "it" } else { "them" }
-        );
-    }
+    let part = if untrusted.is_empty() {
+        String::new()
+    } else {
+        format!("; {}", not_trusted(Phase::Setup, &untrusted, wt))
+    };
     if trusted.is_empty() {
         return Ok(part);
     }
