@@ -74,7 +74,8 @@ pub enum Command {
     ///
     /// Steps are code from whoever last changed .atlas.toml: they run only once this machine
     /// trusted their exact text (a question on a terminal, or --trust), and a changed step is
-    /// asked about again. Hooks never ask: they run the trusted steps and name the others.
+    /// asked about again. A setup runs whole or not at all: hooks never ask, and run a setup
+    /// only when all its steps are trusted, else name those that are not.
     Setup(Lazy<SetupArgs>),
     /// Install, remove or inspect the hooks that give plain `git worktree add` the same treatment.
     Hooks(Lazy<HooksArgs>),
@@ -264,9 +265,13 @@ pub struct SetupArgs {
     /// The worktree (name, path or branch); default: the current one.
     pub worktree: Option<String>,
     /// Trust the steps of the worktree's .atlas.toml (setup and teardown) on this machine, as
-    /// they are now, without a question; a step whose text changes later is asked about again.
-    #[arg(long, conflicts_with = "wait")]
+    /// they are now, without a question, and run the setup; a step whose text changes later is
+    /// asked about again.
+    #[arg(long, conflicts_with_all = ["wait", "untrust"])]
     pub trust: bool,
+    /// Trust the steps of the worktree's .atlas.toml no more, and run nothing.
+    #[arg(long, conflicts_with = "wait")]
+    pub untrust: bool,
     /// Run nothing: follow the setup that is running in the worktree (started in the
     /// background by a hook) to its end, showing its output; exit 0 if the last setup succeeded.
     #[arg(long)]
@@ -302,8 +307,12 @@ pub struct RemoveArgs {
     #[arg(long)]
     pub drop_db: bool,
     /// Do not run the project's teardown steps (`[teardown] run` in .atlas.toml) first.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "trust")]
     pub no_teardown: bool,
+    /// Trust the teardown steps of the worktrees' .atlas.toml on this machine without a
+    /// question (without a terminal, untrusted teardown steps keep a worktree from removal).
+    #[arg(long)]
+    pub trust: bool,
 }
 
 #[derive(Debug, Args)]

@@ -128,7 +128,9 @@ pub fn ask(question: &str) -> Option<bool> {
     }
     eprint!("{question} [y/N] ");
     let mut answer = String::new();
-    if std::io::stdin().read_line(&mut answer).is_err() {
+    if !matches!(std::io::stdin().read_line(&mut answer), Ok(n) if n > 0) {
+        // Nothing typed (end of input): what follows starts on a line of its own.
+        eprintln!();
         return Some(false);
     }
     Some(matches!(

@@ -133,6 +133,14 @@ fn untrusted_steps_never_run_from_a_hook_and_trusted_ones_do() {
     assert!(migrated(&first).is_none());
     // Nor does a hook ask: its stdin is Git's.
     assert!(!run.stderr.contains("[y/N]"), "{run}");
+    // A script that waits for the setup learns that it did not run.
+    let wait = s.atlas(&first, &["setup", "--wait"]);
+    let err = wait.fails(1);
+    assert!(
+        err.contains("the setup of first did not run: `npm ci")
+            && err.contains("git atlas setup --trust first"),
+        "{wait}"
+    );
 
     // `setup --trust` trusts them (setup and teardown) and runs them, on the worktree's values.
     let out = s.atlas(&first, &["setup", "--trust"]).ok();
@@ -221,33 +229,28 @@ fn an_edited_step_is_asked_about_again() {
         .ok();
     s.git(&repo, &["checkout", "-q", "main"]).ok();
 
-    // The hook runs the trusted `npm ci` (hook = "wait": before Git returns) and names the
-    // edited one, which does not run.
+    // A setup runs whole or not at all (its steps depend on each other): the hook runs none
+    // of it, and names the edited step, the only one not trusted.
     let run = s
         .git(&repo, &["worktree", "add", "-q", "../third", "edit"])
         .success();
     let third = s.at("third");
-    assert!(third.join("node_modules/@app/db").exists(), "{run}");
-    assert!(run.stderr.contains("setup ran 1 step"), "{run}");
     assert!(
-        run.stderr
-            .contains(&format!("setup `{edited}` not run: not trusted")),
+        run.stderr.contains(&format!(
+            "setup not run: `{edited}` not trusted on this machine (`git atlas setup --trust third` trusts and runs it)"
+        )),
         "{run}"
     );
+    assert!(!third.join("node_modules").exists(), "{run}");
     assert!(!third.join("edited-ran").exists());
-    let out = s.atlas(&third, &["setup", "--wait"]).ok();
-    assert!(
-        out.contains(&format!(
-            "Setup of third is done: 1 step (not run, as this machine has not trusted them: `{edited}`)"
-        )),
-        "{out}"
-    );
+    let err = s.atlas(&third, &["setup", "--wait"]).fails(1);
+    assert!(err.contains("the setup of third did not run"), "{err}");
 
     // Without a terminal, `git atlas setup` runs nothing and says how to trust.
     let err = s.atlas(&third, &["setup"]).fails(1);
     assert!(
         err.contains(&format!(
-            "nothing was run: this machine has not trusted `{edited}`"
+            "nothing was run: `{edited}` not trusted on this machine"
         )) && err.contains("git atlas setup --trust"),
         "{err}"
     );
@@ -310,19 +313,30 @@ fn teardown_runs_before_remove_and_a_failing_one_keeps_the_worktree() {
     s.atlas(&repo, &["add", "../done"]).ok();
     let done = s.at("done");
 
-    // Not trusted, no terminal: the removal goes on without it, and says so.
+    // Not trusted, no terminal: the worktree is kept (its teardown may be what keeps data),
+    // and `remove --trust` trusts and runs it.
     let run = s.atlas(&repo, &["remove", "done"]);
-    let err = run.fails(0);
+    let err = run.fails(1);
     assert!(
-        err.contains("done: teardown `") && err.contains("not run: not trusted on this machine"),
+        err.contains("done was kept: its teardown `test -f .env")
+            && err.contains("not trusted on this machine")
+            && err.contains("git atlas remove --trust done"),
         "{run}"
     );
-    assert!(!done.exists());
+    assert!(done.join(".env").exists());
     assert!(!s.at("home/teardown.log").exists());
+    let port = port_of(&done);
+    let run = s.atlas(&repo, &["remove", "--trust", "done"]).success();
+    assert!(run.stdout.contains("Trusted on this machine"), "{run}");
+    assert!(!done.exists());
+    assert_eq!(
+        fs::read_to_string(s.at("home/teardown.log")).unwrap(),
+        format!("done {port}\n")
+    );
+    fs::remove_file(s.at("home/teardown.log")).unwrap();
 
     s.atlas(&repo, &["add", "../feat"]).ok();
     let feat = s.at("feat");
-    s.atlas(&feat, &["setup", "--trust"]).ok();
     let port = port_of(&feat);
     let run = s.atlas(&repo, &["remove", "feat"]).success();
     assert!(run.stdout.contains("Removed worktree feat"), "{run}");
@@ -413,6 +427,7 @@ fn a_background_setup_killed_midway_is_reported_by_wait() {
 /// This machine's trust in `steps`, written as git-atlas writes it.
 fn trust_file(repo: &Path, steps: &[&str]) {
     let text = serde_json::json!({ "version": 1, "steps": steps });
+    fs::create_dir_all(repo.join(".git/worktree-registry")).unwrap();
     fs::write(
         repo.join(".git/worktree-registry/trusted-steps.json"),
         text.to_string(),
@@ -490,4 +505,95 @@ fn a_broken_trust_file_costs_the_hook_one_line_and_git_nothing() {
     );
     let err = s.atlas(&s.at("w"), &["setup", "--trust"]).fails(1);
     assert!(err.contains("is not valid"), "{err}");
+}
+
+#[test]
+fn the_question_shows_control_characters_instead_of_sending_them() {
+    let s = Sandbox::new();
+    // A carriage return and an erase-line sequence would draw `npm ci` over what runs.
+    let hidden = "touch \"$HOME/pwned\" #\r  setup:    npm ci\u{1b}[K";
+    let repo = monorepo(&s, &[hidden], &[], false);
+    let Some(run) = s.on_tty_answering(&repo, "n\n", "atlas add ../feat") else {
+        return;
+    };
+    assert!(
+        run.stdout
+            .contains("setup:    touch \"$HOME/pwned\" #\\r  setup:    npm ci\\e[K"),
+        "{run}"
+    );
+    assert!(
+        !run.stdout.contains("\u{1b}[K") && !run.stdout.contains("#\r"),
+        "an escape reached the terminal: {:?}",
+        run.stdout
+    );
+    assert!(!s.at("home/pwned").exists());
+}
+
+#[test]
+fn a_step_left_running_by_a_killed_setup_keeps_another_from_starting() {
+    let s = Sandbox::new();
+    let slow = "echo $$ > \"$HOME/step.pid\"; sleep 3; echo once >> \"$HOME/ran\"";
+    let repo = monorepo(&s, &[slow], &[], false);
+    trust_file(&repo, &[slow]);
+    s.atlas(&repo, &["add", "--no-setup", "../w"]).ok();
+    let w = s.at("w");
+    // `git atlas setup` killed with -9 midway: its step's shell goes on.
+    let mut setup = s
+        .cmd(support::bin(), &w)
+        .args(["setup"])
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid_file = s.at("home/step.pid");
+    wait_for(|| pid_file.exists());
+    setup.kill().unwrap();
+    setup.wait().unwrap();
+    let step = fs::read_to_string(&pid_file).unwrap().trim().to_string();
+
+    let err = s.atlas(&w, &["setup"]).fails(1);
+    assert!(
+        err.contains("a setup of w that was stopped midway still runs (pid ")
+            && err.contains(&format!("kill {step}")),
+        "{err}"
+    );
+    let err = s.atlas(&repo, &["remove", "w"]).fails(1);
+    assert!(err.contains("w is running its setup (pid "), "{err}");
+    // --wait waits for the step to end, then says the run did not finish.
+    let err = s.atlas(&w, &["setup", "--wait"]).fails(1);
+    assert!(err.contains("stopped before it finished"), "{err}");
+    assert_eq!(fs::read_to_string(s.at("home/ran")).unwrap(), "once\n");
+    // Gone now: a new run starts.
+    s.atlas(&w, &["setup"]).ok();
+    assert_eq!(
+        fs::read_to_string(s.at("home/ran")).unwrap(),
+        "once\nonce\n"
+    );
+}
+
+#[test]
+fn remove_refuses_a_worktree_whose_setup_runs_and_force_stops_it() {
+    let s = Sandbox::new();
+    let slow = "echo $$ > \"$HOME/step.pid\"; sleep 60";
+    let repo = monorepo(&s, &[slow], &[], true);
+    trust_file(&repo, &[slow]);
+    let run = s
+        .git(&repo, &["worktree", "add", "-q", "../busy"])
+        .success();
+    assert!(
+        run.stderr.contains("setup started in the background"),
+        "{run}"
+    );
+    let pid_file = s.at("home/step.pid");
+    wait_for(|| pid_file.exists());
+    let step = fs::read_to_string(&pid_file).unwrap().trim().to_string();
+
+    let err = s.atlas(&repo, &["remove", "busy"]).fails(1);
+    assert!(
+        err.contains("nothing was removed: busy is running its setup (process group "),
+        "{err}"
+    );
+    assert!(s.at("busy").exists());
+    s.atlas(&repo, &["remove", "--force", "busy"]).ok();
+    assert!(!s.at("busy").exists());
+    wait_for(|| !Path::new(&format!("/proc/{step}")).exists());
 }

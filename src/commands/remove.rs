@@ -41,6 +41,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
     // Check every target before removing any, so a refusal changes nothing.
     if !args_in.force {
         let mut refused = Vec::new();
+        let mut setups = Vec::new();
         for wt in &targets {
             if let Some(reason) = &wt.locked {
                 refused.push(format!(
@@ -57,11 +58,19 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
                     "{} has uncommitted changes or untracked files",
                     wt.name
                 ));
+            } else if let Some(running) = super::setup::running_setup(&ws, wt, false)? {
+                refused.push(running);
+                setups.push(super::setup::arg(wt));
             }
         }
         if !refused.is_empty() {
             let mut err = Error::failed(format!("nothing was removed: {}", refused.join("; ")));
-            err = err.hint("commit or stash the changes, or pass --force to remove anyway (the changes are lost)");
+            if refused.len() > setups.len() {
+                err = err.hint("commit or stash the changes, or pass --force to remove anyway (the changes are lost)");
+            }
+            if let Some(first) = setups.first() {
+                err = err.hint(format!("wait for the setup to end (`git atlas setup --wait {first}`), or pass --force to stop it"));
+            }
             return Err(err);
         }
     }
@@ -73,14 +82,17 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
         if count > 1 {
             crate::progress!("removing {} ({}/{count})", wt.name, i + 1);
         }
+        if args_in.force {
+            // A setup still running in it is stopped (kill -9 of its process group).
+            super::setup::running_setup(&ws, wt, true)?;
+        }
         // The project's teardown first, while everything it may need is there.
         if !args_in.no_teardown {
-            if let Err(e) = super::setup::teardown(&ws, wt, out) {
+            if let Err(e) = super::setup::teardown(&ws, wt, args_in.trust, out) {
                 eprintln!("error: {e}");
-                eprintln!(
-                    "hint: fix it, or pass --no-teardown to remove {} without its teardown steps",
-                    crate::term::shell_word(&wt.name)
-                );
+                for hint in &e.hints {
+                    eprintln!("hint: {hint}");
+                }
                 failures.push(wt.name.clone());
                 continue;
             }

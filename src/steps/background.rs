@@ -1,9 +1,11 @@
 //! A worktree's setup run, as others see it: `worktree-registry/setup/<worktree>.lock` (held
 //! while steps run, by the foreground `git atlas setup` or by the background run a hook
-//! started, which gets it from the hook), `.json` (what ran and how it ended) and `.log` (the
-//! output of a run without a terminal). `git atlas setup --wait` follows the log until the lock
-//! is free, then reads how it ended; a run killed midway leaves its state `running` with the
-//! lock free, and says so.
+//! started, which gets it from the hook), `.json` (what ran, how it ended, or why it did not
+//! run) and `.log` (the output of a run without a terminal). `git atlas setup --wait` follows
+//! the log until the lock is free, then reads how it ended. A run killed midway leaves its
+//! state `running` with the lock free; the process it recorded (the background run's process
+//! group, or the step's shell on a terminal) may still be running a step, and no new run
+//! starts beside it.
 
 use std::fs::File;
 use std::io::{Read, Write};
@@ -28,6 +30,8 @@ pub enum Status {
     Running,
     Done,
     Failed,
+    /// The hook did not run it (not trusted, `hook = "manual"`, an error): see `reason`.
+    NotRun,
 }
 
 /// `<worktree>.json`.
@@ -35,16 +39,85 @@ pub enum Status {
 pub struct State {
     pub version: u32,
     pub status: Status,
-    /// The steps this run runs (the trusted ones).
+    /// The steps of this run.
     pub steps: Vec<String>,
     /// Where its output went (a log), or `None` for a terminal.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub log: Option<PathBuf>,
-    /// The setup steps it left out, as this machine has not trusted them.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub not_trusted: Vec<String>,
     /// The step that failed and how (`exit 1`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failed: Option<(String, String)>,
+    /// Why it did not run.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// While it runs: what may outlive it if it is killed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub process: Option<Proc>,
+}
+
+/// A process of a run: the background run's process group (its steps are in it), or the
+/// shell of the step running on a terminal, with its start time (so that a later process of
+/// the same number is not taken for it).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize, Serialize)]
+pub struct Proc {
+    pub pid: i32,
+    pub group: bool,
+    #[serde(default)]
+    pub start: Option<u64>,
+}
+
+impl Proc {
+    pub fn alive(&self) -> bool {
+        if self.group {
+            // SAFETY: kill with signal 0 only checks that the group exists.
+            return unsafe { libc::kill(-self.pid, 0) } == 0;
+        }
+        self.start.is_some() && start_time(self.pid) == self.start
+    }
+
+    /// SIGKILL to it (the whole group for a group).
+    pub fn stop(&self) {
+        if self.alive() {
+            let target = if self.group { -self.pid } else { self.pid };
+            // SAFETY: kill of a process we recorded and just saw alive.
+            unsafe {
+                libc::kill(target, libc::SIGKILL);
+            }
+        }
+    }
+
+    /// `process group 4242` / `pid 4242`.
+    pub fn describe(&self) -> String {
+        if self.group {
+            format!("process group {}", self.pid)
+        } else {
+            format!("pid {}", self.pid)
+        }
+    }
+
+    /// `kill -- -4242` / `kill 4242`.
+    pub fn kill_command(&self) -> String {
+        if self.group {
+            format!("kill -- -{}", self.pid)
+        } else {
+            format!("kill {}", self.pid)
+        }
+    }
+}
+
+/// Field 22 of `/proc/<pid>/stat`: when the process started, in clock ticks since boot.
+fn start_time(pid: i32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 2..];
+    after.split(' ').nth(19)?.parse().ok()
+}
+
+/// Why a run cannot start now.
+pub enum Busy {
+    /// Another run holds the lock.
+    Running,
+    /// A run that was killed midway left this process running its step.
+    Leftover(Proc),
 }
 
 /// One worktree's setup run files.
@@ -75,34 +148,65 @@ impl Run {
         Lock::try_exclusive(&self.with("lock"))
     }
 
-    /// A run on a terminal begins (its lock held): `steps` are what it runs, `not_trusted`
-    /// what it leaves out.
-    pub fn begin(&self, steps: &[String], not_trusted: &[String]) -> Result<()> {
-        self.started(steps, not_trusted, None)
+    /// The lock for a new run, unless a run is going on or a killed one left a step running.
+    pub fn claim(&self) -> Result<std::result::Result<Lock, Busy>> {
+        let Some(lock) = self.try_hold()? else {
+            return Ok(Err(Busy::Running));
+        };
+        if let Some((_, proc)) = self.leftover()? {
+            return Ok(Err(Busy::Leftover(proc)));
+        }
+        Ok(Ok(lock))
+    }
+
+    /// The state of a run that was killed midway and the process it left running, if any (to
+    /// be asked holding the lock, or after `try_hold` failed: then the run is alive anyway).
+    pub fn leftover(&self) -> Result<Option<(State, Proc)>> {
+        let Some(state) = self.state()? else {
+            return Ok(None);
+        };
+        match (&state.status, &state.process) {
+            (Status::Running, Some(p)) if p.alive() => {
+                let p = p.clone();
+                Ok(Some((state, p)))
+            }
+            _ => Ok(None),
+        }
+    }
+
+    /// A run on a terminal begins (its lock held).
+    pub fn begin(&self, steps: &[String]) -> Result<()> {
+        self.save(&State::new(Status::Running, steps, None))
     }
 
     /// [`Run::begin`] for a run whose output goes to the log, which it opens, emptied.
-    pub fn begin_logged(&self, steps: &[String], not_trusted: &[String]) -> Result<File> {
+    pub fn begin_logged(&self, steps: &[String]) -> Result<File> {
         let path = self.log_path();
         let file = crate::files::in_dir(&path, || File::create(&path)).at("write", &path)?;
-        self.started(steps, not_trusted, Some(path))?;
+        self.save(&State::new(Status::Running, steps, Some(path)))?;
         Ok(file)
     }
 
-    fn started(
-        &self,
-        steps: &[String],
-        not_trusted: &[String],
-        log: Option<PathBuf>,
-    ) -> Result<()> {
-        self.save(&State {
-            version: 1,
-            status: Status::Running,
-            steps: steps.to_vec(),
-            log,
-            not_trusted: not_trusted.to_vec(),
-            failed: None,
-        })
+    /// A hook did not run the steps, for `reason`.
+    pub fn not_run(&self, steps: &[String], reason: String) -> Result<()> {
+        let mut state = State::new(Status::NotRun, steps, None);
+        state.reason = Some(reason);
+        self.save(&state)
+    }
+
+    /// The run's process to look for should it be killed: a step's shell, or (`group`) the
+    /// background run's process group.
+    pub fn running(&self, pid: u32, group: bool) -> Result<()> {
+        let Some(mut state) = self.state()? else {
+            return Ok(());
+        };
+        let pid = i32::try_from(pid).unwrap_or(i32::MAX);
+        state.process = Some(Proc {
+            pid,
+            group,
+            start: start_time(pid),
+        });
+        self.save(&state)
     }
 
     /// The run ended (its lock still held).
@@ -110,6 +214,7 @@ impl Run {
         let Some(mut state) = self.state()? else {
             return Ok(());
         };
+        state.process = None;
         match result {
             Ok(()) => state.status = Status::Done,
             Err(f) => {
@@ -128,8 +233,7 @@ impl Run {
         }
     }
 
-    /// How the last run went (`None`: none was recorded). A run still `running` whose lock is
-    /// free was stopped before it could say how it ended.
+    /// How the last run went (`None`: none was recorded).
     pub fn state(&self) -> Result<Option<State>> {
         let path = self.with("json");
         match std::fs::read_to_string(&path) {
@@ -165,13 +269,17 @@ impl Run {
             cmd.env_remove(var);
         }
         lock.pass_to(&mut cmd, LOCK_FD);
-        cmd.spawn()
+        let child = cmd
+            .spawn()
             .map_err(|e| Error::failed(format!("could not start the background setup: {e}")))?;
-        Ok(())
+        // Its process group is its number: recorded before the hook returns, so that a kill
+        // of the run at any moment leaves something to look for.
+        self.running(child.id(), true)
     }
 
-    /// Copy the log to `out` as it grows, until the run's lock is free; then the run's lock,
-    /// held (so that no other run starts before the caller read how this one ended).
+    /// Copy the log to `out` as it grows, until the run's lock is free and no process of a
+    /// killed run is left; then the run's lock, held (so that no other run starts before the
+    /// caller read how this one ended).
     pub fn follow(&self, out: &mut dyn Write) -> Result<Lock> {
         let path = self.log_path();
         let mut log: Option<File> = None;
@@ -179,6 +287,10 @@ impl Run {
         loop {
             // Taken before the last read: what the run wrote before it let go is all there.
             let held = self.try_hold()?;
+            let done = match &held {
+                Some(_) => self.leftover()?.is_none(),
+                None => false,
+            };
             if log.is_none() {
                 log = File::open(&path).ok();
             }
@@ -188,10 +300,24 @@ impl Run {
                 out.write_all(&buf)?;
                 out.flush()?;
             }
-            if let Some(lock) = held {
+            if let (Some(lock), true) = (held, done) {
                 return Ok(lock);
             }
             std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl State {
+    fn new(status: Status, steps: &[String], log: Option<PathBuf>) -> State {
+        State {
+            version: 1,
+            status,
+            steps: steps.to_vec(),
+            log,
+            failed: None,
+            reason: None,
+            process: None,
         }
     }
 }

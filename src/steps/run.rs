@@ -40,7 +40,10 @@ impl std::fmt::Display for Failed {
 }
 
 /// Run `steps` in order in `dir`, stopping at the first that fails. Before each, a line naming
-/// it (`git-atlas: setup 1/2: npm ci`) on stderr, unless `quiet`, or in the log.
+/// it (`git-atlas: setup 1/2: npm ci`) on stderr, unless `quiet`, or in the log; `started`
+/// learns each step's process id. On a terminal, Ctrl-C stops the step and not git-atlas,
+/// which then says which step was interrupted (as `system()` does, git-atlas ignores SIGINT
+/// and SIGQUIT while a step runs; the step gets them as usual).
 pub fn run_all(
     phase: Phase,
     steps: &[String],
@@ -48,7 +51,9 @@ pub fn run_all(
     env: &[(String, String)],
     output: Output,
     quiet: bool,
+    mut started: impl FnMut(u32),
 ) -> Result<(), Failed> {
+    let _ignoring = matches!(output, Output::Inherit).then(Interrupts::ignored);
     for (i, step) in steps.iter().enumerate() {
         let header = format!(
             "git-atlas: {} {}/{}: {}",
@@ -79,6 +84,7 @@ pub fn run_all(
                         eprintln!("{header}");
                     }
                 }
+                Interrupts::as_usual_in(&mut cmd);
             }
             Output::Log(mut log) => {
                 let _ = writeln!(log, "{header}");
@@ -89,13 +95,18 @@ pub fn run_all(
                 cmd.stdin(Stdio::null()).stdout(out).stderr(err);
             }
         }
-        let status = cmd
-            .status()
+        let mut child = cmd
+            .spawn()
             .map_err(|e| failed(format!("could not start /bin/sh: {e}")))?;
+        started(child.id());
+        let status = child
+            .wait()
+            .map_err(|e| failed(format!("could not wait for it: {e}")))?;
         if !status.success() {
             use std::os::unix::process::ExitStatusExt;
             let how = match (status.code(), status.signal()) {
                 (Some(code), _) => format!("exit {code}"),
+                (None, Some(libc::SIGINT)) => "interrupted".to_string(),
                 (None, Some(signal)) => format!("killed by signal {signal}"),
                 (None, None) => "ended without an exit code".to_string(),
             };
@@ -106,4 +117,59 @@ pub fn run_all(
         }
     }
     Ok(())
+}
+
+/// SIGINT and SIGQUIT ignored by this process while it lives (their handlers before, restored
+/// when dropped).
+struct Interrupts {
+    before: [(libc::c_int, libc::sigaction); 2],
+}
+
+impl Interrupts {
+    fn ignored() -> Interrupts {
+        let mut before = [(libc::SIGINT, zeroed()), (libc::SIGQUIT, zeroed())];
+        for (signal, old) in &mut before {
+            let mut ignore = zeroed();
+            ignore.sa_sigaction = libc::SIG_IGN;
+            // SAFETY: sigaction with valid pointers to initialised structs.
+            unsafe {
+                libc::sigaction(*signal, &ignore, old);
+            }
+        }
+        Interrupts { before }
+    }
+
+    /// The child `cmd` spawns gets SIGINT and SIGQUIT as any program does (an ignored signal
+    /// stays ignored across exec).
+    fn as_usual_in(cmd: &mut Command) {
+        use std::os::unix::process::CommandExt;
+        // SAFETY: runs in the forked child before exec and only calls sigaction, which is
+        // async-signal-safe; the struct is built on the stack, nothing is allocated.
+        unsafe {
+            cmd.pre_exec(|| {
+                for signal in [libc::SIGINT, libc::SIGQUIT] {
+                    let mut default: libc::sigaction = std::mem::zeroed();
+                    default.sa_sigaction = libc::SIG_DFL;
+                    libc::sigaction(signal, &default, std::ptr::null_mut());
+                }
+                Ok(())
+            });
+        }
+    }
+}
+
+impl Drop for Interrupts {
+    fn drop(&mut self) {
+        for (signal, old) in &self.before {
+            // SAFETY: restores what sigaction gave us.
+            unsafe {
+                libc::sigaction(*signal, old, std::ptr::null_mut());
+            }
+        }
+    }
+}
+
+fn zeroed() -> libc::sigaction {
+    // SAFETY: sigaction is a plain C struct for which all zeroes is a valid value.
+    unsafe { std::mem::zeroed() }
 }

@@ -47,15 +47,33 @@ impl Trust {
 
     /// Trust `steps` from now on (those trusted already stay).
     pub fn trust(&self, steps: &[String]) -> Result<()> {
+        self.change(|trusted| {
+            for step in steps {
+                if !trusted.contains(step) {
+                    trusted.push(step.clone());
+                }
+            }
+        })
+    }
+
+    /// Trust `steps` no more; how many of them were trusted.
+    pub fn forget(&self, steps: &[String]) -> Result<usize> {
+        let mut forgotten = 0;
+        self.change(|trusted| {
+            let before = trusted.len();
+            trusted.retain(|s| !steps.contains(s));
+            forgotten = before - trusted.len();
+        })?;
+        Ok(forgotten)
+    }
+
+    /// Change the trusted list under the file's lock; written only when it changed.
+    fn change(&self, edit: impl FnOnce(&mut Vec<String>)) -> Result<()> {
         let _lock = Lock::exclusive(&self.path.with_extension("lock"))?;
         let mut trusted = self.read()?;
-        let before = trusted.steps.len();
-        for step in steps {
-            if !trusted.steps.contains(step) {
-                trusted.steps.push(step.clone());
-            }
-        }
-        if trusted.steps.len() == before {
+        let before = trusted.steps.clone();
+        edit(&mut trusted.steps);
+        if trusted.steps == before {
             return Ok(());
         }
         trusted.version = 1;
@@ -107,6 +125,8 @@ mod tests {
         );
         trust.trust(&steps).unwrap();
         assert!(trust.untrusted(&steps).unwrap().is_empty());
+        assert_eq!(trust.forget(&steps[1..]).unwrap(), 1);
+        assert_eq!(trust.untrusted(&steps).unwrap(), vec!["npm run migrate"]);
     }
 
     #[test]

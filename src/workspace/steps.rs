@@ -61,6 +61,7 @@ impl Workspace {
         steps: &[String],
         output: Output,
         quiet: bool,
+        started: impl FnMut(u32),
     ) -> Result<std::result::Result<(), Failed>> {
         if !wt.path.is_dir() {
             return Err(Error::failed(format!(
@@ -71,6 +72,8 @@ impl Workspace {
             )));
         }
         let env = self.exec_env(wt)?;
-        Ok(run::run_all(phase, steps, &wt.path, &env, output, quiet))
+        Ok(run::run_all(
+            phase, steps, &wt.path, &env, output, quiet, started,
+        ))
     }
 }
