@@ -21,14 +21,21 @@ pub struct Ignored {
 /// The ignored files and folders of the checkout at `root`, sorted by path. Names that are not
 /// UTF-8 are left out (nothing git-atlas copies or carries is named so).
 pub fn walk(root: &Path) -> Result<Vec<Ignored>> {
+    let repo = gix::open(root).map_err(|e| failed(root, &e))?;
+    walk_in(&repo, root)
+}
+
+fn failed(root: &Path, e: &dyn std::fmt::Display) -> Error {
+    Error::failed(format!(
+        "could not list the files Git ignores in {}: {e}",
+        root.display()
+    ))
+}
+
+/// [`walk`] in the repository of the checkout at `root`, opened already.
+pub fn walk_in(repo: &gix::Repository, root: &Path) -> Result<Vec<Ignored>> {
     use gix::dir::{entry::Status, walk::EmissionMode};
-    let failed = |e: &dyn std::fmt::Display| {
-        Error::failed(format!(
-            "could not list the files Git ignores in {}: {e}",
-            root.display()
-        ))
-    };
-    let repo = gix::open(root).map_err(|e| failed(&e))?;
+    let failed = |e: &dyn std::fmt::Display| failed(root, e);
     let index = repo.index_or_empty().map_err(|e| failed(&e))?;
     let options = repo
         .dirwalk_options()

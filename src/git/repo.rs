@@ -156,14 +156,18 @@ impl Repo {
     /// Whether Git would look for hooks somewhere else than `<common dir>/hooks`: any
     /// configuration (every file Git reads, and `git -c` settings handed down to us) setting
     /// `core.hooksPath`. A configuration that cannot be read answers yes.
-    pub fn hooks_elsewhere(&self) -> bool {
+    /// `opened`: this repository as gix opened it here already, if it did.
+    pub fn hooks_elsewhere(&self, opened: Option<&gix::Repository>) -> bool {
         let handed_down = ["GIT_CONFIG_PARAMETERS", "GIT_CONFIG_COUNT"]
             .iter()
             .any(|v| std::env::var_os(v).is_some_and(|v| !v.is_empty()));
+        let set =
+            |repo: &gix::Repository| repo.config_snapshot().string("core.hooksPath").is_some();
         handed_down
-            || gix::open(&self.location.git_dir).map_or(true, |repo| {
-                repo.config_snapshot().string("core.hooksPath").is_some()
-            })
+            || match opened {
+                Some(repo) => set(repo),
+                None => gix::open(&self.location.git_dir).map_or(true, |repo| set(&repo)),
+            }
     }
 
     pub fn common_dir(&self) -> &Path {

@@ -58,7 +58,15 @@ pub fn tracked(dir: &Path, checkout: &Checkout, paths: &[&str]) -> Option<Tracke
         return None;
     }
     let repo = gix::open_opts(dir, gix::open::Options::isolated()).ok()?;
-    let (commit, named) = resolve(&repo, checkout)?;
+    tracked_in(&repo, checkout, paths)
+}
+
+/// [`tracked`] in a repository opened already.
+pub fn tracked_in(repo: &gix::Repository, checkout: &Checkout, paths: &[&str]) -> Option<Tracked> {
+    if checkout.orphan {
+        return None;
+    }
+    let (commit, named) = resolve(repo, checkout)?;
     let tree = commit.tree().ok()?;
     let mut found = Vec::new();
     for path in paths {

@@ -57,6 +57,8 @@ pub struct Workspace {
     leases: Option<LeaseFile>,
     /// The main worktree's ignored files and folders, walked once for this command.
     main_ignored: std::cell::OnceCell<Vec<crate::git::ignored::Ignored>>,
+    /// See [`Workspace::gix_here`].
+    gix_here: std::cell::OnceCell<Option<gix::Repository>>,
     /// The Compose here, read once per command that needs it.
     compose_installed: std::cell::OnceCell<crate::docker::compose::Installed>,
     /// The generated files this command changed (written with other content, or made).
@@ -134,6 +136,7 @@ impl Workspace {
             inputs: RefCell::default(),
             leases: LeaseFile::open(),
             main_ignored: std::cell::OnceCell::new(),
+            gix_here: std::cell::OnceCell::new(),
             compose_installed: std::cell::OnceCell::new(),
             changed: RefCell::default(),
         })
@@ -179,8 +182,26 @@ impl Workspace {
         if let Some(listed) = self.main_ignored.get() {
             return Ok(listed);
         }
-        let listed = crate::git::ignored::walk(main)?;
+        let listed = match self.gix_here() {
+            Some(repo) if self.location().work_dir.as_deref() == Some(main) => {
+                crate::git::ignored::walk_in(repo, main)?
+            }
+            _ => crate::git::ignored::walk(main)?,
+        };
         Ok(self.main_ignored.get_or_init(|| listed))
+    }
+
+    /// The repository as gix opens it here (the current worktree, or the Git directory of a
+    /// bare repository), every configuration file read: opened once per command, and only by
+    /// a command that needs it (opening costs about as much as reading every other input of
+    /// `git atlas add`). `None` when it cannot be opened.
+    pub(crate) fn gix_here(&self) -> Option<&gix::Repository> {
+        self.gix_here
+            .get_or_init(|| {
+                let location = self.location();
+                gix::open(location.work_dir.as_deref().unwrap_or(&location.git_dir)).ok()
+            })
+            .as_ref()
     }
 
     /// The configuration, `.env` and services that apply in `worktree` (its own files, else the

@@ -121,9 +121,10 @@ impl Workspace {
             .filter(|o| compose || !o.compose)
             .collect();
         let paths: Vec<&str> = outputs.iter().flat_map(|o| [o.path, o.source]).collect();
-        let location = self.location();
-        let dir = location.work_dir.as_deref().unwrap_or(&location.git_dir);
-        let Some(tree) = tree::tracked(dir, checkout, &paths) else {
+        let Some(tree) = self
+            .gix_here()
+            .and_then(|repo| tree::tracked_in(repo, checkout, &paths))
+        else {
             return Ok(());
         };
         let tracked = tracked_outputs(&outputs, &tree);

@@ -28,7 +28,7 @@ impl Workspace {
     /// hook anywhere in the hooks directory, or a `core.hooksPath`, and Git runs them as usual.
     fn without_own_shims(&self, git_args: Vec<OsString>) -> Vec<OsString> {
         let dir = self.repo.common_dir().join("hooks");
-        if !git::hooks::only_created_shims(&dir) || self.repo.hooks_elsewhere() {
+        if !git::hooks::only_created_shims(&dir) || self.repo.hooks_elsewhere(self.gix_here()) {
             return git_args;
         }
         let mut quiet: Vec<OsString> = vec!["-c".into(), "core.hooksPath=/dev/null".into()];
