@@ -597,3 +597,68 @@ fn remove_refuses_a_worktree_whose_setup_runs_and_force_stops_it() {
     assert!(!s.at("busy").exists());
     wait_for(|| !Path::new(&format!("/proc/{step}")).exists());
 }
+
+#[test]
+fn hook_wait_runs_the_setup_before_git_returns_and_manual_leaves_it() {
+    let s = Sandbox::new();
+    let repo = monorepo(&s, &[NPM_CI, MIGRATE], &[], true);
+    fs::write(
+        repo.join(".atlas.toml"),
+        atlas_toml(&[NPM_CI, MIGRATE], &[], "hook = \"wait\"\n"),
+    )
+    .unwrap();
+    s.git(&repo, &["commit", "-q", "-am", "hook = wait"]).ok();
+    trust_file(&repo, &[NPM_CI, MIGRATE]);
+
+    let run = s.git(&repo, &["worktree", "add", "-q", "../w"]).success();
+    assert_eq!(assert_at_most_one_line_per_hook_run(&run), 1, "{run}");
+    assert!(run.stderr.contains("setup ran 2 steps"), "{run}");
+    // Done when Git returns: no waiting.
+    assert_eq!(migrated(&s.at("w")).expect("migrated")["name"], "w");
+    // npm's output went to the log, not into Git's.
+    assert!(!run.stderr.contains("added 1 package"), "{run}");
+    let log = repo.join(".git/worktree-registry/setup/w.log");
+    assert!(fs::read_to_string(&log)
+        .unwrap()
+        .contains("added 1 package"));
+
+    // A failing step: named in the line, Git's exit code stays 0, --wait says it failed.
+    let failing = "echo 'no schema' >&2; exit 5";
+    fs::write(
+        repo.join(".atlas.toml"),
+        atlas_toml(&[failing], &[], "hook = \"wait\"\n"),
+    )
+    .unwrap();
+    s.git(&repo, &["commit", "-q", "-am", "failing"]).ok();
+    trust_file(&repo, &[failing]);
+    let run = s.git(&repo, &["worktree", "add", "-q", "../f"]).success();
+    assert!(
+        run.stderr.contains(
+            "setup step `echo 'no schema' >&2; exit 5` failed (exit 5): its output is in"
+        ),
+        "{run}"
+    );
+    let wait = s.atlas(&s.at("f"), &["setup", "--wait"]);
+    assert!(wait.fails(1).contains("no schema"), "the log's end: {wait}");
+
+    // manual: nothing runs; the line and --wait say how to run it.
+    fs::write(
+        repo.join(".atlas.toml"),
+        atlas_toml(&[NPM_CI], &[], "hook = \"manual\"\n"),
+    )
+    .unwrap();
+    s.git(&repo, &["commit", "-q", "-am", "manual"]).ok();
+    trust_file(&repo, &[NPM_CI]);
+    let run = s.git(&repo, &["worktree", "add", "-q", "../m"]).success();
+    assert!(
+        run.stderr.contains("setup: run `git atlas setup m`"),
+        "{run}"
+    );
+    assert!(!s.at("m/node_modules").exists());
+    let err = s.atlas(&s.at("m"), &["setup", "--wait"]).fails(1);
+    assert!(
+        err.contains("the setup of m did not run: [setup] hook = \"manual\"")
+            && err.contains("git atlas setup m"),
+        "{err}"
+    );
+}
