@@ -237,7 +237,7 @@ fn an_edited_step_is_asked_about_again() {
     let third = s.at("third");
     assert!(
         run.stderr.contains(&format!(
-            "setup not run: `{edited}` not trusted on this machine (`git atlas setup --trust third` trusts and runs it)"
+            "setup not run: `{edited}` not trusted on this machine (`git atlas setup --trust third` trusts and runs the setup)"
         )),
         "{run}"
     );

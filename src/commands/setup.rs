@@ -230,7 +230,7 @@ pub(super) fn in_add(
         let reason = untrusted_reason(&untrusted);
         ws.setup_run(wt).not_run(&setup, reason.clone())?;
         eprintln!(
-            "git-atlas: note: setup not run: {reason} (`git atlas setup --trust {}` trusts and runs it)",
+            "git-atlas: note: setup not run: {reason} (`git atlas setup --trust {}` trusts and runs the setup)",
             arg(wt)
         );
         return Ok(());
@@ -267,7 +267,7 @@ pub(super) fn teardown(
             untrusted_reason(&untrusted)
         ))
         .hint(format!(
-            "`git atlas remove --trust {}` trusts and runs it; --no-teardown removes the worktree without it",
+            "`git atlas remove --trust {}` trusts and runs the teardown; --no-teardown removes the worktree without it",
             arg(wt)
         )));
     }
@@ -313,7 +313,7 @@ fn hook_setup(ws: &Workspace, wt: &Worktree, setup: &crate::config::SetupConfig)
         let reason = untrusted_reason(&untrusted);
         run.not_run(steps, reason.clone())?;
         return Ok(format!(
-            "; setup not run: {reason} (`git atlas setup --trust {}` trusts and runs it)",
+            "; setup not run: {reason} (`git atlas setup --trust {}` trusts and runs the setup)",
             arg(wt)
         ));
     }
@@ -453,7 +453,7 @@ fn wait(ws: &Workspace, wt: &Worktree, out: &mut dyn Write) -> Result<()> {
         Status::NotRun => {
             let reason = state.reason.unwrap_or_default();
             let hint = if reason.contains("not trusted") {
-                format!("`git atlas setup --trust {name}` trusts and runs it")
+                format!("`git atlas setup --trust {name}` trusts and runs the setup")
             } else {
                 format!("`git atlas setup {name}` runs it")
             };
