@@ -5,6 +5,7 @@ pub mod client;
 mod mysql;
 mod postgres;
 pub mod redis;
+pub mod snapshot;
 mod sqlite;
 pub mod url;
 
@@ -155,6 +156,63 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
             "cannot copy a {} database into a {} one",
             from.engine(),
             to.engine()
+        ))),
+    }
+}
+
+/// What came of asking the server to make a copy itself ([`template`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Templated {
+    /// The target is a copy of the source, made by the server in one statement.
+    Copied,
+    /// The target was there already (from before, or from a parallel run); nothing copied.
+    Exists,
+    /// The source does not exist.
+    Missing,
+    /// The server would not copy it, for this reason: a dump can.
+    Refused(Refusal),
+}
+
+/// Why the server did not copy a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Other sessions are connected to it (`pid 4242 (atlas@local, next-dev)` each; none
+    /// listed when they were gone by the time they were asked for).
+    InUse(Vec<String>),
+    /// Only its owner or a superuser may copy it, and this login (the user) is neither.
+    NotOwner(String),
+}
+
+/// Whether the server itself can make `to` a copy of `from`: two databases of one PostgreSQL
+/// server (any login).
+pub fn copies_on_server(from: &Database, to: &Database) -> bool {
+    match (from, to) {
+        (Database::Server { server: a, .. }, Database::Server { server: b, .. }) => {
+            a.engine == Engine::Postgres
+                && b.engine == Engine::Postgres
+                && a.port == b.port
+                && (a.host == b.host || (a.is_local() && b.is_local()))
+        }
+        _ => false,
+    }
+}
+
+/// Create `to` as the server's own copy of `from` (see [`copies_on_server`]), with `to`'s
+/// login: PostgreSQL's `CREATE DATABASE … TEMPLATE`, when no other session is connected to
+/// `from`.
+pub fn template(from: &Database, to: &Database) -> Result<Templated> {
+    match (from, to) {
+        (Database::Server { name: fname, .. }, Database::Server { server, name })
+            if copies_on_server(from, to) =>
+        {
+            reachable(server)?;
+            postgres::template(server, fname, name)
+        }
+        _ => Err(Failure::Other(format!(
+            "{} cannot copy {} into {} by itself",
+            to.place(),
+            from.name(),
+            to.name()
         ))),
     }
 }
