@@ -422,6 +422,54 @@ fn postgres_clone_of_an_idle_main_is_the_servers_own_copy() {
 }
 
 #[test]
+fn parallel_clones_of_one_worktree_make_one_copy_and_no_error() {
+    let test = "parallel_clones_of_one_worktree_make_one_copy_and_no_error";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_par");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+    s.atlas(&repo, &["add", "--no-db", "../w"]).ok();
+    let own = format!("{base}_w");
+
+    // The hook and `git atlas add` of one worktree, say: four at once.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            s.cmd(bin(), &repo)
+                .args(["db", "create", "w"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let said: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
+        .collect();
+    assert!(outs.iter().all(|o| o.status.success()), "{said:#?}");
+    let copies = said
+        .iter()
+        .filter(|t| t.contains(&format!("Created database {own} as a copy of {base} (")))
+        .count();
+    assert_eq!(copies, 1, "{said:#?}");
+    assert_eq!(
+        pg.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        PG_ROWS
+    );
+}
+
+#[test]
 fn db_snapshot_is_what_worktrees_copy_while_main_is_in_use() {
     let test = "db_snapshot_is_what_worktrees_copy_while_main_is_in_use";
     let Some(pg) = db::postgres(test) else { return };

@@ -126,10 +126,7 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
                 server: fs,
                 name: fname,
             },
-            Database::Server {
-                server: ts,
-                name: tname,
-            },
+            Database::Server { server: ts, .. },
         ) if fs.engine == ts.engine => {
             reachable(fs)?;
             if status(from)?.is_none() {
@@ -138,10 +135,7 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
                     fs.describe()
                 )));
             }
-            match ts.engine {
-                Engine::Postgres => postgres::copy(fs, fname, ts, tname),
-                _ => mysql::copy(fs, fname, ts, tname),
-            }
+            fill(from, to)
         }
         (Database::File { path: from }, Database::File { path: to }) => {
             if !from.is_file() {
@@ -160,17 +154,23 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
     }
 }
 
-/// What came of asking the server to make a copy itself ([`template`]).
+/// What the server did towards a copy ([`create_copy`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Templated {
-    /// The target is a copy of the source, made by the server in one statement.
+pub enum ServerCopy {
+    /// The target is the server's copy of the source, made in one statement.
     Copied,
+    /// The source has these sessions; the target is the server's copy of the source's
+    /// snapshot, taken this long ago (when its comment says).
+    FromSnapshot(Vec<String>, Option<std::time::Duration>),
+    /// The server did not copy the source, for this reason; the target was created empty, for
+    /// [`fill`] to fill.
+    Empty(Refusal),
+    /// The server did not copy the source, for this reason; nothing was created.
+    Refused(Refusal),
     /// The target was there already (from before, or from a parallel run); nothing copied.
     Exists,
     /// The source does not exist.
     Missing,
-    /// The server would not copy it, for this reason: a dump can.
-    Refused(Refusal),
 }
 
 /// Why the server did not copy a database.
@@ -198,15 +198,28 @@ pub fn copies_on_server(from: &Database, to: &Database) -> bool {
 }
 
 /// Create `to` as the server's own copy of `from` (see [`copies_on_server`]), with `to`'s
-/// login: PostgreSQL's `CREATE DATABASE … TEMPLATE`, when no other session is connected to
-/// `from`.
-pub fn template(from: &Database, to: &Database) -> Result<Templated> {
+/// login, in one round trip: PostgreSQL's `CREATE DATABASE … TEMPLATE`, when no other session
+/// is connected to `from`; else of `snapshot` (a git-atlas snapshot of `from`, see
+/// [`snapshot::of`]) if there is one that can be copied, else `to` is created empty.
+pub fn create_copy(
+    from: &Database,
+    to: &Database,
+    snapshot: Option<&Database>,
+) -> Result<ServerCopy> {
     match (from, to) {
         (Database::Server { name: fname, .. }, Database::Server { server, name })
             if copies_on_server(from, to) =>
         {
             reachable(server)?;
-            postgres::template(server, fname, name)
+            let snapshot = snapshot
+                .filter(|s| copies_on_server(from, s))
+                .map(|s| (s.name(), fname.as_str()));
+            postgres::create_copy(
+                server,
+                fname,
+                name,
+                snapshot.as_ref().map(|(s, f)| (s.as_str(), *f)),
+            )
         }
         _ => Err(Failure::Other(format!(
             "{} cannot copy {} into {} by itself",
@@ -214,6 +227,26 @@ pub fn template(from: &Database, to: &Database) -> Result<Templated> {
             from.name(),
             to.name()
         ))),
+    }
+}
+
+/// [`copy`] without its checks, for a caller that has just seen `from` there and made `to`.
+pub fn fill(from: &Database, to: &Database) -> Result<()> {
+    match (from, to) {
+        (
+            Database::Server {
+                server: fs,
+                name: fname,
+            },
+            Database::Server {
+                server: ts,
+                name: tname,
+            },
+        ) if fs.engine == ts.engine => match ts.engine {
+            Engine::Postgres => postgres::copy(fs, fname, ts, tname),
+            _ => mysql::copy(fs, fname, ts, tname),
+        },
+        _ => copy(from, to),
     }
 }
 

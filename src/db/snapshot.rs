@@ -7,7 +7,7 @@
 use std::time::Duration;
 
 use super::client::{Failure, Result};
-use super::{postgres, Database, Engine, Refusal, Templated};
+use super::{postgres, Database, Engine, Refusal, ServerCopy};
 use crate::files::names::snapshot_name;
 
 /// A snapshot as the server has it.
@@ -108,22 +108,23 @@ pub fn take(main: &Database) -> Result<(Snapshot, bool, Taken)> {
     };
     // What a run that was killed half-way left behind.
     postgres::drop(server, made_name, false)?;
-    let taken = match super::template(main, &made)? {
-        Templated::Copied => None,
-        Templated::Missing => {
+    let taken = match super::create_copy(main, &made, None)? {
+        ServerCopy::Copied => None,
+        ServerCopy::Missing => {
             return Err(Failure::Other(format!(
                 "the database to snapshot, {main_name} ({}), does not exist",
                 server.describe()
             )))
         }
-        Templated::Exists => {
+        ServerCopy::Exists | ServerCopy::FromSnapshot(..) => {
             return Err(Failure::Other(format!(
                 "{made_name} was made meanwhile: is another `git atlas db snapshot` running?"
             )))
         }
-        Templated::Refused(why) => {
-            postgres::create(server, made_name)?;
-            if let Err(e) = postgres::copy(server, main_name, server, made_name) {
+        ServerCopy::Empty(why) | ServerCopy::Refused(why) => {
+            // Made empty already by the server's script (`Empty`), or not yet (`Refused`).
+            super::create(&made)?;
+            if let Err(e) = super::fill(main, &made) {
                 let _ = postgres::drop(server, made_name, true);
                 return Err(e);
             }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crate::db::snapshot::{self, Found, Snapshot};
 use crate::db::url::{self, Parsed};
-use crate::db::{self, Database, Failure, Refusal, Templated};
+use crate::db::{self, Database, Failure, Refusal, ServerCopy};
 use crate::error::Result;
 use crate::files::dbvars;
 use crate::files::generate;
@@ -676,44 +676,82 @@ fn create_one(db: &Database, main: Option<&Database>, wait: Duration) -> Created
         }
     }
     crate::progress!("copying database {} into {}", main.name(), db.name());
-    let why = match waiting(db, wait, || db::template(main, db)) {
-        Ok(Templated::Copied) => return (Ok(Done::Copied(main.name())), None),
-        Ok(Templated::Exists) => return (Ok(Done::Exists), None),
-        Ok(Templated::Missing) => return (Err(missing(main)), None),
-        Ok(Templated::Refused(why)) => why,
+    let snap = snapshot::of(main, "");
+    let why = match waiting(db, wait, || db::create_copy(main, db, snap.as_ref())) {
+        Ok(ServerCopy::Copied) => return (Ok(Done::Copied(main.name())), None),
+        Ok(ServerCopy::Exists) => return (Ok(Done::Exists), None),
+        Ok(ServerCopy::Missing) => return (Err(missing(main)), None),
+        Ok(ServerCopy::FromSnapshot(who, age)) => {
+            let snap = snap.map(|s| s.name()).unwrap_or_default();
+            let note = from_snapshot(main, db, &Refusal::InUse(who), &snap, age);
+            return (Ok(Done::Copied(snap)), Some(note));
+        }
+        Ok(ServerCopy::Empty(why)) => {
+            // Created empty by the server's script, in the same round trip: fill it.
+            let result = match db::fill(main, db) {
+                Ok(()) => Ok(Done::Copied(main.name())),
+                Err(e) => {
+                    let _ = db::drop(db, true);
+                    Err(Failure::Other(format!(
+                        "copying {} failed: {e}",
+                        main.name()
+                    )))
+                }
+            };
+            let note = result.is_ok().then(|| slow(main, db, &why));
+            return (result, note);
+        }
+        Ok(ServerCopy::Refused(why)) => why,
         Err(e) => return (Err(e), None),
     };
-    // The snapshot has no sessions of its own: the server copies it as fast.
-    if let Ok(Some(Found::Ours(snap))) = snapshot::find(main) {
-        match db::template(&snap.db, db) {
-            Ok(Templated::Copied) => {
-                let age = snap
-                    .age
-                    .map(|a| format!(", taken {}", snapshot::ago(a)))
-                    .unwrap_or_default();
-                let note = format!(
-                    "{}, so {} is a copy of its snapshot {}{age} (`git atlas db snapshot` takes it again)",
-                    refusal(main, &why),
-                    db.name(),
-                    snap.db.name()
-                );
-                return (Ok(Done::Copied(snap.db.name())), Some(note));
+    // Refused by the statement itself (not the owner, or a session came meanwhile): the
+    // snapshot may be this login's to copy.
+    if let Ok(Some(Found::Ours(found))) = snapshot::find(main) {
+        match db::create_copy(&found.db, db, None) {
+            Ok(ServerCopy::Copied) => {
+                let note = from_snapshot(main, db, &why, &found.db.name(), found.age);
+                return (Ok(Done::Copied(found.db.name())), Some(note));
             }
-            Ok(Templated::Exists) => return (Ok(Done::Exists), None),
-            // In use itself, or gone meanwhile: the dump.
+            Ok(ServerCopy::Exists) => return (Ok(Done::Exists), None),
+            // Refused too (an empty database made meanwhile is dropped): the dump.
+            Ok(ServerCopy::Empty(_)) => {
+                let _ = db::drop(db, true);
+            }
             _ => {}
         }
     }
     let result = dumped(db, main, Duration::ZERO);
-    let note = matches!(result, Ok(Done::Copied(_))).then(|| {
-        format!(
-            "{}, so {} was copied by pg_dump, the slow way; `git atlas db snapshot` keeps a copy that new worktrees are made from in seconds while {} is in use",
-            refusal(main, &why),
-            db.name(),
-            main.name()
-        )
-    });
+    let note = matches!(result, Ok(Done::Copied(_))).then(|| slow(main, db, &why));
     (result, note)
+}
+
+/// The note for a copy `pg_dump` made because the server would not (`why`).
+fn slow(main: &Database, db: &Database, why: &Refusal) -> String {
+    format!(
+        "{}, so {} was copied by pg_dump, the slow way; `git atlas db snapshot` keeps a copy that new worktrees are made from in seconds while {} is in use",
+        refusal(main, why),
+        db.name(),
+        main.name()
+    )
+}
+
+/// The note for a copy of `main`'s snapshot `snap`, taken `age` ago, made because the server
+/// would not copy `main` itself (`why`).
+fn from_snapshot(
+    main: &Database,
+    db: &Database,
+    why: &Refusal,
+    snap: &str,
+    age: Option<Duration>,
+) -> String {
+    let age = age
+        .map(|a| format!(", taken {}", snapshot::ago(a)))
+        .unwrap_or_default();
+    format!(
+        "{}, so {} is a copy of its snapshot {snap}{age} (`git atlas db snapshot` takes it again)",
+        refusal(main, why),
+        db.name()
+    )
 }
 
 /// `myapp has 1 other session: pid 4242 (atlas@local, next-dev)`: why the server did not copy
