@@ -615,6 +615,38 @@ fn db_snapshot_leaves_a_database_it_did_not_make_alone() {
         "{run}"
     );
     drop(held);
+
+    // Nor one of the name a snapshot is made under; one marked as being made (a run cut short)
+    // is taken over.
+    pg.drop(&snap);
+    let made = format!("{base}__atlas_snapshot_new");
+    pg.sql(
+        "postgres",
+        &format!("CREATE DATABASE {}", db::pg_ident(&made)),
+    );
+    let run = s.atlas(&repo, &["db", "snapshot"]);
+    assert!(
+        run.fails(1).contains(&format!(
+            "a database named {made} exists that git-atlas did not make"
+        )),
+        "{run}"
+    );
+    assert!(pg.exists(&made) && !pg.exists(&snap), "{run}");
+    pg.sql(
+        "postgres",
+        &format!(
+            "COMMENT ON DATABASE {} IS {}",
+            db::pg_ident(&made),
+            db::pg_literal(&format!("git-atlas snapshot of {base}, taken (being made)"))
+        ),
+    );
+    let run = s.atlas(&repo, &["db", "snapshot"]);
+    assert!(
+        run.ok()
+            .starts_with(&format!("Took snapshot {snap} of {base} (")),
+        "{run}"
+    );
+    assert!(!pg.exists(&made) && pg.exists(&snap), "{run}");
 }
 
 #[test]

@@ -290,6 +290,20 @@ fn snapshot_comment(main: &str) -> String {
     format!("git-atlas snapshot of {main}, taken ")
 }
 
+/// Mark `made` as the snapshot of `main` being made (`git-atlas snapshot of myapp, taken (being
+/// made)`), so that a run cut short leaves a database the next one knows to drop.
+pub fn mark_snapshot(server: &Server, made: &str, main: &str) -> Result<()> {
+    sql(
+        server,
+        &format!(
+            "COMMENT ON DATABASE {} IS {};",
+            ident(made),
+            literal(&format!("{}(being made)", snapshot_comment(main)))
+        ),
+    )
+    .map(|_| ())
+}
+
 /// Make the copy `made` of `main` its snapshot `name`: mark it with the comment that says so
 /// and when, put it in the place of the snapshot before it (dropped), under its name.
 pub fn install_snapshot(server: &Server, made: &str, name: &str, main: &str) -> Result<()> {

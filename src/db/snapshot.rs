@@ -106,10 +106,23 @@ pub fn take(main: &Database) -> Result<(Snapshot, bool, Taken)> {
         Some(Found::Ours(_)) => true,
         None => false,
     };
-    // What a run that was killed half-way left behind.
-    postgres::drop(server, made_name, false)?;
+    // What a run cut short left behind, if it is that (marked as being made), else refused.
+    match postgres::snapshot(server, made_name, main_name)? {
+        Some((_, true, _)) => {
+            postgres::drop(server, made_name, false)?;
+        }
+        Some((_, false, _)) => {
+            return Err(Failure::Other(format!(
+                "a database named {made_name} exists that git-atlas did not make; it is left alone (drop or rename it to take a snapshot)"
+            )))
+        }
+        None => {}
+    }
     let taken = match super::create_copy(main, &made, None)? {
-        ServerCopy::Copied => None,
+        ServerCopy::Copied => {
+            mark(server, made_name, main_name)?;
+            None
+        }
         ServerCopy::Missing => {
             return Err(Failure::Other(format!(
                 "the database to snapshot, {main_name} ({}), does not exist",
@@ -124,6 +137,7 @@ pub fn take(main: &Database) -> Result<(Snapshot, bool, Taken)> {
         ServerCopy::Empty(why) | ServerCopy::Refused(why) => {
             // Made empty already by the server's script (`Empty`), or not yet (`Refused`).
             super::create(&made)?;
+            mark(server, made_name, main_name)?;
             if let Err(e) = super::fill(main, &made) {
                 let _ = postgres::drop(server, made_name, true);
                 return Err(e);
@@ -142,6 +156,13 @@ pub fn take(main: &Database) -> Result<(Snapshot, bool, Taken)> {
             snap.name()
         ))),
     }
+}
+
+/// [`postgres::mark_snapshot`], or no half-made database left behind.
+fn mark(server: &super::Server, made: &str, main: &str) -> Result<()> {
+    postgres::mark_snapshot(server, made, main).inspect_err(|_| {
+        let _ = postgres::drop(server, made, true);
+    })
 }
 
 /// Drop the snapshot of `main`; `false` if it has none. A database of that name that git-atlas
