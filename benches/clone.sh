@@ -158,7 +158,9 @@ pg_user=$(decode "${login%%:*}")
 PGPASSWORD=$(decode "${login#*:}") # the clients' environment, never their command line
 export PGPASSWORD PGCONNECT_TIMEOUT=10 PGAPPNAME=atlas-bench PGOPTIONS='-c client_min_messages=warning'
 pg_host=${hostport%:*} pg_port=${hostport##*:}
-pg() { "$pg_bin/psql" -X -q -A -t -w -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U "$pg_user" "$@"; }
+# By hand means the `psql` and `pg_dump` on PATH, the ones git-atlas runs (on Debian, Perl's
+# pg_wrapper in front of /usr/lib/postgresql/<n>/bin: some 30 ms a call from a cold cache).
+pg() { psql -X -q -A -t -w -v ON_ERROR_STOP=1 -h "$pg_host" -p "$pg_port" -U "$pg_user" "$@"; }
 sql() { pg -d postgres -c "$1" >/dev/null; }
 ident() { printf '"%s"' "${1//\"/\"\"}"; }
 size_of() { pg -d postgres -c "SELECT pg_size_pretty(pg_database_size('$1'))"; }
@@ -240,7 +242,7 @@ for mb in 10 500; do
   template_snap() { sql "CREATE DATABASE $(ident "$by_hand") TEMPLATE $(ident "$snap") STRATEGY FILE_COPY"; }
   dump() {
     sql "CREATE DATABASE $(ident "$by_hand")"
-    "$pg_bin/pg_dump" -w --no-owner --no-privileges -h "$pg_host" -p "$pg_port" -U "$pg_user" -d "$main" \
+    pg_dump -w --no-owner --no-privileges -h "$pg_host" -p "$pg_port" -U "$pg_user" -d "$main" \
       | pg -d "$by_hand" >/dev/null
   }
 
