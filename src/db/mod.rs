@@ -184,14 +184,16 @@ pub enum Refusal {
 }
 
 /// Whether the server itself can make `to` a copy of `from`: two databases of one PostgreSQL
-/// server (any login).
+/// server (any login). A Unix socket counts only as itself: a cluster may listen on a socket
+/// of the same port number as another's TCP one.
 pub fn copies_on_server(from: &Database, to: &Database) -> bool {
     match (from, to) {
         (Database::Server { server: a, .. }, Database::Server { server: b, .. }) => {
+            let socket = |s: &Server| s.host.starts_with('/');
             a.engine == Engine::Postgres
                 && b.engine == Engine::Postgres
                 && a.port == b.port
-                && (a.host == b.host || (a.is_local() && b.is_local()))
+                && (a.host == b.host || (a.is_local() && b.is_local() && !socket(a) && !socket(b)))
         }
         _ => false,
     }
@@ -261,5 +263,63 @@ pub fn drop(db: &Database, force: bool) -> Result<bool> {
             }
         }
         Database::File { path } => sqlite::drop(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(host: &str, port: u16, user: &str, name: &str) -> Database {
+        Database::Server {
+            server: Server {
+                engine: Engine::Postgres,
+                host: host.into(),
+                port,
+                user: Some(user.into()),
+                password: None,
+            },
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_server_copies_within_one_postgresql_server_only() {
+        let main = pg("127.0.0.1", 5432, "atlas", "myapp");
+        assert!(copies_on_server(
+            &main,
+            &pg("localhost", 5432, "other", "myapp_w")
+        ));
+        assert!(!copies_on_server(
+            &main,
+            &pg("127.0.0.1", 6260, "atlas", "myapp_w")
+        ));
+        // A socket directory is its own server, but for itself.
+        let socket = pg("/var/run/postgresql", 5432, "atlas", "myapp");
+        assert!(!copies_on_server(
+            &socket,
+            &pg("127.0.0.1", 5432, "atlas", "x")
+        ));
+        assert!(copies_on_server(
+            &socket,
+            &pg("/var/run/postgresql", 5432, "atlas", "x")
+        ));
+        let Database::Server { server, .. } = &main else {
+            unreachable!()
+        };
+        let mysql = Database::Server {
+            server: Server {
+                engine: Engine::Mysql,
+                ..server.clone()
+            },
+            name: "x".into(),
+        };
+        assert!(!copies_on_server(&mysql, &mysql));
+        assert!(!copies_on_server(
+            &main,
+            &Database::File {
+                path: "x.db".into()
+            }
+        ));
     }
 }
