@@ -146,11 +146,7 @@ fn pg_main(pg: &Pg, base: &str) {
         "postgres",
         &format!("CREATE DATABASE {}", db::pg_ident(base)),
     );
-    pg.sql(
-        base,
-        "CREATE TABLE items (id int PRIMARY KEY, name text);\
-         INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
-    );
+    pg_main_tables(pg, base);
 }
 
 fn my_main(my: &My, base: &str) {
@@ -579,6 +575,104 @@ fn db_snapshot_is_what_worktrees_copy_while_main_is_in_use() {
         "{run}"
     );
     assert!(!pg.exists(&snap) && pg.exists(&main), "{run}");
+}
+
+#[test]
+fn a_main_database_of_another_owner_is_dumped_and_its_snapshot_copied_by_the_server() {
+    let test = "a_main_database_of_another_owner_is_dumped_and_its_snapshot_copied_by_the_server";
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(cluster) = db::start_cluster(test, port) else {
+        return;
+    };
+    // As the cluster's superuser (trust on its socket): main belongs to another role, and the
+    // login may read it.
+    let superuser = |db: &str, sql: &str| {
+        let mut psql = std::process::Command::new(db::pg_bin().unwrap().join("psql"));
+        psql.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(cluster.dir())
+            .args(["-p", &port.to_string(), "-U", "postgres", "-d", db])
+            .args(["-c", sql]);
+        let out = psql.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let main = "owned_app";
+    superuser("postgres", "CREATE ROLE someone_else NOLOGIN");
+    superuser(
+        "postgres",
+        &format!("CREATE DATABASE {main} OWNER someone_else"),
+    );
+    superuser(
+        main,
+        &format!(
+            "GRANT CREATE ON SCHEMA public TO {}",
+            db::pg_ident(&cluster.user)
+        ),
+    );
+    pg_main_tables(&cluster, main);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", cluster.url_for(main)),
+        SHARED_CLONE,
+        &[],
+    );
+
+    let run = s.atlas(&repo, &["add", "../w"]);
+    assert!(
+        run.ok()
+            .contains(&format!("Created database {main}_w as a copy of {main} (")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "git-atlas: note: the server copies {main} only for its owner or a superuser, and {} is neither, so {main}_w was copied by pg_dump, the slow way; `git atlas db snapshot`",
+            cluster.user
+        )),
+        "{run}"
+    );
+    assert_eq!(
+        cluster.sql(&format!("{main}_w"), "SELECT count(*) FROM items"),
+        "3"
+    );
+
+    // The login's own snapshot is the server's to copy for it.
+    s.atlas(&repo, &["db", "snapshot"]).ok();
+    let run = s.atlas(&repo, &["add", "../v"]);
+    let snap = format!("{main}__atlas_snapshot");
+    assert!(
+        run.ok()
+            .contains(&format!("Created database {main}_v as a copy of {snap} (")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "so {main}_v is a copy of its snapshot {snap}, taken "
+        )),
+        "{run}"
+    );
+    assert_eq!(
+        items_oid(&cluster, &format!("{main}_v")),
+        items_oid(&cluster, &snap),
+        "{run}"
+    );
+}
+
+/// `items` with three rows in `db`, made by the login and readable by it.
+fn pg_main_tables(pg: &Pg, db: &str) {
+    pg.sql(
+        db,
+        "CREATE TABLE items (id int PRIMARY KEY, name text);\
+         INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
+    );
 }
 
 #[test]
