@@ -578,6 +578,10 @@ pub enum DbCommand {
     Create(DbCreateArgs),
     /// Drop the worktree's own databases (never the main worktree's).
     Drop(DbDropArgs),
+    /// Take a snapshot of the main worktree's PostgreSQL databases (`myapp__atlas_snapshot`,
+    /// again if there is one), for new worktrees to be copied from by the server while the
+    /// main database is in use; `--drop` drops them. Nothing else drops a snapshot.
+    Snapshot(DbSnapshotArgs),
 }
 
 #[derive(Debug, Args)]
@@ -612,6 +616,13 @@ pub struct DbDropArgs {
     /// End the connections that hold the database, then drop it.
     #[arg(long, short)]
     pub force: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DbSnapshotArgs {
+    /// Drop the snapshots instead (refused while a session is connected to one).
+    #[arg(long)]
+    pub drop: bool,
 }
 
 #[derive(Debug, Args)]

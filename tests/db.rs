@@ -146,11 +146,7 @@ fn pg_main(pg: &Pg, base: &str) {
         "postgres",
         &format!("CREATE DATABASE {}", db::pg_ident(base)),
     );
-    pg.sql(
-        base,
-        "CREATE TABLE items (id int PRIMARY KEY, name text);\
-         INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
-    );
+    pg_main_tables(pg, base);
 }
 
 fn my_main(my: &My, base: &str) {
@@ -335,7 +331,416 @@ fn postgres_clone_copies_the_main_database_while_it_is_in_use() {
         PG_ROWS
     );
     assert_eq!(pg.sessions(&base), 1, "the held session is still there");
+    // The slow way, said once: why (the session, by its pid) and what makes it fast.
+    let notes: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("git-atlas: note:"))
+        .collect();
+    assert_eq!(notes.len(), 1, "{run}");
+    assert!(
+        notes[0].starts_with(&format!(
+            "git-atlas: note: {base} has 1 other session: pid {} (",
+            held.id
+        )) && notes[0].contains(&format!("so {own} was copied by pg_dump, the slow way"))
+            && notes[0].contains("`git atlas db snapshot`"),
+        "{run}"
+    );
+    // A dump makes new tables; the server's copy would have kept the source's catalog.
+    assert_ne!(items_oid(&pg, &own), items_oid(&pg, &base), "{run}");
     drop(held);
+}
+
+/// The OID of table `items` in `db`: the same in a copy the server made (`CREATE DATABASE …
+/// TEMPLATE` copies the catalog as it is), a new one in a copy `pg_dump | psql` made.
+fn items_oid(pg: &Pg, db: &str) -> String {
+    pg.sql(db, "SELECT 'items'::regclass::oid")
+}
+
+/// A main database name with a space, quotes and a non-ASCII letter, starting with `base_`
+/// (so that [`Cleanup`] finds it and everything named after it), and its URL.
+fn awkward_main(pg: &Pg, base: &str) -> (String, String) {
+    let main = format!("{base}_mäin \"q\" 'x'");
+    pg_main(pg, &main);
+    let url = pg.url_for(&db::percent_encode(&main));
+    (main, url)
+}
+
+#[test]
+fn postgres_clone_of_an_idle_main_is_the_servers_own_copy() {
+    let test = "postgres_clone_of_an_idle_main_is_the_servers_own_copy";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_tpl");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    let (main, url) = awkward_main(&pg, &base);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={url}\n"),
+        SHARED_CLONE,
+        &[],
+    );
+    let log = s.at("clients.log");
+    let path = spies(&s, &["psql", "pg_dump"], &log);
+
+    let run = atlas_path(&s, &repo, &path, &["add", "../t"]);
+    let out = run.ok();
+    let own = format!("{main}_t");
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "Created database {own} as a copy of {main} ({})",
+                pg_place(&pg)
+            )),
+        "{run}"
+    );
+    assert!(!run.stderr.contains("note:"), "nothing to say: {run}");
+    assert_eq!(
+        pg.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        PG_ROWS
+    );
+    // Made by the server: no pg_dump ran, and the copy has main's catalog, OIDs and all.
+    let calls = fs::read_to_string(&log).unwrap();
+    assert!(!calls.contains("pg_dump"), "a dump ran: {calls}");
+    assert_eq!(items_oid(&pg, &own), items_oid(&pg, &main), "{run}");
+    assert_no_secret(&calls, &pg.password, "a client's command line");
+
+    // Once there, it stays as it is: main is not copied again.
+    pg.sql(&main, "INSERT INTO items VALUES (4, 'four')");
+    let again = s.atlas(&repo, &["db", "create", "t"]);
+    assert_eq!(
+        again.ok(),
+        format!("Database {own} already exists ({})\n", pg_place(&pg)),
+        "{again}"
+    );
+    assert_eq!(pg.sql(&own, "SELECT count(*) FROM items"), "3");
+}
+
+#[test]
+fn parallel_clones_of_one_worktree_make_one_copy_and_no_error() {
+    let test = "parallel_clones_of_one_worktree_make_one_copy_and_no_error";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_par");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+    s.atlas(&repo, &["add", "--no-db", "../w"]).ok();
+    let own = format!("{base}_w");
+
+    // The hook and `git atlas add` of one worktree, say: four at once.
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            s.cmd(bin(), &repo)
+                .args(["db", "create", "w"])
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    let outs: Vec<_> = children
+        .into_iter()
+        .map(|c| c.wait_with_output().unwrap())
+        .collect();
+    let said: Vec<String> = outs
+        .iter()
+        .map(|o| {
+            format!(
+                "{}{}",
+                String::from_utf8_lossy(&o.stdout),
+                String::from_utf8_lossy(&o.stderr)
+            )
+        })
+        .collect();
+    assert!(outs.iter().all(|o| o.status.success()), "{said:#?}");
+    let copies = said
+        .iter()
+        .filter(|t| t.contains(&format!("Created database {own} as a copy of {base} (")))
+        .count();
+    assert_eq!(copies, 1, "{said:#?}");
+    assert_eq!(
+        pg.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        PG_ROWS
+    );
+}
+
+#[test]
+fn db_snapshot_is_what_worktrees_copy_while_main_is_in_use() {
+    let test = "db_snapshot_is_what_worktrees_copy_while_main_is_in_use";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_snap");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    let (main, url) = awkward_main(&pg, &base);
+    let snap = format!("{main}__atlas_snapshot");
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={url}\n"),
+        SHARED_CLONE,
+        &[],
+    );
+
+    let run = s.atlas(&repo, &["db", "snapshot"]);
+    assert_eq!(
+        run.ok(),
+        format!(
+            "Took snapshot {snap} of {main} ({}), copied by the server; new worktrees are copied from it while {main} is in use\n",
+            pg_place(&pg)
+        ),
+        "{run}"
+    );
+    assert_eq!(items_oid(&pg, &snap), items_oid(&pg, &main));
+    let status = s.atlas(&repo, &["db", "status", "main"]);
+    assert!(
+        status
+            .ok()
+            .lines()
+            .any(|l| l.contains(&snap) && l.contains(&format!("yes (snapshot of {main}, taken "))),
+        "{status}"
+    );
+    let json = s.atlas(&repo, &["db", "status", "--json", "main"]);
+    let doc: serde_json::Value = serde_json::from_str(&json.ok()).unwrap();
+    let kinds: Vec<(&str, &str)> = doc["databases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| (r["database"].as_str().unwrap(), r["kind"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        kinds,
+        [(main.as_str(), "main"), (snap.as_str(), "snapshot")],
+        "{doc:#}"
+    );
+
+    // Main moves on and is in use: a new worktree is the server's copy of the snapshot.
+    pg.sql(&main, "INSERT INTO items VALUES (4, 'four')");
+    let held = pg.hold(&main);
+    let run = s.atlas(&repo, &["add", "../w"]);
+    let out = run.ok();
+    let own = format!("{main}_w");
+    assert!(
+        out.lines().any(|l| l
+            == format!(
+                "Created database {own} as a copy of {snap} ({})",
+                pg_place(&pg)
+            )),
+        "{run}"
+    );
+    assert!(
+        run.stderr.lines().any(|l| l.starts_with(&format!(
+            "git-atlas: note: {main} has 1 other session: pid {} (",
+            held.id
+        )) && l.contains(&format!(
+            "so {own} is a copy of its snapshot {snap}, taken "
+        ))),
+        "{run}"
+    );
+    assert_eq!(
+        pg.sql(&own, "SELECT id, name FROM items ORDER BY id"),
+        PG_ROWS
+    );
+    assert_eq!(items_oid(&pg, &own), items_oid(&pg, &main), "{run}");
+
+    // Taken again while main is in use: by a dump, which says why; it has main's new row.
+    let run = s.atlas(&repo, &["db", "snapshot"]);
+    let out = run.ok();
+    assert!(
+        out.starts_with(&format!(
+            "Took snapshot {snap} of {main} again ({}), copied by pg_dump ({main} has 1 other session: pid {} (",
+            pg_place(&pg),
+            held.id
+        )),
+        "{run}"
+    );
+    assert_eq!(pg.sql(&snap, "SELECT count(*) FROM items"), "4");
+    drop(held);
+
+    // Dropping worktrees' databases never drops it; `db snapshot --drop` does.
+    let run = s.atlas(&repo, &["remove", "--drop-db", "w"]);
+    run.ok();
+    assert!(!pg.exists(&own), "{run}");
+    assert!(
+        pg.exists(&snap),
+        "remove --drop-db dropped the snapshot: {run}"
+    );
+    let run = s.atlas(&repo, &["db", "drop", "--force", "main"]);
+    run.fails(1);
+    assert!(pg.exists(&snap), "{run}");
+    let run = s.atlas(&repo, &["db", "snapshot", "--drop"]);
+    assert_eq!(
+        run.ok(),
+        format!("Dropped snapshot {snap} of {main} ({})\n", pg_place(&pg)),
+        "{run}"
+    );
+    assert!(!pg.exists(&snap) && pg.exists(&main), "{run}");
+}
+
+#[test]
+fn a_main_database_of_another_owner_is_dumped_and_its_snapshot_copied_by_the_server() {
+    let test = "a_main_database_of_another_owner_is_dumped_and_its_snapshot_copied_by_the_server";
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let Some(cluster) = db::start_cluster(test, port) else {
+        return;
+    };
+    // As the cluster's superuser (trust on its socket): main belongs to another role, and the
+    // login may read it.
+    let superuser = |db: &str, sql: &str| {
+        let mut psql = std::process::Command::new(db::pg_bin().unwrap().join("psql"));
+        psql.args(["-X", "-q", "-v", "ON_ERROR_STOP=1", "-h"])
+            .arg(cluster.dir())
+            .args(["-p", &port.to_string(), "-U", "postgres", "-d", db])
+            .args(["-c", sql]);
+        let out = psql.output().unwrap();
+        assert!(
+            out.status.success(),
+            "{sql}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let main = "owned_app";
+    superuser("postgres", "CREATE ROLE someone_else NOLOGIN");
+    superuser(
+        "postgres",
+        &format!("CREATE DATABASE {main} OWNER someone_else"),
+    );
+    superuser(
+        main,
+        &format!(
+            "GRANT CREATE ON SCHEMA public TO {}",
+            db::pg_ident(&cluster.user)
+        ),
+    );
+    pg_main_tables(&cluster, main);
+    let s = Sandbox::new();
+    let repo = repo(
+        &s,
+        "app",
+        &format!("DATABASE_URL={}\n", cluster.url_for(main)),
+        SHARED_CLONE,
+        &[],
+    );
+
+    let run = s.atlas(&repo, &["add", "../w"]);
+    assert!(
+        run.ok()
+            .contains(&format!("Created database {main}_w as a copy of {main} (")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "git-atlas: note: the server copies {main} only for its owner or a superuser, and {} is neither, so {main}_w was copied by pg_dump, the slow way; `git atlas db snapshot`",
+            cluster.user
+        )),
+        "{run}"
+    );
+    assert_eq!(
+        cluster.sql(&format!("{main}_w"), "SELECT count(*) FROM items"),
+        "3"
+    );
+
+    // The login's own snapshot is the server's to copy for it.
+    s.atlas(&repo, &["db", "snapshot"]).ok();
+    let run = s.atlas(&repo, &["add", "../v"]);
+    let snap = format!("{main}__atlas_snapshot");
+    assert!(
+        run.ok()
+            .contains(&format!("Created database {main}_v as a copy of {snap} (")),
+        "{run}"
+    );
+    assert!(
+        run.stderr.contains(&format!(
+            "so {main}_v is a copy of its snapshot {snap}, taken "
+        )),
+        "{run}"
+    );
+    assert_eq!(
+        items_oid(&cluster, &format!("{main}_v")),
+        items_oid(&cluster, &snap),
+        "{run}"
+    );
+}
+
+/// `items` with three rows in `db`, made by the login and readable by it.
+fn pg_main_tables(pg: &Pg, db: &str) {
+    pg.sql(
+        db,
+        "CREATE TABLE items (id int PRIMARY KEY, name text);\
+         INSERT INTO items VALUES (1, 'one'), (2, 'two'), (3, 'three');",
+    );
+}
+
+#[test]
+fn db_snapshot_leaves_a_database_it_did_not_make_alone() {
+    let test = "db_snapshot_leaves_a_database_it_did_not_make_alone";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("pg_snap_foreign");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let snap = format!("{base}__atlas_snapshot");
+    pg.sql(
+        "postgres",
+        &format!("CREATE DATABASE {}", db::pg_ident(&snap)),
+    );
+    pg.sql(&snap, "CREATE TABLE mine (id int)");
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+
+    for args in [&["db", "snapshot"][..], &["db", "snapshot", "--drop"]] {
+        let run = s.atlas(&repo, args);
+        let err = run.fails(1);
+        assert!(
+            err.contains(&snap)
+                && (err.contains("git-atlas did not make")
+                    || err.contains("is no git-atlas snapshot")),
+            "{run}"
+        );
+        assert_eq!(pg.sql(&snap, "SELECT count(*) FROM mine"), "0", "{run}");
+    }
+    // Nor is it what a worktree is copied from while main is in use.
+    let held = pg.hold(&base);
+    let run = s.atlas(&repo, &["add", "../w"]);
+    assert!(
+        run.ok().contains(&format!("as a copy of {base} (")),
+        "{run}"
+    );
+    drop(held);
+
+    // Nor one of the name a snapshot is made under; one marked as being made (a run cut short)
+    // is taken over.
+    pg.drop(&snap);
+    let made = format!("{base}__atlas_snapshot_new");
+    pg.sql(
+        "postgres",
+        &format!("CREATE DATABASE {}", db::pg_ident(&made)),
+    );
+    let run = s.atlas(&repo, &["db", "snapshot"]);
+    assert!(
+        run.fails(1).contains(&format!(
+            "a database named {made} exists that git-atlas did not make"
+        )),
+        "{run}"
+    );
+    assert!(pg.exists(&made) && !pg.exists(&snap), "{run}");
+    pg.sql(
+        "postgres",
+        &format!(
+            "COMMENT ON DATABASE {} IS {}",
+            db::pg_ident(&made),
+            db::pg_literal(&format!("git-atlas snapshot of {base}, taken (being made)"))
+        ),
+    );
+    let run = s.atlas(&repo, &["db", "snapshot"]);
+    assert!(
+        run.ok()
+            .starts_with(&format!("Took snapshot {snap} of {base} (")),
+        "{run}"
+    );
+    assert!(!pg.exists(&made) && pg.exists(&snap), "{run}");
 }
 
 #[test]
@@ -739,6 +1144,38 @@ fn plain_git_worktree_add_creates_the_database_through_the_hook() {
     assert!(pg.exists(&format!("{base}_h")), "{run}");
 }
 
+#[test]
+fn a_hooks_one_line_says_why_a_copy_took_the_slow_way() {
+    let test = "a_hooks_one_line_says_why_a_copy_took_the_slow_way";
+    let Some(pg) = db::postgres(test) else { return };
+    let base = unique_name("hook_slow");
+    let _cleanup = Cleanup::pg(&pg, &base);
+    pg_main(&pg, &base);
+    let (s, repo) = pg_repo(&pg, &base, SHARED_CLONE);
+    s.atlas(&repo, &["hooks", "install"]).ok();
+
+    let held = pg.hold(&base);
+    let run = s.git(&repo, &["worktree", "add", "../h"]).success();
+    let lines: Vec<&str> = run
+        .stderr
+        .lines()
+        .filter(|l| l.starts_with("git-atlas:"))
+        .collect();
+    assert_eq!(lines.len(), 1, "{run}");
+    assert!(
+        lines[0].contains(&format!(
+            "created database {base}_h from {base} ({base} has 1 other session: pid {} (",
+            held.id
+        )) && lines[0].contains("`git atlas db snapshot`"),
+        "{run}"
+    );
+    assert_eq!(
+        pg.sql(&format!("{base}_h"), "SELECT count(*) FROM items"),
+        "3"
+    );
+    drop(held);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Failures
 
@@ -787,8 +1224,13 @@ fn postgres_clone_never_puts_the_password_on_a_command_line() {
     let log = s.at("clients.log");
     let path = spies(&s, &["psql", "pg_dump"], &log);
 
+    // The server's copy (main idle), then a dump (main in use).
+    let idle = atlas_path(&s, &repo, &path, &["add", "../i"]);
+    idle.ok();
+    let held = pg.hold(&base);
     let run = atlas_path(&s, &repo, &path, &["add", "../c"]);
     run.ok();
+    drop(held);
     assert_eq!(
         pg.sql(
             &format!("{base}_c"),
@@ -797,6 +1239,8 @@ fn postgres_clone_never_puts_the_password_on_a_command_line() {
         PG_ROWS,
         "{run}"
     );
+    assert_no_secret(&idle.stdout, &pg.password, "stdout");
+    assert_no_secret(&idle.stderr, &pg.password, "stderr");
     let calls = fs::read_to_string(&log).unwrap();
     assert!(
         calls.lines().any(|l| l.starts_with("pg_dump "))

@@ -160,7 +160,12 @@ pub(super) fn create_databases(
     for o in ws.create_databases(wt, copy, wait)? {
         let line = o.line("created");
         match &o.result {
-            Ok(_) => writeln!(out, "{line}")?,
+            Ok(_) => {
+                writeln!(out, "{line}")?;
+                if let Some(note) = &o.note {
+                    eprintln!("git-atlas: note: {note}");
+                }
+            }
             Err(crate::db::Failure::NotListening(at)) => {
                 // `docker up` helps only if the worktree's project runs that server and is not
                 // running yet.

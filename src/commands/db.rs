@@ -9,10 +9,11 @@ use serde::Serialize;
 use super::cwd;
 use crate::cli::{DbArgs, DbCommand};
 use crate::commands::output;
+use crate::db::snapshot::{self, Found};
 use crate::db::{self, Database};
 use crate::error::{Error, Result};
 use crate::git::repo::Worktree;
-use crate::workspace::{DbOutcome, Own, Workspace, WorktreeDb};
+use crate::workspace::{DbOutcome, Own, SnapshotOutcome, Workspace, WorktreeDb};
 
 #[derive(Serialize)]
 struct DbJson {
@@ -24,12 +25,16 @@ struct DbJson {
     database: Option<String>,
     host: Option<String>,
     port: Option<u16>,
-    /// `own`, `main` (this is the main worktree's database, shared), or `remote`.
+    /// `own`, `main` (this is the main worktree's database, shared), `snapshot` (a snapshot
+    /// of the main worktree's database, `git atlas db snapshot`), or `remote`.
     kind: &'static str,
     /// `null` when it could not be checked (see `error`).
     exists: Option<bool>,
     size_bytes: Option<u64>,
     error: Option<String>,
+    /// What the table adds to `yes` (a snapshot's source and age).
+    #[serde(skip)]
+    detail: Option<String>,
 }
 
 pub fn run(args: DbArgs, out: &mut dyn Write) -> Result<()> {
@@ -40,6 +45,7 @@ pub fn run(args: DbArgs, out: &mut dyn Write) -> Result<()> {
         DbCommand::Status(a) => a.worktree.as_deref().map(Some),
         DbCommand::Create(a) => Some(a.worktree.as_deref()),
         DbCommand::Drop(a) => Some(Some(a.worktree.as_str())),
+        DbCommand::Snapshot(_) => None,
     };
     if let Some(arg) = named {
         ws.inputs(&ws.find_worktree(arg, &cwd)?.path)?;
@@ -89,6 +95,45 @@ pub fn run(args: DbArgs, out: &mut dyn Write) -> Result<()> {
             }
             report(&outcomes, wt, "dropped", out)
         }
+        DbCommand::Snapshot(a) => {
+            let main = worktrees.iter().find(|w| w.is_main).ok_or_else(|| {
+                Error::failed("the main worktree is not there to take a snapshot of")
+            })?;
+            let outcomes = ws.snapshot_databases(main, a.drop)?;
+            snapshots(&outcomes, out)
+        }
+    }
+}
+
+/// One line per main database; an error (exit 1) if any snapshot failed.
+fn snapshots(outcomes: &[SnapshotOutcome], out: &mut dyn Write) -> Result<()> {
+    if outcomes.is_empty() {
+        writeln!(out, "The main worktree uses no database: no variable of its .env names one (a postgresql://, mysql:// or sqlite URL, or a *.db file)")?;
+        return Ok(());
+    }
+    let mut failed: Vec<String> = Vec::new();
+    for o in outcomes {
+        match &o.result {
+            Err(db::Failure::Remote(_)) => eprintln!("git-atlas: note: {}", o.line()),
+            Err(_) => failed.push(o.line()),
+            Ok(_) => writeln!(out, "{}", o.line())?,
+        }
+    }
+    match failed.pop() {
+        None => Ok(()),
+        Some(last) => {
+            for line in failed {
+                eprintln!("error: {line}");
+            }
+            let mut err = Error::failed(last);
+            if outcomes
+                .iter()
+                .any(|o| matches!(o.result, Err(db::Failure::InUse(_))))
+            {
+                err = err.hint("end the sessions connected to the snapshot (nothing but a copy in progress should be), then run it again");
+            }
+            Err(err)
+        }
     }
 }
 
@@ -104,6 +149,9 @@ fn report(outcomes: &[DbOutcome], wt: &Worktree, action: &str, out: &mut dyn Wri
             failed.push(o.line(action));
         } else {
             writeln!(out, "{}", o.line(action))?;
+            if let Some(note) = &o.note {
+                eprintln!("git-atlas: note: {note}");
+            }
         }
     }
     match failed.len() {
@@ -178,13 +226,36 @@ fn status(ws: &Workspace, worktrees: &[&Worktree], json: bool, out: &mut dyn Wri
                 variable: t.var.clone(),
                 engine: db.map(|d| d.engine().as_str()),
                 database: db.map(Database::name),
-                host,
+                host: host.clone(),
                 port,
                 kind,
                 exists,
                 size_bytes,
                 error,
+                detail: None,
             });
+            // The main's snapshot, right after it.
+            if let (true, Some(true), Some(db)) = (wt.is_main, exists, db) {
+                if let Ok(Some(Found::Ours(snap))) = snapshot::find(db) {
+                    let age = snap
+                        .age
+                        .map(|a| format!(", taken {}", snapshot::ago(a)))
+                        .unwrap_or_default();
+                    rows.push(DbJson {
+                        worktree: wt.name.clone(),
+                        variable: t.var.clone(),
+                        engine: Some(snap.db.engine().as_str()),
+                        database: Some(snap.db.name()),
+                        host,
+                        port,
+                        kind: "snapshot",
+                        exists: Some(true),
+                        size_bytes: Some(snap.size),
+                        error: None,
+                        detail: Some(format!("snapshot of {}{age}", db.name())),
+                    });
+                }
+            }
         }
     }
     if json {
@@ -213,7 +284,10 @@ fn status(ws: &Workspace, worktrees: &[&Worktree], json: bool, out: &mut dyn Wri
             (Some(true), _) if r.kind == "main" && r.worktree != crate::git::repo::MAIN => {
                 "yes (main's)".to_string()
             }
-            (Some(true), _) => "yes".into(),
+            (Some(true), _) => match &r.detail {
+                Some(d) => format!("yes ({d})"),
+                None => "yes".into(),
+            },
             (Some(false), _) => "no".into(),
             (None, Some(e)) => format!("? {e}"),
             (None, None) => "?".into(),

@@ -287,7 +287,11 @@ fn databases(ws: &Workspace, wt: &Worktree) -> String {
             match &o.result {
                 Ok(crate::workspace::Done::Created) => format!("; created database {name}"),
                 Ok(crate::workspace::Done::Copied(from)) => {
-                    format!("; created database {name} from {from}")
+                    let why = o.note.as_ref().map(|n| format!(" ({n})"));
+                    format!(
+                        "; created database {name} from {from}{}",
+                        why.unwrap_or_default()
+                    )
                 }
                 Ok(crate::workspace::Done::Exists | crate::workspace::Done::Foreign) => {
                     format!("; database {name} exists")

@@ -5,6 +5,7 @@ pub mod client;
 mod mysql;
 mod postgres;
 pub mod redis;
+pub mod snapshot;
 mod sqlite;
 pub mod url;
 
@@ -125,10 +126,7 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
                 server: fs,
                 name: fname,
             },
-            Database::Server {
-                server: ts,
-                name: tname,
-            },
+            Database::Server { server: ts, .. },
         ) if fs.engine == ts.engine => {
             reachable(fs)?;
             if status(from)?.is_none() {
@@ -137,10 +135,7 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
                     fs.describe()
                 )));
             }
-            match ts.engine {
-                Engine::Postgres => postgres::copy(fs, fname, ts, tname),
-                _ => mysql::copy(fs, fname, ts, tname),
-            }
+            fill(from, to)
         }
         (Database::File { path: from }, Database::File { path: to }) => {
             if !from.is_file() {
@@ -159,6 +154,104 @@ pub fn copy(from: &Database, to: &Database) -> Result<()> {
     }
 }
 
+/// What the server did towards a copy ([`create_copy`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ServerCopy {
+    /// The target is the server's copy of the source, made in one statement.
+    Copied,
+    /// The source has these sessions; the target is the server's copy of the source's
+    /// snapshot, taken this long ago (when its comment says).
+    FromSnapshot(Vec<String>, Option<std::time::Duration>),
+    /// The server did not copy the source, for this reason; the target was created empty, for
+    /// [`fill`] to fill.
+    Empty(Refusal),
+    /// The server did not copy the source, for this reason; nothing was created.
+    Refused(Refusal),
+    /// The target was there already (from before, or from a parallel run); nothing copied.
+    Exists,
+    /// The source does not exist.
+    Missing,
+}
+
+/// Why the server did not copy a database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Other sessions are connected to it (`pid 4242 (atlas@local, next-dev)` each; none
+    /// listed when they were gone by the time they were asked for).
+    InUse(Vec<String>),
+    /// Only its owner or a superuser may copy it, and this login (the user) is neither.
+    NotOwner(String),
+}
+
+/// Whether the server itself can make `to` a copy of `from`: two databases of one PostgreSQL
+/// server (any login). A Unix socket counts only as itself: a cluster may listen on a socket
+/// of the same port number as another's TCP one.
+pub fn copies_on_server(from: &Database, to: &Database) -> bool {
+    match (from, to) {
+        (Database::Server { server: a, .. }, Database::Server { server: b, .. }) => {
+            let socket = |s: &Server| s.host.starts_with('/');
+            a.engine == Engine::Postgres
+                && b.engine == Engine::Postgres
+                && a.port == b.port
+                && (a.host == b.host || (a.is_local() && b.is_local() && !socket(a) && !socket(b)))
+        }
+        _ => false,
+    }
+}
+
+/// Create `to` as the server's own copy of `from` (see [`copies_on_server`]), with `to`'s
+/// login, in one round trip: PostgreSQL's `CREATE DATABASE … TEMPLATE`, when no other session
+/// is connected to `from`; else of `snapshot` (a git-atlas snapshot of `from`, see
+/// [`snapshot::of`]) if there is one that can be copied, else `to` is created empty.
+pub fn create_copy(
+    from: &Database,
+    to: &Database,
+    snapshot: Option<&Database>,
+) -> Result<ServerCopy> {
+    match (from, to) {
+        (Database::Server { name: fname, .. }, Database::Server { server, name })
+            if copies_on_server(from, to) =>
+        {
+            reachable(server)?;
+            let snapshot = snapshot
+                .filter(|s| copies_on_server(from, s))
+                .map(|s| (s.name(), fname.as_str()));
+            postgres::create_copy(
+                server,
+                fname,
+                name,
+                snapshot.as_ref().map(|(s, f)| (s.as_str(), *f)),
+            )
+        }
+        _ => Err(Failure::Other(format!(
+            "{} cannot copy {} into {} by itself",
+            to.place(),
+            from.name(),
+            to.name()
+        ))),
+    }
+}
+
+/// [`copy`] without its checks, for a caller that has just seen `from` there and made `to`.
+pub fn fill(from: &Database, to: &Database) -> Result<()> {
+    match (from, to) {
+        (
+            Database::Server {
+                server: fs,
+                name: fname,
+            },
+            Database::Server {
+                server: ts,
+                name: tname,
+            },
+        ) if fs.engine == ts.engine => match ts.engine {
+            Engine::Postgres => postgres::copy(fs, fname, ts, tname),
+            _ => mysql::copy(fs, fname, ts, tname),
+        },
+        _ => copy(from, to),
+    }
+}
+
 /// Drop the database; `false` if it did not exist.
 pub fn drop(db: &Database, force: bool) -> Result<bool> {
     match db {
@@ -170,5 +263,63 @@ pub fn drop(db: &Database, force: bool) -> Result<bool> {
             }
         }
         Database::File { path } => sqlite::drop(path),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pg(host: &str, port: u16, user: &str, name: &str) -> Database {
+        Database::Server {
+            server: Server {
+                engine: Engine::Postgres,
+                host: host.into(),
+                port,
+                user: Some(user.into()),
+                password: None,
+            },
+            name: name.into(),
+        }
+    }
+
+    #[test]
+    fn the_server_copies_within_one_postgresql_server_only() {
+        let main = pg("127.0.0.1", 5432, "atlas", "myapp");
+        assert!(copies_on_server(
+            &main,
+            &pg("localhost", 5432, "other", "myapp_w")
+        ));
+        assert!(!copies_on_server(
+            &main,
+            &pg("127.0.0.1", 6260, "atlas", "myapp_w")
+        ));
+        // A socket directory is its own server, but for itself.
+        let socket = pg("/var/run/postgresql", 5432, "atlas", "myapp");
+        assert!(!copies_on_server(
+            &socket,
+            &pg("127.0.0.1", 5432, "atlas", "x")
+        ));
+        assert!(copies_on_server(
+            &socket,
+            &pg("/var/run/postgresql", 5432, "atlas", "x")
+        ));
+        let Database::Server { server, .. } = &main else {
+            unreachable!()
+        };
+        let mysql = Database::Server {
+            server: Server {
+                engine: Engine::Mysql,
+                ..server.clone()
+            },
+            name: "x".into(),
+        };
+        assert!(!copies_on_server(&mysql, &mysql));
+        assert!(!copies_on_server(
+            &main,
+            &Database::File {
+                path: "x.db".into()
+            }
+        ));
     }
 }

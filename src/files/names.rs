@@ -31,6 +31,23 @@ pub fn database_name(base: &str, worktree: &str) -> String {
     name
 }
 
+/// What a snapshot of the main database `main` is called (`myapp` → `myapp__atlas_snapshot`),
+/// and `suffix` after it for the one being made (`myapp__atlas_snapshot_new`). The `__` is
+/// never in a worktree's database name (sanitising collapses separators), and a long `main` is
+/// cut at a character boundary, with a short hash of it, to fit [`MAX_DB_NAME`].
+pub fn snapshot_name(main: &str, suffix: &str) -> String {
+    let tail = format!("__atlas_snapshot{suffix}");
+    if main.len() + tail.len() <= MAX_DB_NAME {
+        return format!("{main}{tail}");
+    }
+    let hash = short_hash(main);
+    let mut cut = MAX_DB_NAME.saturating_sub(tail.len() + hash.len() + 1);
+    while !main.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    format!("{}_{hash}{tail}", &main[..cut])
+}
+
 /// `myapp` + `feature-auth` → `myapp-feature-auth`: lower case, `[a-z0-9_-]`, starting with a
 /// letter or digit, as Docker Compose requires of project names. A worktree name that loses
 /// characters on the way (`Feat`, `feat ü`, `-x`) gets a short hash, so that two worktrees of
@@ -113,6 +130,32 @@ mod tests {
             names.iter().map(|n| database_name("app", n)).collect();
         assert_eq!(dbs.len(), names.len(), "{dbs:?}");
         assert_eq!(database_name("app", "feat-x"), "app_feat_x");
+    }
+
+    #[test]
+    fn snapshot_names_fit_and_never_are_a_worktrees() {
+        assert_eq!(snapshot_name("myapp", ""), "myapp__atlas_snapshot");
+        assert_eq!(snapshot_name("myapp", "_new"), "myapp__atlas_snapshot_new");
+        assert_ne!(
+            snapshot_name("myapp", ""),
+            database_name("myapp", "-atlas-snapshot")
+        );
+        assert_ne!(
+            snapshot_name("myapp", ""),
+            database_name("myapp", "_atlas_snapshot")
+        );
+        let long = "ü".repeat(40);
+        for suffix in ["", "_new"] {
+            let name = snapshot_name(&long, suffix);
+            assert!(name.len() <= MAX_DB_NAME, "{name}");
+            assert!(
+                name.ends_with(&format!("__atlas_snapshot{suffix}")),
+                "{name}"
+            );
+        }
+        // Two long names alike in their first bytes get two snapshots.
+        let (a, b) = ("a".repeat(60) + "1", "a".repeat(60) + "2");
+        assert_ne!(snapshot_name(&a, ""), snapshot_name(&b, ""));
     }
 
     #[test]

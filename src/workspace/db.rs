@@ -5,8 +5,9 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use crate::db::snapshot::{self, Found, Snapshot};
 use crate::db::url::{self, Parsed};
-use crate::db::{self, Database, Failure};
+use crate::db::{self, Database, Failure, Refusal, ServerCopy};
 use crate::error::Result;
 use crate::files::dbvars;
 use crate::files::generate;
@@ -41,6 +42,8 @@ pub struct DbOutcome {
     pub var: String,
     pub db: Option<Database>,
     pub result: std::result::Result<Done, Failure>,
+    /// One more line worth saying: why a copy took the slow way, or came from a snapshot.
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -92,6 +95,66 @@ impl DbOutcome {
             self.result,
             Err(Failure::Server(_) | Failure::InUse(_) | Failure::Other(_))
         )
+    }
+}
+
+/// What happened to the snapshot of one of the main worktree's databases.
+#[derive(Debug)]
+pub struct SnapshotOutcome {
+    pub var: String,
+    /// The main worktree's database (`None`: on another machine).
+    pub main: Option<Database>,
+    pub result: std::result::Result<Snapped, Failure>,
+}
+
+#[derive(Debug)]
+pub enum Snapped {
+    /// Taken (`replaced`: in the place of an older one), by the server or by a dump (why).
+    Taken {
+        snapshot: Snapshot,
+        replaced: bool,
+        dumped: Option<Refusal>,
+    },
+    Dropped(Database),
+    /// There was none to drop.
+    Missing,
+    /// Left alone, with the reason.
+    Skipped(String),
+}
+
+impl SnapshotOutcome {
+    /// The one line that says what happened.
+    pub fn line(&self) -> String {
+        let Some(main) = &self.main else {
+            return match &self.result {
+                Err(e) => format!("Left {} alone: {e}", self.var),
+                Ok(_) => format!("Left {} alone", self.var),
+            };
+        };
+        let (name, place) = (main.name(), main.place());
+        match &self.result {
+            Ok(Snapped::Taken {
+                snapshot,
+                replaced,
+                dumped,
+            }) => {
+                let again = if *replaced { " again" } else { "" };
+                let how = match dumped {
+                    None => "copied by the server".to_string(),
+                    Some(why) => format!("copied by pg_dump ({})", refusal(main, why)),
+                };
+                format!(
+                    "Took snapshot {} of {name}{again} ({place}), {how}; new worktrees are copied from it while {name} is in use",
+                    snapshot.db.name()
+                )
+            }
+            Ok(Snapped::Dropped(db)) => {
+                format!("Dropped snapshot {} of {name} ({place})", db.name())
+            }
+            Ok(Snapped::Missing) => format!("{name} has no snapshot ({place}); nothing to drop"),
+            Ok(Snapped::Skipped(why)) => format!("Left {name} alone ({}): {why}", self.var),
+            Err(e) => format!("Snapshot of {name} ({place}) not made: {e}"),
+        }
     }
 }
 
@@ -230,12 +293,15 @@ impl Workspace {
                     continue;
                 }
             }
+            let mut note = None;
             let (db, result) = match &target.own {
                 Own::Remote(host) => (None, Err(Failure::Remote(host.clone()))),
                 Own::Shared(db, main_var) => (Some(db.clone()), Ok(shared(&target.var, main_var))),
                 Own::Db(db) => {
                     let main = target.main.as_ref().filter(|_| copy && !wt.is_main);
-                    let result = match create_one(db, main, wait) {
+                    let (result, said) = create_one(db, main, wait);
+                    note = said;
+                    let result = match result {
                         Ok(Done::Exists)
                             if !wt.is_main
                                 && !recorded
@@ -257,6 +323,55 @@ impl Workspace {
             outcomes.push(DbOutcome {
                 var: target.var,
                 db,
+                result,
+                note,
+            });
+        }
+        Ok(outcomes)
+    }
+
+    /// Take a snapshot of each of `main`'s (the main worktree's) PostgreSQL databases, or with
+    /// `drop` drop them; one outcome per database.
+    pub fn snapshot_databases(&self, main: &Worktree, drop: bool) -> Result<Vec<SnapshotOutcome>> {
+        let mut outcomes = Vec::new();
+        let mut seen: Vec<DbRecord> = Vec::new();
+        for target in self.databases(main)? {
+            let db = match target.own {
+                Own::Db(db) => db,
+                Own::Remote(host) => {
+                    outcomes.push(SnapshotOutcome {
+                        main: None,
+                        var: target.var,
+                        result: Err(Failure::Remote(host)),
+                    });
+                    continue;
+                }
+                Own::Shared(..) => continue,
+            };
+            if !first_time(&mut seen, record(&target.var, &db)) {
+                continue;
+            }
+            let result = if snapshot::of(&db, "").is_none() {
+                Ok(Snapped::Skipped(format!(
+                    "only a PostgreSQL server copies a database by itself; new worktrees get a copy of {} as before",
+                    db.name()
+                )))
+            } else if drop {
+                snapshot::drop(&db).map(|dropped| match (dropped, snapshot::of(&db, "")) {
+                    (true, Some(snap)) => Snapped::Dropped(snap),
+                    _ => Snapped::Missing,
+                })
+            } else {
+                crate::progress!("taking a snapshot of {}", db.name());
+                snapshot::take(&db).map(|(snapshot, replaced, dumped)| Snapped::Taken {
+                    snapshot,
+                    replaced,
+                    dumped,
+                })
+            };
+            outcomes.push(SnapshotOutcome {
+                var: target.var,
+                main: Some(db),
                 result,
             });
         }
@@ -302,6 +417,7 @@ impl Workspace {
                 var: rec.variable.clone(),
                 db: Some(db),
                 result,
+                note: None,
             });
         }
         let mut seen: Vec<DbRecord> = records.clone();
@@ -316,6 +432,7 @@ impl Workspace {
                 result: Ok(Done::Skipped(
                     "git-atlas did not create it for this worktree, so it does not drop it".into(),
                 )),
+                note: None,
             });
         }
         if left.len() != records.len() {
@@ -501,17 +618,17 @@ fn recorded_database(rec: &DbRecord, logins: &[db::Server]) -> Option<Database> 
     })
 }
 
-/// Create `db` (waiting up to `wait` for its server), then fill it from `main` if given. A copy
-/// that fails leaves no half-filled database behind.
-fn create_one(
+/// `attempt` against `db`'s server, again every half second while the server does not accept
+/// connections yet (or is starting up), for up to `wait`.
+fn waiting<T>(
     db: &Database,
-    main: Option<&Database>,
     wait: Duration,
-) -> std::result::Result<Done, Failure> {
+    mut attempt: impl FnMut() -> std::result::Result<T, Failure>,
+) -> std::result::Result<T, Failure> {
     let deadline = Instant::now() + wait;
     let mut told = false;
-    let created = loop {
-        match db::create(db) {
+    loop {
+        match attempt() {
             Err(Failure::NotListening(_)) if Instant::now() < deadline => {
                 if !std::mem::replace(&mut told, true) {
                     crate::progress!(
@@ -527,16 +644,154 @@ fn create_one(
             {
                 std::thread::sleep(Duration::from_millis(500));
             }
-            other => break other?,
+            other => return other,
         }
+    }
+}
+
+type Created = (std::result::Result<Done, Failure>, Option<String>);
+
+/// Create `db` (waiting up to `wait` for its server), as a copy of `main` if given, and say
+/// what is worth a line. On one PostgreSQL server the server makes the copy in one statement
+/// when nothing else is connected to `main`; when something is, from `main`'s snapshot if it
+/// has one; else (and across servers, and for the other engines) a dump fills the new, empty
+/// database. A copy that fails leaves no half-filled database behind.
+fn create_one(db: &Database, main: Option<&Database>, wait: Duration) -> Created {
+    let Some(main) = main else {
+        let created = waiting(db, wait, || db::create(db));
+        return (
+            created.map(|c| if c { Done::Created } else { Done::Exists }),
+            None,
+        );
     };
-    if !created {
+    if !db::copies_on_server(main, db) {
+        return (dumped(db, main, wait), None);
+    }
+    // On a terminal the progress line must be true: not for a database that is there.
+    if crate::term::progress_shown() {
+        match waiting(db, wait, || db::status(db)) {
+            Ok(Some(_)) => return (Ok(Done::Exists), None),
+            Ok(None) => {}
+            Err(e) => return (Err(e), None),
+        }
+    }
+    crate::progress!("copying database {} into {}", main.name(), db.name());
+    let snap = snapshot::of(main, "");
+    let why = match waiting(db, wait, || db::create_copy(main, db, snap.as_ref())) {
+        Ok(ServerCopy::Copied) => return (Ok(Done::Copied(main.name())), None),
+        Ok(ServerCopy::Exists) => return (Ok(Done::Exists), None),
+        Ok(ServerCopy::Missing) => return (Err(missing(main)), None),
+        Ok(ServerCopy::FromSnapshot(who, age)) => {
+            let snap = snap.map(|s| s.name()).unwrap_or_default();
+            let note = from_snapshot(main, db, &Refusal::InUse(who), &snap, age);
+            return (Ok(Done::Copied(snap)), Some(note));
+        }
+        Ok(ServerCopy::Empty(why)) => {
+            // Created empty by the server's script, in the same round trip: fill it.
+            let result = match db::fill(main, db) {
+                Ok(()) => Ok(Done::Copied(main.name())),
+                Err(e) => {
+                    let _ = db::drop(db, true);
+                    Err(Failure::Other(format!(
+                        "copying {} failed: {e}",
+                        main.name()
+                    )))
+                }
+            };
+            let note = result.is_ok().then(|| slow(main, db, &why));
+            return (result, note);
+        }
+        Ok(ServerCopy::Refused(why)) => why,
+        Err(e) => return (Err(e), None),
+    };
+    // Refused by the statement itself (not the owner, or a session came meanwhile): the
+    // snapshot may be this login's to copy.
+    if let Ok(Some(Found::Ours(found))) = snapshot::find(main) {
+        match db::create_copy(&found.db, db, None) {
+            Ok(ServerCopy::Copied) => {
+                let note = from_snapshot(main, db, &why, &found.db.name(), found.age);
+                return (Ok(Done::Copied(found.db.name())), Some(note));
+            }
+            Ok(ServerCopy::Exists) => return (Ok(Done::Exists), None),
+            // Refused too (an empty database made meanwhile is dropped): the dump.
+            Ok(ServerCopy::Empty(_)) => {
+                let _ = db::drop(db, true);
+            }
+            _ => {}
+        }
+    }
+    let result = dumped(db, main, Duration::ZERO);
+    let note = matches!(result, Ok(Done::Copied(_))).then(|| slow(main, db, &why));
+    (result, note)
+}
+
+/// The note for a copy `pg_dump` made because the server would not (`why`).
+fn slow(main: &Database, db: &Database, why: &Refusal) -> String {
+    format!(
+        "{}, so {} was copied by pg_dump, the slow way; `git atlas db snapshot` keeps a copy that new worktrees are made from in seconds while {} is in use",
+        refusal(main, why),
+        db.name(),
+        main.name()
+    )
+}
+
+/// The note for a copy of `main`'s snapshot `snap`, taken `age` ago, made because the server
+/// would not copy `main` itself (`why`).
+fn from_snapshot(
+    main: &Database,
+    db: &Database,
+    why: &Refusal,
+    snap: &str,
+    age: Option<Duration>,
+) -> String {
+    let age = age
+        .map(|a| format!(", taken {}", snapshot::ago(a)))
+        .unwrap_or_default();
+    format!(
+        "{}, so {} is a copy of its snapshot {snap}{age} (`git atlas db snapshot` takes it again)",
+        refusal(main, why),
+        db.name()
+    )
+}
+
+/// `myapp has 1 other session: pid 4242 (atlas@local, next-dev)`: why the server did not copy
+/// `main`.
+fn refusal(main: &Database, why: &Refusal) -> String {
+    let name = main.name();
+    match why {
+        Refusal::InUse(who) if who.is_empty() => {
+            format!("{name} had another session when the server was to copy it")
+        }
+        Refusal::InUse(who) => format!(
+            "{name} has {} other session{}: {}",
+            who.len(),
+            if who.len() == 1 { "" } else { "s" },
+            who.join(", ")
+        ),
+        Refusal::NotOwner(user) => format!(
+            "the server copies {name} only for its owner or a superuser, and {user} is neither"
+        ),
+    }
+}
+
+fn missing(main: &Database) -> Failure {
+    Failure::Other(format!(
+        "copying {} failed: the database to copy, {} ({}), does not exist",
+        main.name(),
+        main.name(),
+        main.place()
+    ))
+}
+
+/// Create `db` empty, then fill it from `main` with a dump (today's way, and the only one
+/// across servers).
+fn dumped(db: &Database, main: &Database, wait: Duration) -> std::result::Result<Done, Failure> {
+    if !waiting(db, wait, || db::create(db))? {
         return Ok(Done::Exists);
     }
-    let Some(main) = main else {
-        return Ok(Done::Created);
-    };
-    crate::progress!("copying database {} into {}", main.name(), db.name());
+    if !db::copies_on_server(main, db) {
+        crate::progress!("copying database {} into {}", main.name(), db.name());
+    }
     match db::copy(main, db) {
         Ok(()) => Ok(Done::Copied(main.name())),
         Err(e) => {

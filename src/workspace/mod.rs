@@ -25,7 +25,7 @@ use crate::ports::registry::{DbRecord, Ports, Registry, RegistryFile, WorktreeRe
 use crate::ports::services::{self, Service};
 pub use checkout::not_a_checkout;
 pub use copy::Copied;
-pub use db::{DbOutcome, Done, Own, WorktreeDb};
+pub use db::{DbOutcome, Done, Own, Snapped, SnapshotOutcome, WorktreeDb};
 pub use env_files::{EnvFile, EnvPair};
 pub use steps::Steps;
 
