@@ -338,47 +338,6 @@ fn odd_names_are_copied_as_they_are_and_never_through_a_symlink_out_of_the_workt
     }
 }
 
-/// A directory on the filesystem `var` names (CI mounts them: .ci/cow.sh), or why the test is
-/// skipped (a failure under GIT_ATLAS_REQUIRE_SERVICES=1).
-fn mounted(test: &str, var: &str, what: &str) -> Option<PathBuf> {
-    match std::env::var_os(var) {
-        Some(d) if Path::new(&d).is_dir() => {
-            let dir = tempfile::Builder::new()
-                .prefix(test)
-                .tempdir_in(&d)
-                .unwrap()
-                .keep();
-            Some(dir)
-        }
-        _ => support::unavailable(
-            test,
-            what,
-            &format!("{var} names no directory (.ci/cow.sh mounts one)"),
-        ),
-    }
-}
-
-/// Whether every extent of `file` is shared with another file (`filefrag -v` flags).
-fn shares_blocks(file: &Path) -> bool {
-    let out = std::process::Command::new("filefrag")
-        .arg("-v")
-        .arg(file)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    let extents: Vec<&str> = text
-        .lines()
-        .filter(|l| {
-            l.trim_start()
-                .chars()
-                .next()
-                .is_some_and(|c| c.is_ascii_digit())
-                && l.contains(':')
-        })
-        .collect();
-    !extents.is_empty() && extents.iter().all(|l| l.contains("shared"))
-}
-
 /// The repository and its worktrees under `dir` (a real XFS or tmpfs), not the sandbox's.
 fn documenso_in(s: &Sandbox, dir: &Path) -> PathBuf {
     let repo = documenso(s, INCLUDE);
@@ -397,12 +356,12 @@ fn documenso_in(s: &Sandbox, dir: &Path) -> PathBuf {
 fn clones_share_their_blocks_on_xfs_and_tmpfs_gets_a_plain_copy() {
     let test = "clones_share_their_blocks_on_xfs_and_tmpfs_gets_a_plain_copy";
     let (Some(xfs), Some(tmpfs)) = (
-        mounted(
+        support::mounted(
             test,
             "GIT_ATLAS_TEST_COW_DIR",
             "an XFS filesystem with reflink",
         ),
-        mounted(test, "GIT_ATLAS_TEST_TMPFS_DIR", "a tmpfs"),
+        support::mounted(test, "GIT_ATLAS_TEST_TMPFS_DIR", "a tmpfs"),
     ) else {
         return;
     };
@@ -416,7 +375,7 @@ fn clones_share_their_blocks_on_xfs_and_tmpfs_gets_a_plain_copy() {
         if cloned {
             assert!(run.stdout.contains("cloned (copy-on-write)"), "{run}");
             assert!(
-                shares_blocks(&bundle),
+                support::shares_blocks(&bundle),
                 "{} shares no blocks",
                 bundle.display()
             );
@@ -434,7 +393,7 @@ fn clones_share_their_blocks_on_xfs_and_tmpfs_gets_a_plain_copy() {
                     .contains("copied (this filesystem has no copy-on-write clones)"),
                 "{run}"
             );
-            assert!(!shares_blocks(&bundle));
+            assert!(!support::shares_blocks(&bundle));
         }
         fs::remove_dir_all(dir).unwrap();
     }

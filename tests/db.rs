@@ -1821,6 +1821,98 @@ fn sqlite_clone_of_a_database_in_use_has_its_newest_rows() {
     );
 }
 
+/// On a copy-on-write filesystem a SQLite database is cloned, file and write-ahead log, under
+/// its write lock: the copy shares main's blocks, has the rows still in main's `-wal`, and
+/// main's application writes on afterwards (the lock was let go).
+#[test]
+fn sqlite_clone_on_xfs_shares_main_blocks_and_keeps_the_rows_in_its_log() {
+    let test = "sqlite_clone_on_xfs_shares_main_blocks_and_keeps_the_rows_in_its_log";
+    let Ok(sqlite3) = which::which("sqlite3") else {
+        eprintln!("SKIPPED {test}: sqlite3 is not installed");
+        return;
+    };
+    let Some(xfs) = support::mounted(test, "GIT_ATLAS_TEST_COW_DIR", "an XFS with reflink") else {
+        return;
+    };
+    let s = Sandbox::new();
+    let made = repo(
+        &s,
+        "app",
+        "DATABASE_PATH=data/app.db\n",
+        "[database]\nclone = true\n",
+        &["data/"],
+    );
+    let repo = xfs.join("app");
+    let cp = std::process::Command::new("cp")
+        .arg("-a")
+        .arg(&made)
+        .arg(&repo)
+        .status()
+        .unwrap();
+    assert!(cp.success());
+    fs::create_dir_all(repo.join("data")).unwrap();
+    let main_db = repo.join("data/app.db");
+    let mut app = std::process::Command::new(&sqlite3)
+        .arg(&main_db)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::{BufRead, Write};
+    let mut lines = std::io::BufReader::new(app.stdout.take().unwrap()).lines();
+    let mut say = |sql: &str| {
+        let stdin = app.stdin.as_mut().unwrap();
+        writeln!(stdin, "{sql} SELECT 'done';").unwrap();
+        stdin.flush().unwrap();
+        for line in lines.by_ref() {
+            if line.unwrap() == "done" {
+                break;
+            }
+        }
+    };
+    // 4 MB of rows in the file (checkpointed), two more only in the log.
+    say("PRAGMA journal_mode=WAL; CREATE TABLE t(x, pad); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 4000) INSERT INTO t SELECT i, randomblob(1000) FROM n; PRAGMA wal_checkpoint(TRUNCATE); PRAGMA wal_autocheckpoint=0; INSERT INTO t VALUES (-41, ''), (-42, '');");
+    assert!(fs::metadata(repo.join("data/app.db-wal")).is_ok_and(|m| m.len() > 0));
+
+    let run = s.atlas(&repo, &["add", "../wal"]);
+    run.ok();
+    let own = xfs.join("wal/data/app_wal.db");
+    let query = |sql: &str| {
+        let out = std::process::Command::new(&sqlite3)
+            .arg(&own)
+            .arg(sql)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).trim().to_string()
+    };
+    // A clone, not a copy: VACUUM INTO would have written new blocks. (Looked at before the
+    // queries below: closing the copy checkpoints its log into it, which unshares pages.)
+    assert!(support::shares_blocks(&own), "{run}");
+    assert!(fs::metadata(xfs.join("wal/data/app_wal.db-wal")).is_ok_and(|m| m.len() > 0));
+    assert_eq!(query("PRAGMA integrity_check;"), "ok", "{run}");
+    assert_eq!(
+        query("SELECT count(*), min(x) FROM t;"),
+        "4002|-42",
+        "{run}"
+    );
+    // Main's application writes on: the lock was let go.
+    say("INSERT INTO t VALUES (-43, '');");
+    let main_rows = std::process::Command::new(&sqlite3)
+        .arg(&main_db)
+        .arg("SELECT count(*) FROM t;")
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&main_rows.stdout).trim(), "4003");
+    assert_eq!(
+        query("SELECT count(*) FROM t;"),
+        "4002",
+        "the copy is its own"
+    );
+    let _ = app.kill();
+    let _ = app.wait();
+    let _ = fs::remove_dir_all(&xfs);
+}
+
 /// git-atlas drops only what it created for the worktree: not a database that was there before
 /// (made by hand, or another clone's), and never one of the main worktree's, even when the
 /// worktree's rewritten name is the name of another of the main's variables.

@@ -436,7 +436,7 @@ fn again_if_left_over<T>(
 }
 
 /// The errors that say this filesystem (or this pair of them) does not clone.
-fn cannot_clone(e: &std::io::Error) -> bool {
+pub(crate) fn cannot_clone(e: &std::io::Error) -> bool {
     matches!(
         e.kind(),
         std::io::ErrorKind::Unsupported | std::io::ErrorKind::CrossesDevices

@@ -419,3 +419,44 @@ pub fn env_var(text: &str, key: &str) -> Option<String> {
         .find_map(|l| l.strip_prefix(&format!("{key}=")))
         .map(str::to_string)
 }
+
+/// A directory on the filesystem `var` names (CI mounts them: .ci/cow.sh), or why the test is
+/// skipped (a failure under GIT_ATLAS_REQUIRE_SERVICES=1).
+pub fn mounted(test: &str, var: &str, what: &str) -> Option<PathBuf> {
+    match std::env::var_os(var) {
+        Some(d) if Path::new(&d).is_dir() => {
+            let dir = tempfile::Builder::new()
+                .prefix(test)
+                .tempdir_in(&d)
+                .unwrap()
+                .keep();
+            Some(dir)
+        }
+        _ => unavailable(
+            test,
+            what,
+            &format!("{var} names no directory (.ci/cow.sh mounts one)"),
+        ),
+    }
+}
+
+/// Whether every extent of `file` is shared with another file (`filefrag -v` flags).
+pub fn shares_blocks(file: &Path) -> bool {
+    let out = std::process::Command::new("filefrag")
+        .arg("-v")
+        .arg(file)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    let extents: Vec<&str> = text
+        .lines()
+        .filter(|l| {
+            l.trim_start()
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_digit())
+                && l.contains(':')
+        })
+        .collect();
+    !extents.is_empty() && extents.iter().all(|l| l.contains("shared"))
+}
