@@ -62,6 +62,15 @@ impl Error {
         }
     }
 
+    /// The error as the user reads it: `error: …`, then a `hint: …` line for each hint.
+    pub fn write_to(&self, w: &mut dyn std::io::Write) -> std::io::Result<()> {
+        writeln!(w, "error: {self}")?;
+        for hint in &self.hints {
+            writeln!(w, "hint: {hint}")?;
+        }
+        Ok(())
+    }
+
     /// End with `code` and say nothing more: the program we ran has spoken.
     pub fn exit(code: u8) -> Self {
         Error {

@@ -49,11 +49,7 @@ fn run() -> u8 {
             e.exit_code() as u8
         }
         Err(e) => {
-            let mut err = std::io::stderr().lock();
-            let _ = writeln!(err, "error: {e}");
-            for hint in &e.hints {
-                let _ = writeln!(err, "hint: {hint}");
-            }
+            let _ = e.write_to(&mut std::io::stderr().lock());
             e.exit_code() as u8
         }
     }

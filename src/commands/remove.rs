@@ -89,10 +89,7 @@ pub fn run(args_in: RemoveArgs, out: &mut dyn Write) -> Result<()> {
         // The project's teardown first, while everything it may need is there.
         if !args_in.no_teardown {
             if let Err(e) = super::setup::teardown(&ws, wt, args_in.trust, out) {
-                eprintln!("error: {e}");
-                for hint in &e.hints {
-                    eprintln!("hint: {hint}");
-                }
+                let _ = e.write_to(&mut std::io::stderr());
                 failures.push(wt.name.clone());
                 continue;
             }
