@@ -4,9 +4,10 @@
 
 use std::fs;
 use std::io::ErrorKind;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use super::client::{Failure, Result};
+use crate::files::with_suffix;
 
 fn failed(what: &str, path: &Path, e: std::io::Error) -> Failure {
     Failure::Other(format!("could not {what} {}: {e}", path.display()))
@@ -165,12 +166,6 @@ fn clone_locked(sqlite3: &Path, from: &Path, db: &fs::File, wal: &fs::File) -> R
         }
     }
     Ok(cloned)
-}
-
-fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
-    let mut p = path.as_os_str().to_owned();
-    p.push(suffix);
-    PathBuf::from(p)
 }
 
 /// Remove the file and its companions; `false` if it did not exist.

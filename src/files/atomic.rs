@@ -208,6 +208,13 @@ pub fn set_aside(path: &Path) -> Result<Option<PathBuf>> {
     }
 }
 
+/// `path` with `suffix` added to its last part: `app.db` + `-wal`, `main` + `.log`.
+pub fn with_suffix(path: &Path, suffix: &str) -> PathBuf {
+    let mut p = path.as_os_str().to_owned();
+    p.push(suffix);
+    PathBuf::from(p)
+}
+
 fn parent_dir(path: &Path) -> PathBuf {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),

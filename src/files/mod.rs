@@ -16,6 +16,7 @@ pub mod template;
 mod versions;
 
 pub use atomic::{
-    clear_leftovers, in_dir, inherit, set_aside, write_atomic, write_derived_atomic, Lock,
+    clear_leftovers, in_dir, inherit, set_aside, with_suffix, write_atomic, write_derived_atomic,
+    Lock,
 };
 pub use versions::{version, Cache};

@@ -133,10 +133,7 @@ impl Run {
     }
 
     fn with(&self, ext: &str) -> PathBuf {
-        let mut p = self.base.clone().into_os_string();
-        p.push(".");
-        p.push(ext);
-        PathBuf::from(p)
+        crate::files::with_suffix(&self.base, &format!(".{ext}"))
     }
 
     pub fn log_path(&self) -> PathBuf {
