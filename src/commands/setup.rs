@@ -203,6 +203,23 @@ fn untrusted_reason(untrusted: &[String]) -> String {
     format!("{} not trusted on this machine", steps::quoted(untrusted))
 }
 
+/// A setup that does not run, as some of its `steps` are `untrusted`: recorded so (for
+/// `--wait`), and said: `setup not run: `npm ci` not trusted on this machine (`git atlas setup
+/// --trust w` trusts and runs the setup)`.
+fn not_run_untrusted(
+    ws: &Workspace,
+    wt: &Worktree,
+    steps: &[String],
+    untrusted: &[String],
+) -> Result<String> {
+    let reason = untrusted_reason(untrusted);
+    ws.setup_run(wt).not_run(steps, reason.clone())?;
+    Ok(format!(
+        "setup not run: {reason} (`git atlas setup --trust {}` trusts and runs the setup)",
+        arg(wt)
+    ))
+}
+
 /// `git atlas add`'s part, once the worktree has its ports, files, copies and databases: ask
 /// about steps not trusted yet (on a terminal), then run the setup if all of it is trusted,
 /// else say why not. Any failure says the worktree was kept.
@@ -227,11 +244,9 @@ pub(super) fn in_add(
         .and_then(|()| ws.trust().untrusted(&setup));
     let untrusted = asked.map_err(|e| kept(format!("its setup did not run: {e}")))?;
     if !untrusted.is_empty() {
-        let reason = untrusted_reason(&untrusted);
-        ws.setup_run(wt).not_run(&setup, reason.clone())?;
         eprintln!(
-            "git-atlas: note: setup not run: {reason} (`git atlas setup --trust {}` trusts and runs the setup)",
-            arg(wt)
+            "git-atlas: note: {}",
+            not_run_untrusted(ws, wt, &setup, &untrusted)?
         );
         return Ok(());
     }
@@ -310,11 +325,9 @@ fn hook_setup(ws: &Workspace, wt: &Worktree, setup: &crate::config::SetupConfig)
     let run = ws.setup_run(wt);
     let untrusted = ws.trust().untrusted(steps)?;
     if !untrusted.is_empty() {
-        let reason = untrusted_reason(&untrusted);
-        run.not_run(steps, reason.clone())?;
         return Ok(format!(
-            "; setup not run: {reason} (`git atlas setup --trust {}` trusts and runs the setup)",
-            arg(wt)
+            "; {}",
+            not_run_untrusted(ws, wt, steps, &untrusted)?
         ));
     }
     if setup.hook == HookRun::Manual {
