@@ -688,16 +688,7 @@ fn create_one(db: &Database, main: Option<&Database>, wait: Duration) -> Created
         }
         Ok(ServerCopy::Empty(why)) => {
             // Created empty by the server's script, in the same round trip: fill it.
-            let result = match db::fill(main, db) {
-                Ok(()) => Ok(Done::Copied(main.name())),
-                Err(e) => {
-                    let _ = db::drop(db, true);
-                    Err(Failure::Other(format!(
-                        "copying {} failed: {e}",
-                        main.name()
-                    )))
-                }
-            };
+            let result = filled(db, main, db::fill(main, db));
             let note = result.is_ok().then(|| slow(main, db, &why));
             return (result, note);
         }
@@ -792,7 +783,17 @@ fn dumped(db: &Database, main: &Database, wait: Duration) -> std::result::Result
     if !db::copies_on_server(main, db) {
         crate::progress!("copying database {} into {}", main.name(), db.name());
     }
-    match db::copy(main, db) {
+    filled(db, main, db::copy(main, db))
+}
+
+/// How filling the new `db` from `main` went: copied, or failed, and then `db` is dropped again
+/// (a copy that fails leaves no half-filled database behind).
+fn filled(
+    db: &Database,
+    main: &Database,
+    fill: std::result::Result<(), Failure>,
+) -> std::result::Result<Done, Failure> {
+    match fill {
         Ok(()) => Ok(Done::Copied(main.name())),
         Err(e) => {
             let _ = db::drop(db, true);
