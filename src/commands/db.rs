@@ -119,22 +119,29 @@ fn snapshots(outcomes: &[SnapshotOutcome], out: &mut dyn Write) -> Result<()> {
             Ok(_) => writeln!(out, "{}", o.line())?,
         }
     }
-    match failed.pop() {
-        None => Ok(()),
-        Some(last) => {
-            for line in failed {
-                eprintln!("error: {line}");
-            }
-            let mut err = Error::failed(last);
-            if outcomes
-                .iter()
-                .any(|o| matches!(o.result, Err(db::Failure::InUse(_))))
-            {
-                err = err.hint("end the sessions connected to the snapshot (nothing but a copy in progress should be), then run it again");
-            }
-            Err(err)
-        }
+    let in_use = outcomes
+        .iter()
+        .any(|o| matches!(o.result, Err(db::Failure::InUse(_))));
+    failures(
+        failed,
+        in_use.then(|| "end the sessions connected to the snapshot (nothing but a copy in progress should be), then run it again".to_string()),
+    )
+}
+
+/// `Ok` when nothing `failed`; else the last failure as the error (with `hint`), the others
+/// said before it as `error:` lines.
+fn failures(mut failed: Vec<String>, hint: Option<String>) -> Result<()> {
+    let Some(last) = failed.pop() else {
+        return Ok(());
+    };
+    for line in failed {
+        eprintln!("error: {line}");
     }
+    let err = Error::failed(last);
+    Err(match hint {
+        Some(h) => err.hint(h),
+        None => err,
+    })
 }
 
 /// One line per database; an error (exit 1) if any of them failed.
@@ -154,26 +161,18 @@ fn report(outcomes: &[DbOutcome], wt: &Worktree, action: &str, out: &mut dyn Wri
             }
         }
     }
-    match failed.len() {
-        0 => Ok(()),
-        _ => {
-            let last = failed.pop().unwrap_or_default();
-            for line in failed {
-                eprintln!("error: {line}");
-            }
-            let mut err = Error::failed(last);
-            if outcomes
-                .iter()
-                .any(|o| matches!(o.result, Err(db::Failure::InUse(_))))
-            {
-                err = err.hint(format!(
-                    "stop those clients, or run `git atlas db drop --force {}` to end their connections",
-                    crate::term::shell_word(&wt.name)
-                ));
-            }
-            Err(err)
-        }
-    }
+    let in_use = outcomes
+        .iter()
+        .any(|o| matches!(o.result, Err(db::Failure::InUse(_))));
+    failures(
+        failed,
+        in_use.then(|| {
+            format!(
+                "stop those clients, or run `git atlas db drop --force {}` to end their connections",
+                crate::term::shell_word(&wt.name)
+            )
+        }),
+    )
 }
 
 fn status(ws: &Workspace, worktrees: &[&Worktree], json: bool, out: &mut dyn Write) -> Result<()> {
