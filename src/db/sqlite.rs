@@ -121,6 +121,13 @@ fn clone_locked(sqlite3: &Path, from: &Path, db: &fs::File, wal: &fs::File) -> R
     use std::io::{BufRead, Write};
     use std::process::{Command, Stdio};
     const LOCKED: &str = "git-atlas: locked";
+    // Where the filesystem cannot clone, neither a session nor its wait for a writer: a clone
+    // of the file as it is tells (milliseconds where it can; it is made again under the lock).
+    let probe = fs::File::open(from).and_then(|f| reflink_copy::reflink_file(&f, db));
+    let _ = db.set_len(0);
+    if probe.is_err() {
+        return Ok(false);
+    }
     let mut session = Command::new(sqlite3)
         .arg("-bail")
         .arg(from)
