@@ -1131,11 +1131,7 @@ fn plain_git_worktree_add_creates_the_database_through_the_hook() {
     assert!(out.contains("git-atlas on PATH: "), "{out}");
 
     let run = s.git(&repo, &["worktree", "add", "../h"]).success();
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("git-atlas:"))
-        .collect();
+    let lines = run.atlas_lines();
     assert_eq!(lines.len(), 1, "{run}");
     assert!(
         lines[0].contains(&format!("created database {base}_h")),
@@ -1156,11 +1152,7 @@ fn a_hooks_one_line_says_why_a_copy_took_the_slow_way() {
 
     let held = pg.hold(&base);
     let run = s.git(&repo, &["worktree", "add", "../h"]).success();
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("git-atlas:"))
-        .collect();
+    let lines = run.atlas_lines();
     assert_eq!(lines.len(), 1, "{run}");
     assert!(
         lines[0].contains(&format!(

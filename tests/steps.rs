@@ -487,11 +487,7 @@ fn a_broken_trust_file_costs_the_hook_one_line_and_git_nothing() {
     let trust = repo.join(".git/worktree-registry/trusted-steps.json");
     fs::write(&trust, "{\"version\": 1, \"steps\": [\"npm ci\"").unwrap();
     let run = s.git(&repo, &["worktree", "add", "-q", "../w"]).success();
-    let lines: Vec<&str> = run
-        .stderr
-        .lines()
-        .filter(|l| l.starts_with("git-atlas:"))
-        .collect();
+    let lines = run.atlas_lines();
     assert_eq!(lines.len(), 1, "{run}");
     assert!(
         lines[0].contains("setup not run:") && lines[0].contains("trusted-steps.json"),
