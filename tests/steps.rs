@@ -424,6 +424,15 @@ fn a_background_setup_killed_midway_is_reported_by_wait() {
     assert!(run.stderr.lines().any(|l| l == "started"), "{run}");
 }
 
+/// `steps` as main's committed `[setup] run` with `hook = "<hook>"`, trusted on this machine.
+fn trusted_setup(s: &Sandbox, repo: &Path, steps: &[&str], hook: &str) {
+    let extra = format!("hook = \"{hook}\"\n");
+    fs::write(repo.join(".atlas.toml"), atlas_toml(steps, &[], &extra)).unwrap();
+    s.git(repo, &["commit", "-q", "-am", &format!("hook = {hook}")])
+        .ok();
+    trust_file(repo, steps);
+}
+
 /// This machine's trust in `steps`, written as git-atlas writes it.
 fn trust_file(repo: &Path, steps: &[&str]) {
     let text = serde_json::json!({ "version": 1, "steps": steps });
@@ -598,13 +607,7 @@ fn remove_refuses_a_worktree_whose_setup_runs_and_force_stops_it() {
 fn hook_wait_runs_the_setup_before_git_returns_and_manual_leaves_it() {
     let s = Sandbox::new();
     let repo = monorepo(&s, &[NPM_CI, MIGRATE], &[], true);
-    fs::write(
-        repo.join(".atlas.toml"),
-        atlas_toml(&[NPM_CI, MIGRATE], &[], "hook = \"wait\"\n"),
-    )
-    .unwrap();
-    s.git(&repo, &["commit", "-q", "-am", "hook = wait"]).ok();
-    trust_file(&repo, &[NPM_CI, MIGRATE]);
+    trusted_setup(&s, &repo, &[NPM_CI, MIGRATE], "wait");
 
     let run = s.git(&repo, &["worktree", "add", "-q", "../w"]).success();
     assert_eq!(assert_at_most_one_line_per_hook_run(&run), 1, "{run}");
@@ -620,13 +623,7 @@ fn hook_wait_runs_the_setup_before_git_returns_and_manual_leaves_it() {
 
     // A failing step: named in the line, Git's exit code stays 0, --wait says it failed.
     let failing = "echo 'no schema' >&2; exit 5";
-    fs::write(
-        repo.join(".atlas.toml"),
-        atlas_toml(&[failing], &[], "hook = \"wait\"\n"),
-    )
-    .unwrap();
-    s.git(&repo, &["commit", "-q", "-am", "failing"]).ok();
-    trust_file(&repo, &[failing]);
+    trusted_setup(&s, &repo, &[failing], "wait");
     let run = s.git(&repo, &["worktree", "add", "-q", "../f"]).success();
     assert!(
         run.stderr.contains(
@@ -638,13 +635,7 @@ fn hook_wait_runs_the_setup_before_git_returns_and_manual_leaves_it() {
     assert!(wait.fails(1).contains("no schema"), "the log's end: {wait}");
 
     // manual: nothing runs; the line and --wait say how to run it.
-    fs::write(
-        repo.join(".atlas.toml"),
-        atlas_toml(&[NPM_CI], &[], "hook = \"manual\"\n"),
-    )
-    .unwrap();
-    s.git(&repo, &["commit", "-q", "-am", "manual"]).ok();
-    trust_file(&repo, &[NPM_CI]);
+    trusted_setup(&s, &repo, &[NPM_CI], "manual");
     let run = s.git(&repo, &["worktree", "add", "-q", "../m"]).success();
     assert!(
         run.stderr.contains("setup: run `git atlas setup m`"),
