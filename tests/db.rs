@@ -51,6 +51,14 @@ fn repo(s: &Sandbox, name: &str, env: &str, toml: &str, ignored: &[&str]) -> Pat
 const SHARED: &str = "[database]\nshared_server = true\n";
 const SHARED_CLONE: &str = "[database]\nshared_server = true\nclone = true\n";
 
+/// `run` succeeded and printed `line` as one of its lines.
+fn assert_line(run: &Run, line: &str) {
+    assert!(
+        run.ok().lines().any(|l| l == line),
+        "no line {line:?}: {run}"
+    );
+}
+
 /// `git atlas …` with PATH replaced.
 fn atlas_path(s: &Sandbox, cwd: &Path, path: &OsString, args: &[&str]) -> Run {
     Run::of(s.cmd("git", cwd).env("PATH", path).arg("atlas").args(args))
@@ -316,15 +324,13 @@ fn postgres_clone_copies_the_main_database_while_it_is_in_use() {
 
     let held = pg.hold(&base);
     let run = s.atlas(&repo, &["add", "../c"]);
-    let out = run.ok();
     let own = format!("{base}_c");
-    assert!(
-        out.lines().any(|l| l
-            == format!(
-                "Created database {own} as a copy of {base} ({})",
-                pg_place(&pg)
-            )),
-        "{run}"
+    assert_line(
+        &run,
+        &format!(
+            "Created database {own} as a copy of {base} ({})",
+            pg_place(&pg)
+        ),
     );
     assert_eq!(
         pg.sql(&own, "SELECT id, name FROM items ORDER BY id"),
@@ -385,15 +391,13 @@ fn postgres_clone_of_an_idle_main_is_the_servers_own_copy() {
     let path = spies(&s, &["psql", "pg_dump"], &log);
 
     let run = atlas_path(&s, &repo, &path, &["add", "../t"]);
-    let out = run.ok();
     let own = format!("{main}_t");
-    assert!(
-        out.lines().any(|l| l
-            == format!(
-                "Created database {own} as a copy of {main} ({})",
-                pg_place(&pg)
-            )),
-        "{run}"
+    assert_line(
+        &run,
+        &format!(
+            "Created database {own} as a copy of {main} ({})",
+            pg_place(&pg)
+        ),
     );
     assert!(!run.stderr.contains("note:"), "nothing to say: {run}");
     assert_eq!(
@@ -518,15 +522,13 @@ fn db_snapshot_is_what_worktrees_copy_while_main_is_in_use() {
     pg.sql(&main, "INSERT INTO items VALUES (4, 'four')");
     let held = pg.hold(&main);
     let run = s.atlas(&repo, &["add", "../w"]);
-    let out = run.ok();
     let own = format!("{main}_w");
-    assert!(
-        out.lines().any(|l| l
-            == format!(
-                "Created database {own} as a copy of {snap} ({})",
-                pg_place(&pg)
-            )),
-        "{run}"
+    assert_line(
+        &run,
+        &format!(
+            "Created database {own} as a copy of {snap} ({})",
+            pg_place(&pg)
+        ),
     );
     assert!(
         run.stderr.lines().any(|l| l.starts_with(&format!(
@@ -780,15 +782,13 @@ fn mariadb_clone_copies_the_main_database_while_it_is_in_use() {
 
     let held = my.hold(&base);
     let run = s.atlas(&repo, &["add", "../c"]);
-    let out = run.ok();
     let own = format!("{base}_c");
-    assert!(
-        out.lines().any(|l| l
-            == format!(
-                "Created database {own} as a copy of {base} ({})",
-                my_place(&my)
-            )),
-        "{run}"
+    assert_line(
+        &run,
+        &format!(
+            "Created database {own} as a copy of {base} ({})",
+            my_place(&my)
+        ),
     );
     assert_eq!(
         my.sql(&own, "SELECT id, name FROM items ORDER BY id"),
@@ -2021,15 +2021,13 @@ fn add_up_creates_the_database_in_the_worktrees_own_compose_postgres() {
     let _containers = support::docker::Cleanup::new(&[&project]);
 
     let run = s.atlas(&dir, &["add", "--up", &format!("../{name}")]);
-    let out = run.ok();
     let own = format!("{base}_{}", name.replace('-', "_"));
-    assert!(
-        out.lines().any(|l| l
-            == format!(
-                "Created database {own} as a copy of {base} (PostgreSQL on {}:{port})",
-                pg.host
-            )),
-        "{run}"
+    assert_line(
+        &run,
+        &format!(
+            "Created database {own} as a copy of {base} (PostgreSQL on {}:{port})",
+            pg.host
+        ),
     );
     let container = Pg { port, ..pg.clone() };
     assert_eq!(container.sql(&own, "SELECT count(*) FROM items"), "3");
