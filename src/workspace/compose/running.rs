@@ -64,8 +64,12 @@ impl Workspace {
     /// `wt`'s Compose projects of the project's own files, as Compose runs them there.
     pub fn running_projects(&self, wt: &Worktree) -> crate::error::Result<Vec<Running>> {
         let inputs = self.inputs(&wt.path)?;
-        let plugin = self.compose_installed().plugin;
         let mut out = Vec::new();
+        if inputs.compose.is_empty() {
+            // Without Compose files there is nothing to ask Compose about (nor to look for it).
+            return Ok(out);
+        }
+        let plugin = self.compose_installed().plugin;
         for project in &inputs.compose {
             let dir = if project.dir.is_empty() {
                 wt.path.clone()
