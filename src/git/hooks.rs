@@ -45,10 +45,25 @@ fn body(name: &str) -> &'static str {
 fn block(name: &str, flag: &str) -> String {
     // Both shims find the common dir the same way: one function, defined here, removed after.
     format!(
-        "{START}{flag}\n{}{}unset -f _atlas_common_dir _atlas_changed\n{END}\n",
-        include_str!("../../hooks/common-dir.sh"),
-        body(name)
+        "{START}{flag}\n{SOURCE}\n{}{}unset -f _atlas_common_dir _atlas_changed\n{END}\n",
+        code(include_str!("../../hooks/common-dir.sh")),
+        code(body(name))
     )
+}
+
+/// Where an installed shim's code is explained: the files in hooks/ with their comments.
+const SOURCE: &str = "# (its code, commented: hooks/ in git-atlas's source)";
+
+/// A shim's `text` without its comment lines and indentation: the shell reads and parses every
+/// byte of a hook on every checkout (dash: about 135 instructions a byte), and they were half
+/// of the shims' bytes. (No line of theirs is in a quoted string or a here-document, where
+/// the indentation would be part of the text.)
+fn code(text: &str) -> String {
+    text.lines()
+        .map(str::trim_start)
+        .filter(|line| !line.starts_with('#'))
+        .flat_map(|line| [line, "\n"])
+        .collect()
 }
 
 /// Whether every hook in `dir` that Git could run is a shim `hooks install` created, with
