@@ -87,6 +87,12 @@ impl<T> Cache<T> {
             *self.0.borrow_mut() = Some((version, value));
         }
     }
+
+    /// Forget the cached copy without freeing it, for an owner that lives until the process
+    /// ends (see the `Drop` of [`crate::workspace::Workspace`]).
+    pub fn leak(&self) {
+        std::mem::forget(self.0.borrow_mut().take());
+    }
 }
 
 #[cfg(test)]

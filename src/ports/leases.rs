@@ -72,6 +72,11 @@ impl LeaseFile {
         self.dir.join("leases.json")
     }
 
+    /// See [`files::Cache::leak`].
+    pub fn leak_cache(&self) {
+        self.cache.leak();
+    }
+
     pub fn lock(&self) -> Result<Lock> {
         Lock::exclusive(&self.dir.join("leases.lock"))
     }

@@ -178,6 +178,11 @@ impl RegistryFile {
         &self.dir
     }
 
+    /// See [`files::Cache::leak`].
+    pub fn leak_cache(&self) {
+        self.cache.leak();
+    }
+
     pub fn path(&self) -> PathBuf {
         self.dir.join("ports.json")
     }

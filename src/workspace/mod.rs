@@ -65,6 +65,19 @@ pub struct Workspace {
     changed: RefCell<Vec<PathBuf>>,
 }
 
+/// A command's workspace lives until the process ends, and leaves its decoded registry and
+/// lease file to it rather than freeing them: at 1,000 worktrees they are some 20,000
+/// allocations, whose freeing cost `git atlas add` 2.9 M instructions (about a millisecond)
+/// after Git was done.
+impl Drop for Workspace {
+    fn drop(&mut self) {
+        self.registry.leak_cache();
+        if let Some(leases) = &self.leases {
+            leases.leak_cache();
+        }
+    }
+}
+
 /// A worktree's configuration and services, read from its checkout (or the main worktree's).
 pub struct Inputs {
     pub config: Config,
