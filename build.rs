@@ -5,8 +5,9 @@
 //! (489,938 vs 324,100 with callgrind, children included; `git rev-parse --git-common-dir` is
 //! 488,183) and every other command, hook run included, the same. Only the executable's own
 //! addresses stop being randomised; its libraries, stack, heap and mappings still are (as for
-//! Go's programs, which are built this way by default). Every linker Rust uses there through
-//! `cc` (GNU ld, gold, lld, mold) takes `-no-pie`; rustc's earlier `-pie` is overridden by it.
+//! Go's programs, which are built this way by default). Rust links there through `cc` (gcc or
+//! clang), which takes `-no-pie` after rustc's `-pie` as the last word, whichever linker it
+//! drives (GNU ld, gold, lld, mold).
 fn main() {
     let var = |name| std::env::var(name).unwrap_or_default();
     if var("CARGO_CFG_TARGET_OS") == "linux" && var("CARGO_CFG_TARGET_ENV") == "gnu" {
