@@ -15,7 +15,8 @@
 # references, not targets: `add floor`, `timeout 60 git worktree add` (coreutils' timeout starts
 # Git and waits for it, nothing else) vs Git, what merely being a program that runs Git costs;
 # and `checkout floor`, the same switch with a post-checkout hook that is /bin/true, what any
-# post-checkout hook costs (Git forks and waits for it).
+# post-checkout hook costs (Git forks and waits for it). Each floor runs in the same rounds as
+# the row above it, against the same runs of Git (the git column is shared).
 # Last, once, a repository with a real checkout (LARGE_TREE=<a directory or a Git repository>
 # whose files it commits, e.g. a clone of makeplane/plane; without it, 5,400 generated files
 # in a monorepo's layout): `add` (≤ 1.05×) and `checkout` (≤ 1.2×) there.
@@ -98,35 +99,44 @@ row() { # path n atlas-value git-value unit(s|instr) target
   if awk -v r="$ratio" -v t="$target" 'BEGIN { exit !(r > t) }'; then above+=("$path N=$n (${ratio}×, target ≤ ${target}×)"); fi
 }
 
-# wall NAME A B [PREP_A PREP_B] → "seconds-for-A seconds-for-B" (hyperfine means or loop medians).
-# A and B run without a shell, split on spaces; PREP_* are scripts run before each run (untimed).
+# wall NAME CMD[::PREP]... → one median per command, in seconds, in their order (hyperfine, or
+# loop medians). Commands run without a shell, split on spaces; PREP is a script run before
+# each run of its command (untimed). They all alternate in the same rounds: a row and its
+# floor are measured against the same runs of Git.
 wall() {
-  local name=$1 a=$2 b=$3 pa=${4:-} pb=${5:-}
+  local name=$1 c i
+  shift
+  local cmds=() preps=()
+  for c; do
+    if [[ $c == *::* ]]; then cmds+=("${c%%::*}") preps+=("${c##*::}"); else cmds+=("$c") preps+=(""); fi
+  done
   if [[ $hf ]]; then
     local round args
     for ((round = 0; round * 5 < runs; round++)); do
       args=(-N --warmup 1 --runs 5 --export-json "$dir/$name.$round.json")
-      [[ $pa ]] && args+=(--prepare "bash $pa" --prepare "bash $pb")
-      hyperfine "${args[@]}" "$a" "$b" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; return 1; }
+      if [[ ${preps[0]} ]]; then for i in "${!preps[@]}"; do args+=(--prepare "bash ${preps[i]}"); done; fi
+      hyperfine "${args[@]}" "${cmds[@]}" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; return 1; }
     done
     python3 -c '
 import json, statistics, sys
-a, b = [], []
+times = {}
 for f in sys.argv[1:]:
-    r = json.load(open(f))["results"]
-    a += r[0]["times"]; b += r[1]["times"]
-print(statistics.median(a), statistics.median(b))' "$dir/$name".*.json
+    for i, r in enumerate(json.load(open(f))["results"]):
+        times.setdefault(i, []).extend(r["times"])
+print(" ".join(str(statistics.median(times[i])) for i in sorted(times)))' "$dir/$name".*.json
   else
-    local r s e ta=() tb=()
+    local r s e t=() out=()
     for ((r = -3; r < loops; r++)); do
-      [[ $pa ]] && bash "$pa"
-      s=$(now); $a >/dev/null 2>&1 || { echo "failed: $a" >&2; return 1; }; e=$(now)
-      ((r < 0)) || ta+=($((e - s)))
-      [[ $pb ]] && bash "$pb"
-      s=$(now); $b >/dev/null 2>&1 || { echo "failed: $b" >&2; return 1; }; e=$(now)
-      ((r < 0)) || tb+=($((e - s)))
+      for i in "${!cmds[@]}"; do
+        [[ ${preps[i]} ]] && bash "${preps[i]}"
+        s=$(now); ${cmds[i]} >/dev/null 2>&1 || { echo "failed: ${cmds[i]}" >&2; return 1; }; e=$(now)
+        ((r < 0)) || t+=("$i $((e - s))")
+      done
     done
-    echo "$(median "${ta[@]}" | awk '{ print $1 / 1e9 }') $(median "${tb[@]}" | awk '{ print $1 / 1e9 }')"
+    for i in "${!cmds[@]}"; do
+      out+=("$(median $(printf '%s\n' "${t[@]}" | awk -v i="$i" '$1 == i { print $2 }') | awk '{ print $1 / 1e9 }')")
+    done
+    echo "${out[*]}"
   fi
 }
 
@@ -184,17 +194,17 @@ for n in "${sizes[@]}"; do
   t1=$(date +%s)
 
   # add: a fresh worktree per run; the previous one goes, with plain Git, before the next run.
-  for w in x y; do
+  for w in x y z; do
     printf '%s\n' "cd $main" "git worktree remove --force ../$w >/dev/null 2>&1 || :" "rm -rf ../$w" \
       "git worktree prune" "git-atlas list >/dev/null 2>&1" >"$dir/prepare-$w.sh"
   done
-  echo "N=$n: timing add" >&2
-  res=$(wall add "$bin add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
-  read -r add_a add_g <<<"$res"
-  echo "N=$n: timing add's floor" >&2
-  res=$(wall floor "timeout 60 git worktree add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
-  read -r floor_a floor_g <<<"$res"
-  bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
+  echo "N=$n: timing add and its floor" >&2
+  res=$(wall add "$bin add --detach ../x::$dir/prepare-x.sh" \
+    "timeout 60 git worktree add --detach ../z::$dir/prepare-z.sh" \
+    "git worktree add --detach ../y::$dir/prepare-y.sh")
+  read -r add_a floor_a add_g <<<"$res"
+  floor_g=$add_g
+  bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh" && bash "$dir/prepare-z.sh"
 
   echo "N=$n: timing list" >&2
   res=$(wall list "$bin list" "git worktree list")
@@ -250,18 +260,18 @@ for n in "${sizes[@]}"; do
   res=$(wall commit "git $hooked commit --allow-empty -q -m x" "git $plain commit --allow-empty -q -m x")
   read -r commit_a commit_g <<<"$res"
   echo "N=$n: timing rebase" >&2
-  res=$(wall rebase "git $hooked rebase -q main stack" "git $plain rebase -q main stack" \
-    "$dir/prepare-rebase.sh" "$dir/prepare-rebase.sh")
+  res=$(wall rebase "git $hooked rebase -q main stack::$dir/prepare-rebase.sh" \
+    "git $plain rebase -q main stack::$dir/prepare-rebase.sh")
   read -r rebase_a rebase_g <<<"$res"
   git $plain checkout -q main
   echo "N=$n: timing checkout" >&2
-  res=$(wall checkout "git $hooked switch -q -" "git $plain switch -q -")
-  read -r checkout_a checkout_g <<<"$res"
-  res=$(wall checkout-floor "git -c core.hooksPath=$dir/true-hooks switch -q -" "git $plain switch -q -")
-  read -r cfloor_a cfloor_g <<<"$res"
+  res=$(wall checkout "git $hooked switch -q -" "git -c core.hooksPath=$dir/true-hooks switch -q -" \
+    "git $plain switch -q -")
+  read -r checkout_a cfloor_a checkout_g <<<"$res"
+  cfloor_g=$checkout_g
   git $plain switch -q main
   echo "N=$n: timing add with the hooks installed" >&2
-  res=$(wall add-hooks "$bin add --detach ../x" "git $plain worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
+  res=$(wall add-hooks "$bin add --detach ../x::$dir/prepare-x.sh" "git $plain worktree add --detach ../y::$dir/prepare-y.sh")
   read -r addh_a addh_g <<<"$res"
   bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
 
@@ -318,7 +328,7 @@ for w in x y; do
 done
 runs_large=$((runs < 10 ? runs : 10))
 saved_runs=$runs runs=$runs_large
-res=$(wall large-add "$bin add --detach ../x" "git worktree add --detach ../y" "$dir/prepare-x.sh" "$dir/prepare-y.sh")
+res=$(wall large-add "$bin add --detach ../x::$dir/prepare-x.sh" "git worktree add --detach ../y::$dir/prepare-y.sh")
 read -r ladd_a ladd_g <<<"$res"
 bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
 git atlas hooks install >/dev/null
