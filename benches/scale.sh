@@ -166,7 +166,9 @@ sandbox() {
   mkdir -p "$dir/home" "$dir/xdg-config" "$dir/xdg-state" "$dir/xdg-data" "$dir/no-hooks"
   export HOME=$dir/home XDG_CONFIG_HOME=$dir/xdg-config XDG_STATE_HOME=$dir/xdg-state XDG_DATA_HOME=$dir/xdg-data
   export GIT_ATLAS_STATE_DIR=$dir/xdg-state/git-atlas GIT_CONFIG_GLOBAL=$dir/gitconfig GIT_CONFIG_NOSYSTEM=1
-  printf '[user]\n\tname = bench\n\temail = bench@example.com\n' >"$GIT_CONFIG_GLOBAL"
+  # No automatic gc or maintenance: 30 rebases of 100 commits leave thousands of loose objects,
+  # and the `git gc --auto` one of them would start in the background ran beside later runs.
+  printf '[user]\n\tname = bench\n\temail = bench@example.com\n[gc]\n\tauto = 0\n[maintenance]\n\tauto = false\n' >"$GIT_CONFIG_GLOBAL"
   main=$dir/main
   mkdir "$main" && cd "$main"
   git init -q -b main
