@@ -114,7 +114,9 @@ wall() {
     local round args
     for ((round = 0; round * 5 < runs; round++)); do
       args=(-N --warmup 1 --runs 5 --export-json "$dir/$name.$round.json")
-      if [[ ${preps[0]} ]]; then for i in "${!preps[@]}"; do args+=(--prepare "bash ${preps[i]}"); done; fi
+      if [[ ${preps[*]} =~ [^[:space:]] ]]; then
+        for i in "${!preps[@]}"; do args+=(--prepare "${preps[i]:+bash }${preps[i]:-true}"); done
+      fi
       hyperfine "${args[@]}" "${cmds[@]}" >"$dir/$name.log" 2>&1 || { cat "$dir/$name.log" >&2; return 1; }
     done
     python3 -c '
@@ -205,7 +207,6 @@ for n in "${sizes[@]}"; do
     "timeout 60 git worktree add --detach ../z::$dir/prepare-z.sh" \
     "git worktree add --detach ../y::$dir/prepare-y.sh")
   read -r add_a floor_a add_g <<<"$res"
-  floor_g=$add_g
   bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh" && bash "$dir/prepare-z.sh"
 
   echo "N=$n: timing list" >&2
@@ -270,23 +271,22 @@ for n in "${sizes[@]}"; do
   res=$(wall checkout "git $hooked switch -q -" "git -c core.hooksPath=$dir/true-hooks switch -q -" \
     "git $plain switch -q -")
   read -r checkout_a cfloor_a checkout_g <<<"$res"
-  cfloor_g=$checkout_g
   git $plain switch -q main
   echo "N=$n: timing add with the hooks installed" >&2
   res=$(wall add-hooks "$bin add --detach ../x::$dir/prepare-x.sh" "git $plain worktree add --detach ../y::$dir/prepare-y.sh")
   read -r addh_a addh_g <<<"$res"
   bash "$dir/prepare-x.sh" && bash "$dir/prepare-y.sh"
 
-  floor=$(awk -v a="$floor_a" -v g="$floor_g" 'BEGIN { printf "%.2f", a / g + 0.25 }')
+  floor=$(awk -v a="$floor_a" -v g="$add_g" 'BEGIN { printf "%.2f", a / g + 0.25 }')
   rows=()
   row add "$n" "$add_a" "$add_g" s "$floor"
-  row "add floor" "$n" "$floor_a" "$floor_g" s -
+  row "add floor" "$n" "$floor_a" "$add_g" s -
   row list "$n" "$list_a" "$list_g" s 1.5
   row ports "$n" "$ports_a" "$ports_g" "$ports_unit" 1.0
   row commit "$n" "$commit_a" "$commit_g" s 1.05
   row rebase "$n" "$rebase_a" "$rebase_g" s 1.05
   row checkout "$n" "$checkout_a" "$checkout_g" s 1.2
-  row "checkout floor" "$n" "$cfloor_a" "$cfloor_g" s -
+  row "checkout floor" "$n" "$cfloor_a" "$checkout_g" s -
   row add+hooks "$n" "$addh_a" "$addh_g" s "$floor"
   printf '%s\n' "${rows[@]}"
   t2=$(date +%s)
